@@ -1,0 +1,83 @@
+/**
+ * The one interface every engine (LLaDA diffusion, autoregressive, HTTP) implements.
+ * Engines take token ids, never text: tokenization and chat templates happen once, outside, so both sides of a
+ * comparison see exactly the same prompt tokens.
+ */
+
+export type EngineKind = 'llada' | 'ar' | 'ar-ort' | 'openai';
+export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+export type ResolvedDevice = 'cpu' | 'cuda' | 'webgpu' | 'remote';
+
+/** One forward pass (or, for HTTP engines, one streamed chunk) as seen by the host. */
+export interface ForwardTrace {
+  /** ms since the start of generate(). */
+  startMs: number;
+  durationMs: number;
+  /** Tokens (summed over batch rows) that this forward committed to the output. */
+  tokensCommitted: number;
+}
+
+/** Options shared by every engine. Engine-specific knobs live in the engine's own options type. */
+export interface GenerateRequest {
+  /** Unpadded prompt token ids, one array per batch row. */
+  prompts: number[][];
+  /** New tokens per row: diffusion fills exactly this many positions; AR in fixed mode produces exactly this many. */
+  genLength: number;
+  /** The user text each row came from, before any chat template (HTTP chat endpoints send this). */
+  promptTexts?: string[];
+}
+
+export interface GenerateOutput {
+  /** Generated token ids per row (prompt excluded). */
+  tokens: number[][];
+  /** Per row: how many generated tokens are useful (up to, not including, the first EOS/EoT). */
+  usefulTokens: number[];
+  /** Forward passes in order. NFE = trace.length. */
+  trace: ForwardTrace[];
+  /** Wall time of the whole call, ms. */
+  totalMs: number;
+  /** AR only: per row, ms since start at which each generated token became available. */
+  tokenTimesMs?: number[][];
+  /** Bytes copied between host and device per forward (0 on CPU); disclosed as a handicap where it applies. */
+  hostDeviceBytesPerForward?: number;
+  /** Sum of time spent inside session.run (ms); totalMs - forwardMs is host overhead. */
+  forwardMs: number;
+}
+
+export interface EngineError {
+  code: 'invalid-options' | 'model' | 'device' | 'runtime' | 'http' | 'timeout' | 'aborted';
+  message: string;
+}
+
+export type EngineResult = { ok: true; value: GenerateOutput } | { ok: false; error: EngineError };
+
+/** What an engine tells about itself; goes into results as the comparison's conditions. */
+export interface EngineInfo {
+  kind: EngineKind;
+  /** Model folder, preset or URL. */
+  model: string;
+  family: 'llada' | 'llama' | 'remote';
+  device: ResolvedDevice;
+  /** Execution provider actually used, e.g. 'cpu', 'cuda', 'webgpu', or 'http'. */
+  executionProvider: string;
+  dtype: 'fp32' | 'fp16' | 'unknown';
+  /** True when weights are synthetic (seeded random): speed is real, text is gibberish. */
+  synthetic: boolean;
+  /** Things that make this engine slower than it could be, stated so readers can judge fairness. */
+  handicaps: string[];
+  /** Why the device was chosen (e.g. "auto: CUDA provider not installed, using CPU"). */
+  deviceNote?: string;
+  eosTokenIds: number[];
+  maxPositions?: number;
+}
+
+export interface Engine<Options = unknown> {
+  readonly info: EngineInfo;
+  generate(request: GenerateRequest, options: Options): Promise<EngineResult>;
+  dispose(): Promise<void>;
+}
+
+export function firstStopIndex(tokens: number[], stopIds: readonly number[]): number {
+  const i = tokens.findIndex((t) => stopIds.includes(t));
+  return i < 0 ? tokens.length : i;
+}
