@@ -1,0 +1,255 @@
+/**
+ * One transformer emitter for both families (pre-norm RMSNorm, rotate-half RoPE, SwiGLU) and both graph kinds:
+ *  - 'diffusion': bidirectional attention with a padding mask, ending in a fused sampling head that outputs x0 and
+ *    its confidence per position ([B, L]) so that only 16 bytes per position leave the device each step;
+ *  - 'causal': a KV-cache decoder in the I/O layout transformers.js loads (past_key_values.N.key -> present.N.key).
+ * Fused contrib ops where onnxruntime's CPU provider runs them (SimplifiedLayerNormalization,
+ * SkipSimplifiedLayerNormalization, RotaryEmbedding, MultiHeadAttention): they are what is fast on GPUs.
+ */
+import { DataType, type DataTypeCode, Graph, f } from '../onnx/graph.js';
+import { type OnnxDtype, encodeWeights, toFloat32, transpose2d } from './dtype.js';
+import { type WeightRole, expectedShape, layouts } from './families.js';
+import type { SafetensorsReader } from './safetensors.js';
+import type { TransformerSpec } from './spec.js';
+
+export type GraphKind = 'diffusion' | 'causal';
+
+export interface EmitOptions {
+  kind: GraphKind;
+  dtype: OnnxDtype;
+  /** 'auto' uses com.microsoft MultiHeadAttention when KV heads == heads, plain MatMul/Softmax otherwise. */
+  attention?: 'auto' | 'plain';
+}
+
+export const OPSETS: [string, number][] = [
+  ['', 18],
+  ['com.microsoft', 1],
+];
+
+/** Graph input/output names shared with the engines. */
+export const IO = {
+  inputIds: 'input_ids',
+  attentionMask: 'attention_mask',
+  positionIds: 'position_ids',
+  logitsStart: 'logits_start',
+  cfgScale: 'cfg_scale',
+  temperature: 'temperature',
+  noiseSeed: 'noise_seed',
+  x0: 'x0',
+  confidence: 'confidence',
+  logits: 'logits',
+  pastKey: (i: number) => `past_key_values.${i}.key`,
+  pastValue: (i: number) => `past_key_values.${i}.value`,
+  presentKey: (i: number) => `present.${i}.key`,
+  presentValue: (i: number) => `present.${i}.value`,
+} as const;
+
+/** Large negative additive bias for masked attention scores (finite, so fully masked rows stay NaN-free). */
+const MASK_VALUE = { fp32: -1e9, fp16: -65000 } as const;
+
+export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReader, opts: EmitOptions): Graph {
+  const g = new Graph(opts.kind === 'diffusion' ? 'llada_diffusion' : 'llama_decoder');
+  const dt: DataTypeCode = opts.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const layout = layouts[spec.family];
+  const { numHeads: H, numKvHeads: KV, headDim: hd } = spec;
+  const fused = (opts.attention ?? 'auto') === 'auto' && KV === H;
+
+  /** Registers a checkpoint tensor as an initializer; shape checked now, bytes read when written. */
+  const weight = (name: string, shape: number[], transpose: boolean, onnxName = name): string => {
+    weights.entry(name, shape);
+    return g.init({
+      name: onnxName,
+      dtype: dt,
+      dims: transpose ? [shape[1]!, shape[0]!] : shape,
+      data: () => {
+        const e = weights.entry(name);
+        let v = toFloat32(weights.read(name), e.dtype);
+        if (transpose) v = transpose2d(v, shape[0]!, shape[1]!);
+        return encodeWeights(v, opts.dtype);
+      },
+    });
+  };
+  const layerW = (i: number, role: WeightRole, transpose: boolean) =>
+    weight(layout.layer(i, role), expectedShape(spec, role), transpose);
+
+  // ---- inputs
+  const ids = g.input(IO.inputIds, DataType.INT64, ['batch', 'seq']);
+  const mask = g.input(IO.attentionMask, DataType.INT64, ['batch', opts.kind === 'causal' ? 'total_seq' : 'seq']);
+  const pos = g.input(IO.positionIds, DataType.INT64, ['batch', 'seq']);
+
+  // ---- rotary caches [maxPositions, headDim/2]
+  const half = hd / 2;
+  const cosV = new Float32Array(spec.maxPositions * half);
+  const sinV = new Float32Array(spec.maxPositions * half);
+  for (let p = 0; p < spec.maxPositions; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = p * spec.ropeTheta ** (-(2 * i) / hd);
+      cosV[p * half + i] = Math.cos(angle);
+      sinV[p * half + i] = Math.sin(angle);
+    }
+  }
+  const cosCache = g.init({ name: 'rotary_cos_cache', dtype: dt, dims: [spec.maxPositions, half], data: encodeWeights(cosV, opts.dtype) });
+  const sinCache = g.init({ name: 'rotary_sin_cache', dtype: dt, dims: [spec.maxPositions, half], data: encodeWeights(sinV, opts.dtype) });
+
+  // ---- attention masks, built once and shared by every layer
+  const negative = g.constOfType(MASK_VALUE[opts.dtype], dt);
+  const zero = g.constOfType(0, dt);
+  const maskBool = g.op('Cast', [mask], { to: DataType.BOOL });
+  let bias: string; // additive [B, 1, S or 1, T]
+  if (opts.kind === 'diffusion') {
+    const keep = g.op('Unsqueeze', [maskBool, g.constI64([1, 2])]); // [B,1,1,L]
+    bias = g.op('Where', [keep, zero, negative]);
+  } else {
+    const shapeT = g.op('Shape', [mask], { start: 1, end: 2 }); // [1] total length T
+    const shapeS = g.op('Shape', [ids], { start: 1, end: 2 }); // [1] new tokens S
+    const T = g.op('Squeeze', [shapeT, g.constI64([0])]);
+    const S = g.op('Squeeze', [shapeS, g.constI64([0])]);
+    const P = g.op('Sub', [T, S]);
+    const one = g.constI64([1], []);
+    const zeroI = g.constI64([0], []);
+    const tIdx = g.op('Unsqueeze', [g.op('Range', [zeroI, T, one]), g.constI64([0])]); // [1,T]
+    const sIdx = g.op('Unsqueeze', [g.op('Range', [P, T, one]), g.constI64([1])]); // [S,1]
+    const causal = g.op('LessOrEqual', [tIdx, sIdx]); // [S,T]
+    const keep = g.op('Unsqueeze', [maskBool, g.constI64([1, 2])]); // [B,1,1,T]
+    bias = g.op('Where', [g.op('And', [causal, keep]), zero, negative]); // [B,1,S,T]
+  }
+  const kpm = opts.kind === 'diffusion' && fused ? g.op('Cast', [mask], { to: DataType.INT32 }) : '';
+
+  let scale: string | null = null; // created on first use (the fused path does not need it)
+  const attention = (i: number, q: string, k: string, v: string): string => {
+    const causal = opts.kind === 'causal';
+    if (causal) {
+      g.input(IO.pastKey(i), dt, ['batch', KV, 'past_seq', hd]);
+      g.input(IO.pastValue(i), dt, ['batch', KV, 'past_seq', hd]);
+      g.output(IO.presentKey(i), dt, ['batch', KV, 'total_seq', hd]);
+      g.output(IO.presentValue(i), dt, ['batch', KV, 'total_seq', hd]);
+    }
+    if (fused) {
+      const inputs = causal ? [q, k, v, '', '', bias, IO.pastKey(i), IO.pastValue(i)] : [q, k, v, '', kpm];
+      const outs = causal ? [g.fresh('attn'), IO.presentKey(i), IO.presentValue(i)] : [g.fresh('attn')];
+      return g.node('MultiHeadAttention', inputs, { num_heads: H, scale: f(1 / Math.sqrt(hd)) }, { outputs: outs, domain: 'com.microsoft' })[0]!;
+    }
+    const heads = (x: string, n: number) =>
+      g.op('Transpose', [g.op('Reshape', [x, g.constI64([0, 0, n, hd])])], { perm: [0, 2, 1, 3] });
+    const qh = heads(q, H);
+    let kh = heads(k, KV);
+    let vh = heads(v, KV);
+    if (causal) {
+      kh = g.node('Concat', [IO.pastKey(i), kh], { axis: 2 }, { outputs: [IO.presentKey(i)] })[0]!;
+      vh = g.node('Concat', [IO.pastValue(i), vh], { axis: 2 }, { outputs: [IO.presentValue(i)] })[0]!;
+    }
+    if (KV < H) {
+      // Grouped-query attention: each KV head serves H/KV query heads.
+      const rep = (x: string) =>
+        g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [x, g.constI64([2])]), g.constI64([1, 1, H / KV, 1, 1])]), g.constI64([0, H, -1, hd])]);
+      kh = rep(kh);
+      vh = rep(vh);
+    }
+    scale ??= g.constOfType(1 / Math.sqrt(hd), dt);
+    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [qh, g.op('Transpose', [kh], { perm: [0, 1, 3, 2] })]), scale]), bias]);
+    const ctx = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), vh]);
+    return g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.constI64([0, 0, H * hd])]);
+  };
+
+  // ---- decoder stack
+  const eps = f(spec.rmsNormEps);
+  const embed = weight(layout.embed, expectedShape(spec, 'embed'), false);
+  let residual = g.op('Gather', [embed, ids]);
+  let delta: string | null = null;
+  const norm = (gamma: string): string => {
+    if (delta === null) return g.op('SimplifiedLayerNormalization', [residual, gamma], { axis: -1, epsilon: eps });
+    const [out, , , sum] = g.node('SkipSimplifiedLayerNormalization', [residual, delta, gamma], { epsilon: eps }, {
+      outputs: [g.fresh('norm'), '', '', g.fresh('residual')],
+      domain: 'com.microsoft',
+    });
+    residual = sum!;
+    delta = null;
+    return out!;
+  };
+  for (let i = 0; i < spec.numLayers; i++) {
+    const h = norm(layerW(i, 'attnNorm', false));
+    const rope = (x: string, n: number) =>
+      g.op('RotaryEmbedding', [x, pos, cosCache, sinCache], { interleaved: 0, num_heads: n }, 'com.microsoft');
+    const q = rope(g.op('MatMul', [h, layerW(i, 'q', true)]), H);
+    const k = rope(g.op('MatMul', [h, layerW(i, 'k', true)]), KV);
+    const v = g.op('MatMul', [h, layerW(i, 'v', true)]);
+    delta = g.op('MatMul', [attention(i, q, k, v), layerW(i, 'o', true)]);
+    const h2 = norm(layerW(i, 'mlpNorm', false));
+    const gate = g.op('MatMul', [h2, layerW(i, 'gate', true)]);
+    const up = g.op('MatMul', [h2, layerW(i, 'up', true)]);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+    delta = g.op('MatMul', [act, layerW(i, 'down', true)]);
+  }
+  let hidden = norm(weight(layout.finalNorm, [spec.hiddenSize], false));
+
+  const headName = spec.tieWordEmbeddings ? layout.embed : layout.head;
+  const head = weight(headName, expectedShape(spec, 'head'), true, 'lm_head_t');
+
+  if (opts.kind === 'causal') {
+    const logits = g.op('MatMul', [hidden, head]);
+    g.node('Cast', [logits], { to: DataType.FLOAT }, { outputs: [IO.logits] });
+    g.output(IO.logits, DataType.FLOAT, ['batch', 'seq', spec.vocabSize]);
+    return g;
+  }
+
+  // ---- diffusion: logits only for positions >= logits_start (the generated region), then the sampling head.
+  const start = g.input(IO.logitsStart, DataType.INT64, [1]);
+  const cfg = g.input(IO.cfgScale, DataType.FLOAT, [1]);
+  const temperature = g.input(IO.temperature, DataType.FLOAT, [1]);
+  const seed = g.input(IO.noiseSeed, DataType.INT64, [1]);
+  hidden = g.op('Slice', [hidden, start, g.constI64([2 ** 53]), g.constI64([1])]);
+  const raw = g.op('Cast', [g.op('MatMul', [hidden, head])], { to: DataType.FLOAT });
+
+  // Classifier-free guidance: rows [0, B) are conditional, [B, 2B) the same with the prompt masked.
+  const cfgThen = new Graph('cfg_then', 'cfg_');
+  {
+    const [cond, uncond] = cfgThen.node('Split', [raw], { axis: 0, num_outputs: 2 }, { outputs: 2 });
+    const s1 = cfgThen.op('Add', [cfg, cfgThen.constF32([1], [])]);
+    cfgThen.node('Add', [uncond!, cfgThen.op('Mul', [s1, cfgThen.op('Sub', [cond!, uncond!])])], {}, { outputs: ['cfg_guided'] });
+    cfgThen.output('cfg_guided', DataType.FLOAT);
+  }
+  const cfgElse = new Graph('cfg_else', 'nocfg_');
+  cfgElse.node('Identity', [raw], {}, { outputs: ['cfg_plain'] });
+  cfgElse.output('cfg_plain', DataType.FLOAT);
+  const zeroF = g.constF32([0], []);
+  const logits = g.node('If', [g.op('Greater', [g.op('Squeeze', [cfg]), zeroF])], { then_branch: cfgThen, else_branch: cfgElse }, { outputs: [IO.logits] })[0]!;
+
+  // Temperature: Gumbel-max, argmax(logits + T * g). The noise comes from a counter-based integer hash of
+  // (seed, flat index) so that a seed reproduces a run on any device without shipping [B, L, V] noise.
+  const noisyThen = new Graph('gumbel_then', 'gumbel_');
+  {
+    const n = noisyThen;
+    const shape = n.op('Shape', [logits]);
+    const count = n.op('ReduceProd', [shape], { keepdims: 0 });
+    const idx = n.op('Reshape', [n.op('Range', [n.constI64([0], []), count, n.constI64([1], [])]), shape]);
+    const M = n.constI64([0xffffffff], []);
+    const shr = (x: string, bits: number) => n.op('Div', [x, n.constI64([2 ** bits], [])]);
+    const xor = (a: string, b: string) => n.op('BitwiseXor', [a, b]);
+    const mulMask = (x: string, c: number) => n.op('BitwiseAnd', [n.op('Mul', [x, n.constI64([c], [])]), M]);
+    let x = n.op('BitwiseAnd', [n.op('Add', [n.op('Mul', [idx, n.constI64([0x9e3779b1 >>> 1], [])]), n.op('Mul', [seed, n.constI64([0x27d4eb2f], [])])]), M]);
+    x = xor(x, shr(x, 16));
+    x = mulMask(x, 0x21f0aaad);
+    x = xor(x, shr(x, 15));
+    x = mulMask(x, 0x735a2d97);
+    x = xor(x, shr(x, 15));
+    // 24 high bits -> exactly representable uniform in (0, 1).
+    const u = n.op('Div', [n.op('Add', [n.op('Cast', [shr(x, 8)], { to: DataType.FLOAT }), n.constF32([0.5], [])]), n.constF32([2 ** 24], [])]);
+    const gumbel = n.op('Neg', [n.op('Log', [n.op('Neg', [n.op('Log', [u])])])]);
+    n.node('Add', [logits, n.op('Mul', [gumbel, temperature])], {}, { outputs: ['gumbel_scores'] });
+    n.output('gumbel_scores', DataType.FLOAT);
+  }
+  const plainElse = new Graph('greedy_else', 'greedy_');
+  plainElse.node('Identity', [logits], {}, { outputs: ['greedy_scores'] });
+  plainElse.output('greedy_scores', DataType.FLOAT);
+  const scores = g.node('If', [g.op('Greater', [g.op('Squeeze', [temperature]), zeroF])], { then_branch: noisyThen, else_branch: plainElse }, { outputs: 1 })[0]!;
+
+  // x0 = argmax of the (noised) scores; confidence = softmax(un-noised logits)[x0].
+  g.node('ArgMax', [scores], { axis: -1, keepdims: 0 }, { outputs: [IO.x0] });
+  const lse = g.op('ReduceLogSumExp', [logits, g.constI64([-1])], { keepdims: 1 });
+  const picked = g.op('GatherElements', [logits, g.op('Unsqueeze', [IO.x0, g.constI64([-1])])], { axis: -1 });
+  g.node('Squeeze', [g.op('Exp', [g.op('Sub', [picked, lse])]), g.constI64([-1])], {}, { outputs: [IO.confidence] });
+  g.output(IO.x0, DataType.INT64, ['batch', 'gen']);
+  g.output(IO.confidence, DataType.FLOAT, ['batch', 'gen']);
+  g.output(IO.logits, DataType.FLOAT, ['batch', 'gen', spec.vocabSize]);
+  return g;
+}

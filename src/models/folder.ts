@@ -1,0 +1,58 @@
+/** Reading a built model folder: its config.json's "dllm_bench" block says everything the engines need. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import type { OnnxDtype } from './dtype.js';
+import type { GraphKind } from './emit.js';
+import type { Family, TransformerSpec } from './spec.js';
+
+export const META_KEY = 'dllm_bench';
+/** Bump when the graph's I/O contract changes: cached models of an older version are rebuilt. */
+export const MODEL_FORMAT_VERSION = 1;
+
+export interface ModelMeta {
+  formatVersion: number;
+  family: Family;
+  graph: GraphKind;
+  dtype: OnnxDtype;
+  /** Relative to the folder. */
+  onnxFile: string;
+  externalData: boolean;
+  onnxBytes: number;
+  parameters: number;
+  synthetic: { preset: string; seed: number } | null;
+  /** Checkpoint folder it was converted from. */
+  source: string;
+  hasTokenizer: boolean;
+  spec: TransformerSpec;
+}
+
+export interface ModelFolder {
+  dir: string;
+  meta: ModelMeta;
+  onnxPath: string;
+  config: Record<string, unknown>;
+}
+
+export function loadModelFolder(dirArg: string): ModelFolder {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dirArg}: model folder not found`);
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) throw new UserError(`${dirArg}: not a model folder (no config.json); build one with "dllm-bench models build" or "models convert"`);
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw new UserError(`${file}: not valid JSON`);
+  }
+  const meta = config[META_KEY] as ModelMeta | undefined;
+  if (!meta || typeof meta !== 'object' || !meta.spec) {
+    throw new UserError(`${dirArg}: config.json has no "${META_KEY}" block; convert the checkpoint first with "dllm-bench models convert"`);
+  }
+  if (meta.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new UserError(`${dirArg}: built by another dllm-bench model format (${meta.formatVersion}, expected ${MODEL_FORMAT_VERSION}); rebuild it`);
+  }
+  const onnxPath = join(dir, meta.onnxFile);
+  if (!existsSync(onnxPath)) throw new UserError(`${dirArg}: ${meta.onnxFile} is missing; rebuild the model folder`);
+  return { dir, meta, onnxPath, config };
+}

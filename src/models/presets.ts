@@ -1,0 +1,67 @@
+/**
+ * Synthetic presets: architecture shapes with seeded random weights. Speed measured on them is real (same graph,
+ * same FLOPs as real weights of that shape); the text they produce is noise. Every preset can be built in either
+ * family, so a llada preset and its llama twin differ only in attention mask and decoding algorithm.
+ */
+import { UserError } from '../cli/errors.js';
+import type { SpecialTokens } from './tokenizer.js';
+import type { Family, TransformerSpec } from './spec.js';
+
+export interface Preset {
+  name: string;
+  description: string;
+  dims: Omit<TransformerSpec, 'family' | 'maskTokenId' | 'eosTokenIds' | 'bosTokenId' | 'padTokenId'>;
+  special: SpecialTokens;
+}
+
+/** Specials at the top of the vocabulary for the small synthetic presets. */
+function topSpecials(v: number): SpecialTokens {
+  return { bos: v - 6, eos: v - 5, startHeader: v - 4, endHeader: v - 3, eot: v - 2, mask: v - 1 };
+}
+
+const base = { rmsNormEps: 1e-5, tieWordEmbeddings: false };
+
+export const PRESETS: Record<string, Preset> = {
+  tiny: {
+    name: 'tiny',
+    description: '~0.8M parameters: a full benchmark of both engines in seconds on 2 CPU cores (tests, CI, default run)',
+    dims: { ...base, vocabSize: 1024, hiddenSize: 128, numLayers: 4, numHeads: 4, numKvHeads: 4, headDim: 32, intermediateSize: 352, ropeTheta: 10000, maxPositions: 2048 },
+    special: topSpecials(1024),
+  },
+  small: {
+    name: 'small',
+    description: '~100M parameters: realistic CPU numbers',
+    dims: { ...base, vocabSize: 32000, hiddenSize: 640, numLayers: 12, numHeads: 10, numKvHeads: 10, headDim: 64, intermediateSize: 1728, ropeTheta: 500000, maxPositions: 4096 },
+    special: topSpecials(32000),
+  },
+  'llada-8b': {
+    name: 'llada-8b',
+    description: 'LLaDA-8B shape (GSAI-ML/LLaDA-8B-Instruct config), random weights: for GPU machines',
+    dims: { ...base, vocabSize: 126464, hiddenSize: 4096, numLayers: 32, numHeads: 32, numKvHeads: 32, headDim: 128, intermediateSize: 12288, ropeTheta: 500000, maxPositions: 4096 },
+    // LLaDA-8B-Instruct ids: <|startoftext|> 126080, <|endoftext|> 126081, [MASK] 126336, headers 126346/126347, <|eot_id|> 126348.
+    special: { bos: 126080, eos: 126081, mask: 126336, startHeader: 126346, endHeader: 126347, eot: 126348 },
+  },
+  'llama3-8b': {
+    name: 'llama3-8b',
+    description: 'Llama-3-8B shape (GQA 32/8), random weights: for GPU machines',
+    dims: { ...base, vocabSize: 128256, hiddenSize: 4096, numLayers: 32, numHeads: 32, numKvHeads: 8, headDim: 128, intermediateSize: 14336, ropeTheta: 500000, maxPositions: 8192 },
+    special: { bos: 128000, eos: 128001, startHeader: 128006, endHeader: 128007, eot: 128009, mask: 128255 },
+  },
+};
+
+export function getPreset(name: string): Preset {
+  const p = PRESETS[name];
+  if (!p) throw new UserError(`unknown preset "${name}"; available: ${Object.keys(PRESETS).join(', ')}`);
+  return p;
+}
+
+export function presetSpec(preset: Preset, family: Family): TransformerSpec {
+  return {
+    ...preset.dims,
+    family,
+    maskTokenId: family === 'llada' ? preset.special.mask : null,
+    eosTokenIds: [preset.special.eos, preset.special.eot],
+    bosTokenId: preset.special.bos,
+    padTokenId: preset.special.eos,
+  };
+}

@@ -1,0 +1,68 @@
+/** Seeded random checkpoints in a family's native safetensors layout (the input a real checkpoint would be). */
+import { float32ToBf16Array, float32ToFloat16Array, type StDtype } from './dtype.js';
+import { type WeightRole, expectedShape, layouts } from './families.js';
+import { type TensorToWrite, writeSafetensors } from './safetensors.js';
+import type { TransformerSpec } from './spec.js';
+
+/** mulberry32: small, fast, seedable; plenty for weight init. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(rand: () => number, n: number, mean: number, std: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(rand(), 1e-12);
+    const v = rand();
+    const r = Math.sqrt(-2 * Math.log(u)) * std;
+    out[i] = mean + r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = mean + r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+function encode(values: Float32Array, dtype: StDtype): Uint8Array {
+  if (dtype === 'F32') return new Uint8Array(values.buffer);
+  return new Uint8Array((dtype === 'F16' ? float32ToFloat16Array(values) : float32ToBf16Array(values)).buffer);
+}
+
+/** Every (name, shape, init) of a spec's checkpoint, in a stable order. */
+export function checkpointTensors(spec: TransformerSpec, seed: number, dtype: StDtype = 'F32'): TensorToWrite[] {
+  const layout = layouts[spec.family];
+  const out: TensorToWrite[] = [];
+  // One generator per tensor, derived from the seed and the tensor's index: any tensor is reproducible alone.
+  const add = (name: string, shape: number[], mean: number, std: number) => {
+    const idx = out.length;
+    out.push({
+      name,
+      dtype,
+      shape,
+      data: () => encode(gaussian(mulberry32(seed * 7919 + idx * 104729 + 1), shape.reduce((a, d) => a * d, 1), mean, std), dtype),
+    });
+  };
+  const d = spec.hiddenSize;
+  add(layout.embed, expectedShape(spec, 'embed'), 0, 1);
+  const roles: WeightRole[] = ['attnNorm', 'q', 'k', 'v', 'o', 'mlpNorm', 'gate', 'up', 'down'];
+  for (let i = 0; i < spec.numLayers; i++) {
+    for (const role of roles) {
+      const shape = expectedShape(spec, role);
+      if (shape.length === 1) add(layout.layer(i, role), shape, 1, 0.1);
+      else add(layout.layer(i, role), shape, 0, 1 / Math.sqrt(shape[1]!));
+    }
+  }
+  add(layout.finalNorm, [d], 1, 0.1);
+  // A sharper head than 1/sqrt(d) so that confidences spread out as in a trained model.
+  if (!spec.tieWordEmbeddings) add(layout.head, expectedShape(spec, 'head'), 0, 3 / Math.sqrt(d));
+  return out;
+}
+
+export function writeSyntheticCheckpoint(spec: TransformerSpec, file: string, seed: number, dtype: StDtype = 'F32'): void {
+  writeSafetensors(file, checkpointTensors(spec, seed, dtype), { format: 'pt', generator: 'dllm-bench synthetic', seed: String(seed) });
+}

@@ -1,0 +1,120 @@
+/**
+ * Synthetic tokenizer files (tokenizer.json + tokenizer_config.json) in the Hugging Face format that
+ * transformers.js loads: byte-level BPE over the 256 byte symbols, the family's special tokens at the family's
+ * ids, and the family's chat template. Any text round-trips; ids the byte symbols do not cover decode to
+ * <|reserved_N|> so random-weight output is still printable.
+ */
+import type { Family } from './spec.js';
+
+export interface SpecialTokens {
+  bos: number;
+  eos: number;
+  eot: number;
+  startHeader: number;
+  endHeader: number;
+  /** LLaDA only. */
+  mask: number | null;
+}
+
+/** GPT-2's reversible byte -> printable unicode mapping used by byte-level BPE. */
+export function byteSymbols(): string[] {
+  const printable: number[] = [];
+  for (let b = 33; b <= 126; b++) printable.push(b);
+  for (let b = 161; b <= 172; b++) printable.push(b);
+  for (let b = 174; b <= 255; b++) printable.push(b);
+  const symbols = new Array<string>(256);
+  let extra = 0;
+  for (let b = 0; b < 256; b++) {
+    symbols[b] = printable.includes(b) ? String.fromCharCode(b) : String.fromCharCode(256 + extra++);
+  }
+  return symbols;
+}
+
+const NAMES: Record<Family, Record<keyof SpecialTokens, string>> = {
+  llada: {
+    bos: '<|startoftext|>',
+    eos: '<|endoftext|>',
+    eot: '<|eot_id|>',
+    startHeader: '<|start_header_id|>',
+    endHeader: '<|end_header_id|>',
+    mask: '<|mdm_mask|>',
+  },
+  llama: {
+    bos: '<|begin_of_text|>',
+    eos: '<|end_of_text|>',
+    eot: '<|eot_id|>',
+    startHeader: '<|start_header_id|>',
+    endHeader: '<|end_header_id|>',
+    mask: '<|mdm_mask|>',
+  },
+};
+
+/** Llama-3 style chat template; LLaDA-8B-Instruct uses the same shape with its own BOS. */
+function chatTemplate(bos: string): string {
+  return (
+    `{{ '${bos}' }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}` +
+    `{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}`
+  );
+}
+
+export function buildTokenizerFiles(
+  family: Family,
+  vocabSize: number,
+  special: SpecialTokens,
+  maxLength: number,
+): { tokenizer: object; tokenizerConfig: object } {
+  const names = NAMES[family];
+  const specials = new Map<number, string>();
+  for (const key of Object.keys(names) as (keyof SpecialTokens)[]) {
+    const id = special[key];
+    if (id !== null && id !== undefined) specials.set(id, names[key]);
+  }
+  const vocab: Record<string, number> = {};
+  const symbols = byteSymbols();
+  symbols.forEach((s, i) => (vocab[s] = i));
+  for (let id = 256; id < vocabSize; id++) vocab[specials.get(id) ?? `<|reserved_${id}|>`] = id;
+  const addedTokens = [...specials.entries()].map(([id, content]) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  }));
+  const tokenizer = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: addedTokens,
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: null,
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges: [],
+    },
+  };
+  const tokenizerConfig = {
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    bos_token: names.bos,
+    eos_token: names.eos,
+    pad_token: names.eos,
+    ...(special.mask !== null ? { mask_token: names.mask } : {}),
+    add_bos_token: false,
+    add_eos_token: false,
+    clean_up_tokenization_spaces: false,
+    model_max_length: maxLength,
+    chat_template: chatTemplate(names.bos),
+  };
+  return { tokenizer, tokenizerConfig };
+}

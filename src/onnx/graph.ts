@@ -1,0 +1,256 @@
+/**
+ * A small graph DSL over onnx.proto: declare inputs, initializers and nodes, then write a model file whose large
+ * tensors are streamed one at a time (inline, or to an external data file for models over the 2 GB protobuf limit).
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
+import { DataType, type DataTypeCode, ProtoWriter } from './proto.js';
+
+export { DataType, type DataTypeCode };
+
+/** Float attribute marker (plain numbers become INT attributes). */
+export interface FloatAttr {
+  f: number;
+}
+export type AttrValue = number | number[] | string | FloatAttr | { floats: number[] } | Graph | TensorInit;
+export const f = (value: number): FloatAttr => ({ f: value });
+
+export interface TensorInit {
+  name: string;
+  dtype: DataTypeCode;
+  dims: number[];
+  /** Raw little-endian bytes, or a function that produces them when the model is written (streaming). */
+  data: Uint8Array | (() => Uint8Array);
+}
+
+interface NodeDef {
+  op: string;
+  domain: string;
+  name: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, AttrValue>;
+}
+
+interface ValueInfo {
+  name: string;
+  dtype: DataTypeCode;
+  dims: (number | string)[] | null;
+}
+
+export class Graph {
+  readonly nodes: NodeDef[] = [];
+  readonly initializers: TensorInit[] = [];
+  readonly inputs: ValueInfo[] = [];
+  readonly outputs: ValueInfo[] = [];
+  private counter = 0;
+
+  constructor(
+    readonly name: string,
+    /** Prefix for generated names; subgraphs use their own so names stay unique across scopes. */
+    private readonly prefix = '',
+  ) {}
+
+  fresh(hint: string): string {
+    return `${this.prefix}${hint}_${this.counter++}`;
+  }
+
+  input(name: string, dtype: DataTypeCode, dims: (number | string)[]): string {
+    this.inputs.push({ name, dtype, dims });
+    return name;
+  }
+
+  output(name: string, dtype: DataTypeCode, dims: (number | string)[] | null = null): void {
+    this.outputs.push({ name, dtype, dims });
+  }
+
+  init(t: TensorInit): string {
+    this.initializers.push(t);
+    return t.name;
+  }
+
+  constI64(values: number[], dims: number[] = [values.length]): string {
+    const buf = new BigInt64Array(values.map((v) => BigInt(v)));
+    return this.init({ name: this.fresh('c_i64'), dtype: DataType.INT64, dims, data: new Uint8Array(buf.buffer) });
+  }
+
+  constF32(values: number[], dims: number[] = [values.length]): string {
+    return this.init({ name: this.fresh('c_f32'), dtype: DataType.FLOAT, dims, data: new Uint8Array(new Float32Array(values).buffer) });
+  }
+
+  constOfType(value: number, dtype: DataTypeCode): string {
+    if (dtype === DataType.FLOAT16) {
+      const b = new Uint16Array([float32ToFloat16Bits(value)]);
+      return this.init({ name: this.fresh('c_f16'), dtype, dims: [], data: new Uint8Array(b.buffer) });
+    }
+    return this.init({ name: this.fresh('c_f32'), dtype: DataType.FLOAT, dims: [], data: new Uint8Array(new Float32Array([value]).buffer) });
+  }
+
+  node(
+    op: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    opts: { outputs?: number | string[]; domain?: string; name?: string } = {},
+  ): string[] {
+    const name = opts.name ?? this.fresh(op);
+    const outs = Array.isArray(opts.outputs)
+      ? opts.outputs
+      : Array.from({ length: opts.outputs ?? 1 }, (_, i) => (i === 0 ? `${name}_out` : `${name}_out${i}`));
+    this.nodes.push({ op, domain: opts.domain ?? '', name, inputs, outputs: outs, attrs });
+    return outs;
+  }
+
+  /** One-output node. */
+  op(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, domain?: string): string {
+    return this.node(op, inputs, attrs, { domain })[0]!;
+  }
+}
+
+/** IEEE 754 half from a float32 value, round to nearest even. */
+export function float32ToFloat16Bits(value: number): number {
+  const f32 = new Float32Array([value]);
+  const x = new Uint32Array(f32.buffer)[0]!;
+  return f32BitsToF16Bits(x);
+}
+
+export function f32BitsToF16Bits(x: number): number {
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && (half & 1))) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
+  return sign | half;
+}
+
+// ---- serialization -------------------------------------------------------------------------------------------
+
+const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
+
+interface ExternalSink {
+  fd: number;
+  fileName: string;
+  offset: number;
+}
+
+function tensorProto(t: TensorInit, sink: ExternalSink | null): ProtoWriter {
+  const w = new ProtoWriter();
+  w.packedInts(1, t.dims);
+  w.int(2, t.dtype);
+  w.string(8, t.name);
+  const data = typeof t.data === 'function' ? t.data() : t.data;
+  if (sink && data.length >= 1024) {
+    // Page-align each tensor so the runtime can mmap it.
+    const pad = (4096 - (sink.offset % 4096)) % 4096;
+    if (pad) writeSync(sink.fd, new Uint8Array(pad));
+    sink.offset += pad;
+    writeAll(sink.fd, data);
+    const entry = (k: string, v: string) => new ProtoWriter().string(1, k).string(2, v);
+    w.message(13, entry('location', sink.fileName));
+    w.message(13, entry('offset', String(sink.offset)));
+    w.message(13, entry('length', String(data.length)));
+    w.int(14, 1);
+    sink.offset += data.length;
+  } else {
+    w.bytes(9, data);
+  }
+  return w;
+}
+
+function writeAll(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) off += writeSync(fd, data, off, Math.min(data.length - off, 1 << 30));
+}
+
+function valueInfo(v: ValueInfo): ProtoWriter {
+  const tensorType = new ProtoWriter().int(1, v.dtype);
+  if (v.dims) {
+    const shape = new ProtoWriter();
+    for (const d of v.dims) {
+      shape.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d));
+    }
+    tensorType.message(2, shape);
+  }
+  return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
+}
+
+function attribute(name: string, value: AttrValue, sink: ExternalSink | null): ProtoWriter {
+  const w = new ProtoWriter().string(1, name);
+  if (typeof value === 'number') return w.int(3, value).int(20, AttrType.INT);
+  if (typeof value === 'string') return w.string(4, value).int(20, AttrType.STRING);
+  if (Array.isArray(value)) return w.packedInts(8, value).int(20, AttrType.INTS);
+  if (value instanceof Graph) return w.message(6, graphProto(value, sink)).int(20, AttrType.GRAPH);
+  if ('f' in value) return w.float(2, value.f).int(20, AttrType.FLOAT);
+  if ('floats' in value) return w.packedFloats(7, value.floats).int(20, AttrType.FLOATS);
+  return w.message(5, tensorProto(value, null)).int(20, AttrType.TENSOR);
+}
+
+function graphProto(g: Graph, sink: ExternalSink | null): ProtoWriter {
+  const w = new ProtoWriter();
+  for (const n of g.nodes) {
+    const nw = new ProtoWriter();
+    for (const i of n.inputs) nw.string(1, i);
+    for (const o of n.outputs) nw.string(2, o);
+    nw.string(3, n.name).string(4, n.op);
+    for (const [k, v] of Object.entries(n.attrs)) nw.message(5, attribute(k, v, sink));
+    if (n.domain) nw.string(7, n.domain);
+    w.message(1, nw);
+  }
+  w.string(2, g.name);
+  for (const t of g.initializers) w.message(5, tensorProto(t, sink));
+  for (const i of g.inputs) w.message(11, valueInfo(i));
+  for (const o of g.outputs) w.message(12, valueInfo(o));
+  return w;
+}
+
+export interface WriteModelOptions {
+  opsets: [domain: string, version: number][];
+  producer?: string;
+  metadata?: Record<string, string>;
+  /** Path of an external data file (same folder as the model) or null to keep every tensor inline. */
+  externalDataPath?: string | null;
+}
+
+/** Writes the model; tensors are materialised one at a time, so peak memory is about one tensor. */
+export function writeModel(path: string, g: Graph, opts: WriteModelOptions): { bytes: number; externalBytes: number } {
+  let sink: ExternalSink | null = null;
+  if (opts.externalDataPath) {
+    sink = { fd: openSync(opts.externalDataPath, 'w'), fileName: basename(opts.externalDataPath), offset: 0 };
+  }
+  try {
+    const m = new ProtoWriter();
+    m.int(1, 8); // IR version 8 (opset 18 era)
+    m.string(2, opts.producer ?? 'dllm-bench');
+    m.message(7, graphProto(g, sink));
+    for (const [domain, version] of opts.opsets) {
+      m.message(8, new ProtoWriter().string(1, domain).int(2, version));
+    }
+    for (const [k, v] of Object.entries(opts.metadata ?? {})) m.message(14, new ProtoWriter().string(1, k).string(2, v));
+    const fd = openSync(path, 'w');
+    let bytes = 0;
+    try {
+      for (const chunk of m.finish()) {
+        writeAll(fd, chunk);
+        bytes += chunk.length;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return { bytes, externalBytes: sink?.offset ?? 0 };
+  } finally {
+    if (sink) closeSync(sink.fd);
+  }
+}
