@@ -35,6 +35,7 @@ export const IO = {
   cfgScale: 'cfg_scale',
   temperature: 'temperature',
   noiseSeed: 'noise_seed',
+  numLogitsToKeep: 'num_logits_to_keep',
   x0: 'x0',
   confidence: 'confidence',
   logits: 'logits',
@@ -73,9 +74,10 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
     weight(layout.layer(i, role), expectedShape(spec, role), transpose);
 
   // ---- inputs
-  const ids = g.input(IO.inputIds, DataType.INT64, ['batch', 'seq']);
-  const mask = g.input(IO.attentionMask, DataType.INT64, ['batch', opts.kind === 'causal' ? 'total_seq' : 'seq']);
-  const pos = g.input(IO.positionIds, DataType.INT64, ['batch', 'seq']);
+  // Symbolic dim names matter: transformers.js sizes the empty first-step cache by resolving 'batch_size'.
+  const ids = g.input(IO.inputIds, DataType.INT64, ['batch_size', 'sequence_length']);
+  const mask = g.input(IO.attentionMask, DataType.INT64, ['batch_size', opts.kind === 'causal' ? 'total_sequence_length' : 'sequence_length']);
+  const pos = g.input(IO.positionIds, DataType.INT64, ['batch_size', 'sequence_length']);
 
   // ---- rotary caches [maxPositions, headDim/2]
   const half = hd / 2;
@@ -119,10 +121,10 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
   const attention = (i: number, q: string, k: string, v: string): string => {
     const causal = opts.kind === 'causal';
     if (causal) {
-      g.input(IO.pastKey(i), dt, ['batch', KV, 'past_seq', hd]);
-      g.input(IO.pastValue(i), dt, ['batch', KV, 'past_seq', hd]);
-      g.output(IO.presentKey(i), dt, ['batch', KV, 'total_seq', hd]);
-      g.output(IO.presentValue(i), dt, ['batch', KV, 'total_seq', hd]);
+      g.input(IO.pastKey(i), dt, ['batch_size', KV, 'past_sequence_length', hd]);
+      g.input(IO.pastValue(i), dt, ['batch_size', KV, 'past_sequence_length', hd]);
+      g.output(IO.presentKey(i), dt, ['batch_size', KV, 'total_sequence_length', hd]);
+      g.output(IO.presentValue(i), dt, ['batch_size', KV, 'total_sequence_length', hd]);
     }
     if (fused) {
       const inputs = causal ? [q, k, v, '', '', bias, IO.pastKey(i), IO.pastValue(i)] : [q, k, v, '', kpm];
@@ -186,9 +188,13 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
   const head = weight(headName, expectedShape(spec, 'head'), true, 'lm_head_t');
 
   if (opts.kind === 'causal') {
-    const logits = g.op('MatMul', [hidden, head]);
+    // num_logits_to_keep (transformers.js sets 1): the head runs on the last n positions only; 0 keeps all.
+    const keep = g.input(IO.numLogitsToKeep, DataType.INT64, []);
+    const from = g.op('Unsqueeze', [g.op('Neg', [keep]), g.constI64([0])]);
+    const tail = g.op('Slice', [hidden, from, g.constI64([2 ** 53]), g.constI64([1])]);
+    const logits = g.op('MatMul', [tail, head]);
     g.node('Cast', [logits], { to: DataType.FLOAT }, { outputs: [IO.logits] });
-    g.output(IO.logits, DataType.FLOAT, ['batch', 'seq', spec.vocabSize]);
+    g.output(IO.logits, DataType.FLOAT, ['batch_size', 'logits_length', spec.vocabSize]);
     return g;
   }
 
@@ -248,8 +254,8 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
   const lse = g.op('ReduceLogSumExp', [logits, g.constI64([-1])], { keepdims: 1 });
   const picked = g.op('GatherElements', [logits, g.op('Unsqueeze', [IO.x0, g.constI64([-1])])], { axis: -1 });
   g.node('Squeeze', [g.op('Exp', [g.op('Sub', [picked, lse])]), g.constI64([-1])], {}, { outputs: [IO.confidence] });
-  g.output(IO.x0, DataType.INT64, ['batch', 'gen']);
-  g.output(IO.confidence, DataType.FLOAT, ['batch', 'gen']);
-  g.output(IO.logits, DataType.FLOAT, ['batch', 'gen', spec.vocabSize]);
+  g.output(IO.x0, DataType.INT64, ['batch_size', 'gen_length']);
+  g.output(IO.confidence, DataType.FLOAT, ['batch_size', 'gen_length']);
+  g.output(IO.logits, DataType.FLOAT, ['batch_size', 'gen_length', spec.vocabSize]);
   return g;
 }

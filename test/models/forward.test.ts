@@ -142,7 +142,7 @@ describe.each([
       past[`past_key_values.${l}.value`] = empty(2);
     }
     // Prefill all but the last token, then decode the last one with the cache.
-    const pre = await s.run({ input_ids: i64(prompts.map((r) => r.slice(0, 5))), attention_mask: i64(m.map((r) => r.slice(0, 5))), position_ids: i64(pos.map((r) => r.slice(0, 5))), ...past });
+    const pre = await s.run({ input_ids: i64(prompts.map((r) => r.slice(0, 5))), attention_mask: i64(m.map((r) => r.slice(0, 5))), position_ids: i64(pos.map((r) => r.slice(0, 5))), num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.from([0n]), []), ...past });
     const V = spec.vocabSize;
     const logits = pre.logits!.data as Float32Array;
     for (let b = 0; b < 2; b++) {
@@ -157,7 +157,7 @@ describe.each([
       cache[`past_key_values.${l}.value`] = pre[`present.${l}.value`]!;
       expect(pre[`present.${l}.key`]!.dims).toEqual([2, kv, 5, spec.headDim]);
     }
-    const step = await s.run({ input_ids: i64(prompts.map((r) => [r[5]!])), attention_mask: i64(m), position_ids: i64(pos.map((r) => [r[5]!])), ...cache });
+    const step = await s.run({ input_ids: i64(prompts.map((r) => [r[5]!])), attention_mask: i64(m), position_ids: i64(pos.map((r) => [r[5]!])), num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.from([1n]), []), ...cache });
     const last = step.logits!.data as Float32Array;
     for (let b = 0; b < 2; b++) expect(maxAbsDiff(last.subarray(b * V, (b + 1) * V), ref[b]![5]!)).toBeLessThan(2e-3);
   });
