@@ -1,0 +1,199 @@
+/**
+ * The LLaDA diffusion engine on onnxruntime-node. Each step is one full bidirectional forward over prompt +
+ * generated region (as in the reference: no KV cache); the graph's fused head returns x0 and its confidence for the
+ * generated region only, so a step moves 12 bytes per generated position off the device instead of the logits.
+ */
+import ort from 'onnxruntime-node';
+import { UserError } from '../../cli/errors.js';
+import { IO } from '../../models/emit.js';
+import { loadModelFolder, type ModelFolder } from '../../models/folder.js';
+import { mulberry32 } from '../../models/synthetic.js';
+import { withDevice } from '../device.js';
+import { type SessionTuning, sessionOptions } from '../session.js';
+import { type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+import { type LladaOptions, selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions } from './sampler.js';
+
+export interface StepEvent {
+  /** Global step index (0-based) and the block it belongs to. */
+  step: number;
+  block: number;
+  /** Generated region of every row after this step (mask id where still masked). */
+  tokens: number[][];
+  committed: number;
+  maskId: number;
+}
+
+export interface LladaGenerateOptions extends LladaOptions {
+  /** Called after every step (the CLI's live view). Keep it cheap: it runs on the hot path. */
+  onStep?: (event: StepEvent) => void;
+}
+
+export interface LladaEngineOptions {
+  modelDir: string;
+  device: DeviceRequest;
+  session?: SessionTuning;
+}
+
+export async function createLladaEngine(opts: LladaEngineOptions): Promise<Engine<LladaGenerateOptions>> {
+  const folder = loadModelFolder(opts.modelDir);
+  if (folder.meta.graph !== 'diffusion') {
+    throw new UserError(`${opts.modelDir}: a ${folder.meta.family} autoregressive model; the llada engine needs a LLaDA diffusion model folder`);
+  }
+  const { session, choice } = await withDevice(opts.device, (providers) =>
+    ort.InferenceSession.create(folder.onnxPath, sessionOptions(opts.session, providers)),
+  );
+  const spec = folder.meta.spec;
+  const info: EngineInfo = {
+    kind: 'llada',
+    model: opts.modelDir,
+    family: 'llada',
+    device: choice.device,
+    executionProvider: choice.executionProviders[0]!,
+    dtype: folder.meta.dtype,
+    synthetic: folder.meta.synthetic !== null,
+    handicaps: [],
+    deviceNote: choice.note,
+    eosTokenIds: spec.eosTokenIds,
+    maxPositions: spec.maxPositions,
+  };
+  return {
+    info,
+    generate: (request, options) => generate(session, folder, choice.device, request.prompts, request.genLength, options),
+    dispose: async () => {
+      await session.release();
+    },
+  };
+}
+
+async function generate(
+  session: ort.InferenceSession,
+  folder: ModelFolder,
+  device: string,
+  prompts: number[][],
+  genLength: number,
+  o: LladaGenerateOptions,
+): Promise<EngineResult> {
+  const spec = folder.meta.spec;
+  const invalid = validateLladaOptions(genLength, o);
+  if (invalid) return { ok: false, error: { code: 'invalid-options', message: invalid } };
+  if (prompts.length === 0 || prompts.some((p) => p.length === 0)) {
+    return { ok: false, error: { code: 'invalid-options', message: 'every batch row needs a non-empty prompt' } };
+  }
+  const maskId = spec.maskTokenId;
+  if (maskId === null) return { ok: false, error: { code: 'model', message: 'the model has no mask token id' } };
+  const P = Math.max(...prompts.map((p) => p.length));
+  const L = P + genLength;
+  if (L > spec.maxPositions) {
+    return {
+      ok: false,
+      error: { code: 'invalid-options', message: `prompt (${P}) + gen_length (${genLength}) = ${L} exceeds the model's maximum length ${spec.maxPositions}` },
+    };
+  }
+
+  const B = prompts.length;
+  const cfg = o.cfgScale > 0;
+  const rows = cfg ? 2 * B : B;
+  const padId = BigInt(spec.padTokenId ?? spec.eosTokenIds[0] ?? 0);
+  const mask64 = BigInt(maskId);
+  const ids = new BigInt64Array(rows * L);
+  const attn = new BigInt64Array(rows * L);
+  const pos = new BigInt64Array(rows * L);
+  for (let r = 0; r < rows; r++) {
+    const prompt = prompts[r % B]!;
+    const pad = P - prompt.length;
+    for (let t = 0; t < L; t++) {
+      const i = r * L + t;
+      pos[i] = BigInt(t); // the reference's positions: 0..L-1 whatever the padding
+      attn[i] = t < pad ? 0n : 1n;
+      if (t >= P) ids[i] = mask64;
+      else if (r >= B) ids[i] = mask64; // CFG's unconditional copy: the whole prompt region masked
+      else ids[i] = t < pad ? padId : BigInt(prompt[t - pad]!);
+    }
+  }
+  // Feeds are built once; committing a token writes into `ids` in place.
+  const feeds: Record<string, ort.Tensor> = {
+    [IO.inputIds]: new ort.Tensor('int64', ids, [rows, L]),
+    [IO.attentionMask]: new ort.Tensor('int64', attn, [rows, L]),
+    [IO.positionIds]: new ort.Tensor('int64', pos, [rows, L]),
+    [IO.logitsStart]: new ort.Tensor('int64', BigInt64Array.from([BigInt(P)]), [1]),
+    [IO.cfgScale]: new ort.Tensor('float32', Float32Array.from([o.cfgScale]), [1]),
+    [IO.temperature]: new ort.Tensor('float32', Float32Array.from([o.temperature]), [1]),
+  };
+  const noiseSeed = BigInt64Array.from([0n]);
+  feeds[IO.noiseSeed] = new ort.Tensor('int64', noiseSeed, [1]);
+  const fetches = [IO.x0, IO.confidence];
+
+  const x = new Int32Array(B * genLength).fill(maskId); // generated region per row
+  const rand = o.remasking === 'random' ? mulberry32(o.seed + 1) : null;
+  const randomConf = rand ? new Float32Array(B * genLength) : null;
+  const blocks = genLength / o.blockLength;
+  const stepsPerBlock = o.threshold === null ? o.steps / blocks : 0;
+  const trace: ForwardTrace[] = [];
+  let forwardMs = 0;
+  let step = 0;
+  const t0 = performance.now();
+
+  try {
+    for (let blk = 0; blk < blocks; blk++) {
+      const bs = blk * o.blockLength;
+      const be = bs + o.blockLength;
+      const maskedIn = (b: number) => {
+        const c: number[] = [];
+        for (let p = bs; p < be; p++) if (x[b * genLength + p] === maskId) c.push(p);
+        return c;
+      };
+      const schedules = o.threshold === null ? prompts.map((_, b) => transferSchedule(maskedIn(b).length, stepsPerBlock)) : [];
+      // Threshold mode stops when the block is full; the cap only guards against a model that predicts [MASK].
+      const maxSteps = o.threshold === null ? stepsPerBlock : 4 * o.blockLength;
+      for (let s = 0; s < maxSteps; s++) {
+        const candidates = prompts.map((_, b) => maskedIn(b));
+        if (o.threshold !== null && candidates.every((c) => c.length === 0)) break;
+        noiseSeed[0] = BigInt(stepNoiseSeed(o.seed, step));
+        const rs = performance.now();
+        const out = await session.run(feeds, fetches);
+        const re = performance.now();
+        forwardMs += re - rs;
+        const x0 = out[IO.x0]!.data as BigInt64Array;
+        let conf = out[IO.confidence]!.data as Float32Array;
+        if (randomConf && rand) {
+          for (let i = 0; i < randomConf.length; i++) randomConf[i] = rand();
+          conf = randomConf;
+        }
+        let committed = 0;
+        for (let b = 0; b < B; b++) {
+          const base = b * genLength;
+          const k = o.threshold === null ? schedules[b]![s]! : { threshold: o.threshold };
+          for (const p of selectPositions(candidates[b]!, (q) => conf[base + q]!, k)) {
+            const tok = x0[base + p]!;
+            x[base + p] = Number(tok);
+            ids[b * L + P + p] = tok;
+            if (cfg) ids[(B + b) * L + P + p] = tok;
+            committed++;
+          }
+        }
+        trace.push({ startMs: rs - t0, durationMs: re - rs, tokensCommitted: committed });
+        o.onStep?.({ step, block: blk, tokens: rowsOf(x, B, genLength), committed, maskId });
+        step++;
+      }
+    }
+  } catch (err) {
+    return { ok: false, error: { code: 'runtime', message: `onnxruntime: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } };
+  }
+  const tokens = rowsOf(x, B, genLength);
+  return {
+    ok: true,
+    value: {
+      tokens,
+      usefulTokens: tokens.map((t) => firstStopIndex(t, spec.eosTokenIds)),
+      trace,
+      totalMs: performance.now() - t0,
+      forwardMs,
+      // On a GPU every step uploads ids/mask/positions and downloads x0 + confidence; nothing else crosses.
+      hostDeviceBytesPerForward: device === 'cpu' ? 0 : rows * L * 8 * 3 + B * genLength * 12,
+    },
+  };
+}
+
+function rowsOf(x: Int32Array, B: number, n: number): number[][] {
+  return Array.from({ length: B }, (_, b) => Array.from(x.subarray(b * n, (b + 1) * n)));
+}
