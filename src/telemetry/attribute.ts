@@ -1,0 +1,133 @@
+/**
+ * Per-case telemetry: the samples that fall inside a phase [startMs, endMs] (host clock, see clock.ts), reduced to
+ * CaseTelemetry. Pure functions over recorded samples.
+ *
+ * Across several GPUs: utilization is pooled over every selected GPU's samples (mean and p95), while memory, power
+ * and energy are additive (sums of the per-GPU peak, mean and integral), i.e. what the selected boards used together.
+ */
+import type { CaseTelemetry } from '../results/types.js';
+import type { GpuSample } from './nvidia-smi.js';
+import type { ProcessSample } from './process-sampler.js';
+
+export interface Phase {
+  startMs: number;
+  endMs: number;
+}
+
+export interface AttributionInput {
+  gpu: readonly GpuSample[];
+  process: readonly ProcessSample[];
+}
+
+export interface AttributionOptions {
+  /** nvidia-smi indices of the GPUs the engine ran on; undefined: all GPUs seen. */
+  gpuIndices?: readonly number[];
+}
+
+export function inPhase(t: number, phase: Phase): boolean {
+  return t >= phase.startMs && t <= phase.endMs;
+}
+
+export function mean(xs: readonly number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  let s = 0;
+  for (const x of xs) s += x;
+  return s / xs.length;
+}
+
+/** Linear-interpolation percentile (q in 0..1) of an unsorted list; undefined when empty. */
+export function percentile(xs: readonly number[], q: number): number | undefined {
+  if (xs.length === 0) return undefined;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * Math.min(1, Math.max(0, q));
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/**
+ * Energy in joules over the phase from power samples (W) of one GPU, by the trapezoid rule between samples. Before
+ * the first and after the last sample the power is held at that sample's value, so the integral spans the whole
+ * phase (nvidia-smi samples at ~100 ms would otherwise miss up to an interval at each edge of a short phase).
+ * Points must lie inside the phase; undefined when there are none.
+ */
+export function integrateEnergyJoules(
+  points: readonly { tMs: number; watts: number }[],
+  phase: Phase,
+): number | undefined {
+  if (points.length === 0) return undefined;
+  const p = [...points].sort((a, b) => a.tMs - b.tMs);
+  const first = p[0]!;
+  const last = p[p.length - 1]!;
+  let wattMs = first.watts * (first.tMs - phase.startMs) + last.watts * (phase.endMs - last.tMs);
+  for (let i = 1; i < p.length; i++) {
+    wattMs += ((p[i - 1]!.watts + p[i]!.watts) / 2) * (p[i]!.tMs - p[i - 1]!.tMs);
+  }
+  return wattMs / 1000;
+}
+
+// A loop, not Math.max(...xs): hours of 100 ms samples would overflow the argument list.
+function max(xs: readonly number[]): number {
+  let m = -Infinity;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
+
+function nonNull(xs: readonly (number | null)[]): number[] {
+  return xs.filter((x): x is number => x !== null);
+}
+
+/**
+ * CaseTelemetry for one phase. `tokens` is the generated-token count of the phase (energy per token is left out
+ * when it is not positive). `samples` counts the GPU sample lines (one per selected GPU per tick) plus the process
+ * samples inside the phase; with none, every figure is undefined.
+ * cpuUtilizationPctMean is % of one core (top-style), weighted by each sample's interval.
+ */
+export function attributePhase(
+  input: AttributionInput,
+  phase: Phase,
+  tokens: number,
+  options: AttributionOptions = {},
+): CaseTelemetry {
+  const wanted = options.gpuIndices ? new Set(options.gpuIndices) : null;
+  const gpu = input.gpu.filter((s) => inPhase(s.hostTimeMs, phase) && (!wanted || wanted.has(s.index)));
+  const proc = input.process.filter((s) => inPhase(s.hostTimeMs, phase));
+  const out: CaseTelemetry = { samples: gpu.length + proc.length };
+
+  const util = nonNull(gpu.map((s) => s.utilizationGpuPct));
+  out.gpuUtilizationPctMean = mean(util);
+  out.gpuUtilizationPctP95 = percentile(util, 0.95);
+
+  const byGpu = new Map<number, GpuSample[]>();
+  for (const s of gpu) {
+    const list = byGpu.get(s.index) ?? [];
+    list.push(s);
+    byGpu.set(s.index, list);
+  }
+  let memPeak: number | undefined;
+  let powerMean: number | undefined;
+  let energy: number | undefined;
+  for (const list of byGpu.values()) {
+    const mem = nonNull(list.map((s) => s.memoryUsedBytes));
+    if (mem.length > 0) memPeak = (memPeak ?? 0) + max(mem);
+    const power = list
+      .filter((s) => s.powerWatts !== null)
+      .map((s) => ({ tMs: s.hostTimeMs, watts: s.powerWatts as number }));
+    const pm = mean(power.map((x) => x.watts));
+    if (pm !== undefined) powerMean = (powerMean ?? 0) + pm;
+    const e = integrateEnergyJoules(power, phase);
+    if (e !== undefined) energy = (energy ?? 0) + e;
+  }
+  out.gpuMemoryPeakBytes = memPeak;
+  out.gpuPowerWattsMean = powerMean;
+  out.energyJoulesPerToken = energy !== undefined && tokens > 0 ? energy / tokens : undefined;
+
+  const totalInterval = proc.reduce((a, s) => a + s.intervalMs, 0);
+  out.cpuUtilizationPctMean =
+    totalInterval > 0 ? proc.reduce((a, s) => a + s.cpuPctOfCore * s.intervalMs, 0) / totalInterval : undefined;
+  out.rssPeakBytes = proc.length > 0 ? max(proc.map((s) => s.rssBytes)) : undefined;
+
+  // Keep the JSON free of `"x": undefined` noise: drop absent figures.
+  for (const k of Object.keys(out) as (keyof CaseTelemetry)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}

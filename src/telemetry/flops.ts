@@ -1,0 +1,117 @@
+/**
+ * Work per forward pass from the architecture alone, for MFU (FLOPs / time / peak FLOPS) and MBU (bytes / time /
+ * peak bandwidth). Counts model FLOPs (what the maths needs), not what a kernel happens to execute: a causal
+ * prefill counts the lower triangle even if the kernel computes the square and masks it.
+ *
+ * FLOPs: 2 per multiply-add.
+ *  - Linear layers: 2 x (matmul parameters of the layers) per token. Norms, RoPE, softmax, activations and residual
+ *    adds are elementwise and left out (well under 1% at these sizes).
+ *  - Attention scores (QK^T) and weighted values (PV): 2 + 2 = 4 x headDim x heads per (query, key) pair, per layer.
+ *    Bidirectional (LLaDA): every query sees pastLen + seqLen keys, the full square. Causal: query i sees
+ *    pastLen + i + 1 keys; one decode step (seqLen 1) is 1 x (pastLen + 1).
+ *  - LM head: 2 x hidden x vocab per logits position (only positions whose logits are computed).
+ *
+ * Bytes (an approximation; document it with every MBU): each weight read once per forward (it is, at small batch,
+ * and that is what MBU is about), the KV cache of pastLen positions read once per layer, and activations as if every
+ * matmul and attention op read its inputs from and wrote its outputs to device memory once: per token per layer
+ * 7*hidden + 4*heads*headDim + 4*kvHeads*headDim + 3*intermediate elements (fused elementwise ops and flash-style
+ * attention keep scores on chip, so those are not counted), plus the embedding rows gathered and the LM head's
+ * input and output per logits position. All at dtypeBytes.
+ */
+import type { Efficiency } from '../results/types.js';
+import type { TransformerSpec } from '../models/spec.js';
+import type { PeakFigures } from './peaks.js';
+
+export type AttentionKind = 'bidirectional' | 'causal';
+
+export interface ForwardShape {
+  /** Batch rows (CFG copies count as rows). */
+  batch: number;
+  /** New positions per row in this forward (diffusion: the whole sequence; AR decode: 1). */
+  seqLen: number;
+  /** Cached positions per row that attention reads from a KV cache (0 without a cache). */
+  pastLen: number;
+  /** Positions per row whose logits are computed (diffusion: gen positions or all; AR: 1). */
+  logitsPositions: number;
+  /** Bytes per weight / activation element (fp16: 2, fp32: 4). */
+  dtypeBytes: number;
+  /** Default: 'bidirectional' for llada, 'causal' otherwise. */
+  attention?: AttentionKind;
+}
+
+export interface ForwardCost {
+  flops: number;
+  bytes: number;
+  breakdown: {
+    linearFlops: number;
+    attentionFlops: number;
+    lmHeadFlops: number;
+    weightBytes: number;
+    kvCacheBytes: number;
+    activationBytes: number;
+  };
+}
+
+/** Parameters inside one layer's matmuls (q, k, v, o, gate, up, down). */
+export function layerMatmulParams(s: TransformerSpec): number {
+  const q = s.hiddenSize * s.numHeads * s.headDim;
+  const kv = 2 * s.hiddenSize * s.numKvHeads * s.headDim;
+  const o = s.numHeads * s.headDim * s.hiddenSize;
+  const mlp = 3 * s.hiddenSize * s.intermediateSize;
+  return q + kv + o + mlp;
+}
+
+/** Matmul FLOPs per token through all layers and the LM head (no attention): ~2 x parameters. */
+export function matmulFlopsPerToken(s: TransformerSpec): number {
+  return 2 * (s.numLayers * layerMatmulParams(s) + s.vocabSize * s.hiddenSize);
+}
+
+export function forwardCost(spec: TransformerSpec, shape: ForwardShape): ForwardCost {
+  const { batch, seqLen, pastLen, logitsPositions, dtypeBytes } = shape;
+  const attention = shape.attention ?? (spec.family === 'llada' ? 'bidirectional' : 'causal');
+  const { hiddenSize: d, numLayers: layers, numHeads: h, numKvHeads: kv, headDim: hd } = spec;
+  const tokens = batch * seqLen;
+
+  const linearFlops = 2 * layers * layerMatmulParams(spec) * tokens;
+  // (query, key) pairs per row per layer.
+  const pairs =
+    attention === 'bidirectional' ? seqLen * (pastLen + seqLen) : seqLen * pastLen + (seqLen * (seqLen + 1)) / 2;
+  const attentionFlops = 4 * h * hd * pairs * layers * batch;
+  const headPositions = batch * logitsPositions;
+  const lmHeadFlops = 2 * d * spec.vocabSize * headPositions;
+
+  const normParams = layers * 2 * d + d;
+  const weightElems = layers * layerMatmulParams(spec) + normParams + (logitsPositions > 0 ? spec.vocabSize * d : 0);
+  const kvElems = batch * pastLen * layers * 2 * kv * hd;
+  const perTokenPerLayer = 7 * d + 4 * h * hd + 4 * kv * hd + 3 * spec.intermediateSize;
+  const activationElems = tokens * layers * perTokenPerLayer + tokens * d + headPositions * (d + spec.vocabSize);
+
+  const weightBytes = weightElems * dtypeBytes;
+  const kvCacheBytes = kvElems * dtypeBytes;
+  const activationBytes = activationElems * dtypeBytes;
+  return {
+    flops: linearFlops + attentionFlops + lmHeadFlops,
+    bytes: weightBytes + kvCacheBytes + activationBytes,
+    breakdown: { linearFlops, attentionFlops, lmHeadFlops, weightBytes, kvCacheBytes, activationBytes },
+  };
+}
+
+/**
+ * MFU and MBU of one forward that took measuredMs (use the mean time per forward). null where the peak is unknown
+ * or the time is not positive.
+ */
+export function efficiency(
+  cost: { flops: number; bytes: number },
+  measuredMs: number,
+  peak: PeakFigures,
+): Efficiency {
+  const seconds = measuredMs / 1000;
+  const ok = Number.isFinite(seconds) && seconds > 0;
+  return {
+    flopsPerForward: cost.flops,
+    bytesPerForward: cost.bytes,
+    mfu: ok && peak.flopsPerSec ? cost.flops / seconds / peak.flopsPerSec : null,
+    mbu: ok && peak.bytesPerSec ? cost.bytes / seconds / peak.bytesPerSec : null,
+    peakSource: peak.source,
+  };
+}
