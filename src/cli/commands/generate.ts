@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { idList, nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, probability } from '../parse.js';
+
+export function register(program: Command): void {
+  program
+    .command('generate')
+    .description('decode one prompt with the engine the model folder implies (llada: diffusion, llama: autoregressive)')
+    .requiredOption('--model <dir>', 'model folder (built by "models build" or "models convert")')
+    .option('--prompt <text>', 'prompt text (wrapped in the model\'s chat template unless --raw)')
+    .option('--prompt-ids <ids>', 'prompt token ids, e.g. 1,2,3', idList)
+    .option('--raw', 'do not apply the chat template')
+    .option('--gen-length <n>', 'diffusion: generated positions', positiveInt, 32)
+    .option('--steps <n>', 'diffusion: denoising steps', positiveInt)
+    .option('--block-length <n>', 'diffusion: block length (semi-autoregressive)', positiveInt)
+    .option('--temperature <t>', 'diffusion: Gumbel temperature (0 = greedy)', nonNegativeFloat, 0)
+    .option('--cfg <s>', 'diffusion: classifier-free guidance scale', nonNegativeFloat, 0)
+    .option('--remasking <mode>', 'diffusion: low_confidence | random', oneOf(['low_confidence', 'random'] as const), 'low_confidence')
+    .option('--threshold <x>', 'diffusion: Fast-dLLM parallel decoding threshold in (0, 1]', probability)
+    .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
+    .option('--max-new-tokens <n>', 'autoregressive: new tokens', positiveInt)
+    .option('--mode <mode>', 'autoregressive: fixed (exactly N tokens) | natural (stop at EOS)', oneOf(['fixed', 'natural'] as const), 'natural')
+    .option('--engine <engine>', 'autoregressive engine: ar (transformers.js) | ar-ort (direct onnxruntime)', oneOf(['ar', 'ar-ort'] as const), 'ar')
+    .option('--device <device>', 'auto | cpu | cuda | webgpu', oneOf(['auto', 'cpu', 'cuda', 'webgpu'] as const), 'auto')
+    .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (o) => {
+      const { generateCommand } = await import('../../run/generate.js');
+      process.exitCode = await generateCommand(o);
+    });
+}

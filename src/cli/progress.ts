@@ -1,0 +1,50 @@
+/**
+ * Progress for humans on stderr: an ora spinner on an interactive terminal, plain lines otherwise (CI logs). The
+ * spinner keeps moving during a forward pass because engines run in worker threads.
+ */
+import chalk from 'chalk';
+import ora, { type Ora } from 'ora';
+import { isInteractive } from './color.js';
+
+export interface Progress {
+  /** A new phase ("scenario throughput"). */
+  phase(text: string): void;
+  /** Transient detail ("throughput/llada/b1 run 2/3"); not printed in plain mode. */
+  detail(text: string): void;
+  /** A line that stays (case done, warning). */
+  line(text: string): void;
+  stop(): void;
+}
+
+export function createProgress(quiet = false): Progress {
+  if (quiet) return { phase() {}, detail() {}, line() {}, stop() {} };
+  if (!isInteractive()) {
+    return {
+      phase: (t) => process.stderr.write(`${t}\n`),
+      detail() {},
+      line: (t) => process.stderr.write(`  ${t}\n`),
+      stop() {},
+    };
+  }
+  let spinner: Ora | null = null;
+  let current = '';
+  return {
+    phase(t) {
+      current = t;
+      if (spinner) spinner.text = t;
+      else spinner = ora({ text: t, stream: process.stderr }).start();
+    },
+    detail(t) {
+      if (spinner) spinner.text = `${current} ${chalk.dim(t)}`;
+    },
+    line(t) {
+      if (spinner) spinner.clear();
+      process.stderr.write(`  ${t}\n`);
+      spinner?.render();
+    },
+    stop() {
+      spinner?.stop();
+      spinner = null;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/** Config file + flag overrides -> a validated RunConfig, with one-line errors that name the file and field. */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../cli/errors.js';
+import { packageRoot } from '../cli/version.js';
+import { validateLladaOptions } from '../engines/llada/sampler.js';
+import { RunConfig, type RunConfigInput, isUrl } from './schema.js';
+
+/** A built-in config name (configs/NAME.json) or a path. */
+export function resolveConfigPath(nameOrPath: string): string {
+  if (existsSync(nameOrPath)) return nameOrPath;
+  const builtIn = join(packageRoot, 'configs', `${nameOrPath.replace(/\.json$/, '')}.json`);
+  if (!isAbsolute(nameOrPath) && existsSync(builtIn)) return builtIn;
+  throw new UserError(`config ${nameOrPath}: file not found (built-in configs are in ${join(packageRoot, 'configs')})`);
+}
+
+export function readJsonFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`${what} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${what} ${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let cur = obj;
+  for (const key of path.slice(0, -1)) {
+    if (typeof cur[key] !== 'object' || cur[key] === null) cur[key] = {};
+    cur = cur[key] as Record<string, unknown>;
+  }
+  cur[path.at(-1)!] = value;
+}
+
+export interface Override {
+  path: string[];
+  value: unknown;
+}
+
+export function formatZodError(err: z.ZodError, source: string): string {
+  const issue = err.issues[0]!;
+  const where = issue.path.length ? issue.path.join('.') : '(root)';
+  return `${source}: ${where}: ${issue.message}`;
+}
+
+export function loadRunConfig(configArg: string | undefined, overrides: Override[]): { config: RunConfig; source: string } {
+  const file = resolveConfigPath(configArg ?? 'default');
+  const raw = readJsonFile(file, 'config');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`config ${file}: expected a JSON object`);
+  const merged = structuredClone(raw) as Record<string, unknown>;
+  for (const o of overrides) setPath(merged, o.path, o.value);
+  const parsed = RunConfig.safeParse(merged);
+  if (!parsed.success) throw new UserError(formatZodError(parsed.error, `config ${file}${overrides.length ? ' (with flags)' : ''}`));
+  const config = parsed.data;
+  checkCrossFields(config, file);
+  return { config, source: file };
+}
+
+/** Combinations zod cannot see, checked before any model is built or any work is done. */
+function checkCrossFields(c: RunConfig, file: string): void {
+  const fail = (m: string) => {
+    throw new UserError(`config ${file}: ${m}`);
+  };
+  for (const side of ['diffusion', 'ar'] as const) {
+    if (isUrl(c[side].model) && !c[side].http) fail(`${side}.model is a URL, so ${side}.http (model name, endpoint) is required`);
+  }
+  const llada = { ...c.llada };
+  if (!isUrl(c.diffusion.model)) {
+    const bad = validateLladaOptions(c.genLength, llada);
+    if (bad) fail(bad);
+    if (c.scenarios.includes('steps')) {
+      for (const s of c.steps.steps) {
+        const e = validateLladaOptions(c.genLength, { ...llada, steps: s, threshold: null });
+        if (e) fail(`steps sweep: ${e}`);
+      }
+    }
+  }
+}
+
+export type { RunConfigInput };

@@ -1,0 +1,104 @@
+/**
+ * Runs an engine in a worker thread: onnxruntime's session.run blocks its thread, so the main thread keeps the
+ * spinner, the telemetry sampler and Ctrl-C handling alive. A crashed worker turns pending calls into error values.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../../cli/errors.js';
+import { packageRoot } from '../../cli/version.js';
+import type { EngineSpec } from '../factory.js';
+import type { Engine, EngineInfo, EngineResult, GenerateRequest } from '../types.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+function hostPath(): string {
+  const here = fileURLToPath(new URL('./host.js', import.meta.url));
+  // Under vitest this module is the .ts source; the worker needs the compiled file (npm test builds first).
+  return existsSync(here) ? here : join(packageRoot, 'dist', 'engines', 'worker', 'host.js');
+}
+
+export interface WorkerEngine<O> extends Engine<O> {
+  /** Stops the worker at once (Ctrl-C); pending calls resolve as 'aborted'. */
+  terminate(): Promise<void>;
+}
+
+export async function spawnEngine<O = unknown>(spec: EngineSpec): Promise<WorkerEngine<O>> {
+  const worker = new Worker(hostPath());
+  const pending = new Map<number, { resolve: (r: EngineResult) => void; onStep?: (e: unknown) => void }>();
+  let nextId = 1;
+  let dead: string | null = null;
+  let terminating = false;
+
+  const failAll = (code: 'runtime' | 'aborted', message: string) => {
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.resolve({ ok: false, error: { code, message } });
+    }
+  };
+
+  const info = await new Promise<EngineInfo>((resolve, reject) => {
+    const onMessage = (m: FromWorker) => {
+      if (m.type === 'ready') resolve(m.info);
+      else if (m.type === 'init-error') {
+        void worker.terminate();
+        reject(m.userError ? new UserError(m.message, m.exitCode) : new Error(m.message));
+      }
+    };
+    worker.on('message', onMessage);
+    worker.once('error', (err) => reject(err));
+    worker.once('exit', (code) => reject(new Error(`engine worker exited (code ${code}) while loading`)));
+    worker.postMessage({ type: 'init', spec } satisfies ToWorker);
+  });
+  worker.removeAllListeners('error');
+  worker.removeAllListeners('exit');
+
+  worker.on('message', (m: FromWorker) => {
+    if (m.type === 'step') pending.get(m.id)?.onStep?.(m.event);
+    else if (m.type === 'result') {
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      p?.resolve(m.result);
+    }
+  });
+  worker.on('error', (err) => {
+    dead = `engine worker crashed: ${err.message}`;
+    failAll('runtime', dead);
+  });
+  worker.on('exit', (code) => {
+    dead ??= terminating ? 'engine stopped (interrupted)' : `engine worker exited unexpectedly (code ${code})`;
+    failAll(terminating ? 'aborted' : 'runtime', dead);
+  });
+
+  return {
+    info,
+    generate(request: GenerateRequest, options: O): Promise<EngineResult> {
+      if (dead) return Promise.resolve({ ok: false, error: { code: 'runtime', message: dead } });
+      const { onStep, ...plain } = (options ?? {}) as { onStep?: (e: unknown) => void };
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, { resolve, onStep });
+        worker.postMessage({ type: 'generate', id, request, options: plain, wantSteps: Boolean(onStep) } satisfies ToWorker);
+      });
+    },
+    async dispose() {
+      if (dead) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => resolve(), 5000);
+        worker.on('message', (m: FromWorker) => {
+          if (m.type === 'disposed') {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        worker.postMessage({ type: 'dispose' } satisfies ToWorker);
+      });
+      terminating = true;
+      await worker.terminate();
+    },
+    async terminate() {
+      terminating = true;
+      await worker.terminate();
+    },
+  };
+}

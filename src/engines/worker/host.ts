@@ -1,0 +1,47 @@
+/** Worker-thread entry: owns one engine and its onnxruntime session. */
+import { parentPort } from 'node:worker_threads';
+import { UserError } from '../../cli/errors.js';
+import { createEngine } from '../factory.js';
+import type { Engine } from '../types.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('engine host must run in a worker thread');
+const send = (m: FromWorker) => port.postMessage(m);
+
+// Fault injection for robustness tests: DLLM_BENCH_FAULT=worker-crash:N makes the worker die on its Nth generate.
+const fault = /^worker-crash:(\d+)$/.exec(process.env.DLLM_BENCH_FAULT ?? '');
+let generates = 0;
+let engine: Engine<any> | null = null;
+
+port.on('message', async (msg: ToWorker) => {
+  switch (msg.type) {
+    case 'init':
+      try {
+        engine = await createEngine(msg.spec);
+        send({ type: 'ready', info: engine.info });
+      } catch (err) {
+        const userError = err instanceof UserError;
+        send({ type: 'init-error', message: err instanceof Error ? err.message : String(err), userError, exitCode: userError ? err.exitCode : 1 });
+      }
+      return;
+    case 'generate': {
+      generates++;
+      if (fault && generates >= Number(fault[1])) process.exit(70);
+      const options = { ...(msg.options as object), ...(msg.wantSteps ? { onStep: (event: unknown) => send({ type: 'step', id: msg.id, event }) } : {}) };
+      let result;
+      try {
+        result = await engine!.generate(msg.request, options);
+      } catch (err) {
+        result = { ok: false as const, error: { code: 'runtime' as const, message: err instanceof Error ? err.message : String(err) } };
+      }
+      send({ type: 'result', id: msg.id, result });
+      return;
+    }
+    case 'dispose':
+      await engine?.dispose();
+      send({ type: 'disposed' });
+      port.close();
+      return;
+  }
+});

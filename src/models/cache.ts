@@ -1,0 +1,68 @@
+/**
+ * Model references in configs: a preset name is built once into a cache folder and reused; anything else must be
+ * an existing model folder. The cache key includes the model format version, so an upgraded tool rebuilds.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { buildPreset } from './build.js';
+import type { OnnxDtype } from './dtype.js';
+import { MODEL_FORMAT_VERSION, loadModelFolder } from './folder.js';
+import { PRESETS } from './presets.js';
+import type { Family } from './spec.js';
+
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DLLM_BENCH_CACHE) return env.DLLM_BENCH_CACHE;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dllm-bench');
+}
+
+export interface ResolvedModel {
+  dir: string;
+  /** Preset name when the reference was a preset. */
+  preset: string | null;
+  /** True when this call built it. */
+  built: boolean;
+  buildSeconds: number;
+}
+
+export function isPresetName(ref: string): boolean {
+  return Object.hasOwn(PRESETS, ref);
+}
+
+export function resolveModelRef(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
+  if (!isPresetName(ref)) {
+    if (!existsSync(ref)) {
+      throw new UserError(`model ${ref}: not a preset (${Object.keys(PRESETS).join(', ')}) and no such folder`);
+    }
+    const folder = loadModelFolder(ref);
+    if (folder.meta.family !== family) {
+      throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs a ${family} model`);
+    }
+    return { dir: folder.dir, preset: null, built: false, buildSeconds: 0 };
+  }
+  const dir = join(cacheRoot(), 'models', `${ref}-${family}-${opts.dtype}-seed${opts.seed}-v${MODEL_FORMAT_VERSION}`);
+  if (existsSync(join(dir, 'config.json'))) {
+    try {
+      loadModelFolder(dir);
+      return { dir, preset: ref, built: false, buildSeconds: 0 };
+    } catch {
+      rmSync(dir, { recursive: true, force: true }); // a broken cache entry is rebuilt
+    }
+  }
+  // Build into a temp folder and rename, so an interrupted build never leaves a half-written cache entry.
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const r = buildPreset(tmp, { preset: ref, family, seed: opts.seed, dtype: opts.dtype });
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    return { dir, preset: ref, built: true, buildSeconds: r.seconds };
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (err instanceof UserError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot build preset ${ref} into ${cacheRoot()}: ${code ?? (err as Error).message} (set DLLM_BENCH_CACHE to a writable folder)`);
+  }
+}

@@ -1,0 +1,58 @@
+/** The run command's I/O edge: config, output folder, Ctrl-C, progress, reports, exit code. */
+import { join, relative } from 'node:path';
+import { assertWritableDir } from '../cli/fs.js';
+import { createProgress } from '../cli/progress.js';
+import { ExitCode } from '../cli/errors.js';
+import { type Override, loadRunConfig } from '../config/load.js';
+import type { WorkerEngine } from '../engines/worker/client.js';
+import { newRunId } from '../results/writer.js';
+import { runBenchmark } from './run.js';
+
+export interface RunCommandOptions {
+  configArg: string | undefined;
+  overrides: Override[];
+  json: boolean;
+  report: boolean;
+}
+
+export async function runCommand(o: RunCommandOptions): Promise<number> {
+  const { config, source } = loadRunConfig(o.configArg, o.overrides);
+  const runId = newRunId();
+  const outDir = config.out ?? join('results', runId);
+  assertWritableDir(outDir);
+  const progress = createProgress();
+  progress.line(`config ${relative(process.cwd(), source) || source}; results -> ${outDir}`);
+
+  const controller = new AbortController();
+  const workers: WorkerEngine<unknown>[] = [];
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    progress.line('interrupted: stopping engines and writing partial results (Ctrl-C again to quit at once)');
+    controller.abort();
+    for (const w of workers) void w.terminate();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const outcome = await runBenchmark({ config, outDir, runId, progress, signal: controller.signal, onWorker: (w) => workers.push(w) });
+    progress.stop();
+    const { results } = outcome;
+    if (o.report) {
+      const { writeReports } = await import('../report/index.js');
+      await writeReports(results, outDir);
+    }
+    const { renderTable } = await import('../report/index.js');
+    process.stderr.write(`\n${renderTable(results)}\n`);
+    const state = results.complete ? 'complete' : 'INCOMPLETE';
+    process.stderr.write(`results (${state}): ${outcome.resultsPath}${o.report ? ` (+ report.md, report.html)` : ''}\n`);
+    for (const e of results.errors) process.stderr.write(`error: ${e.caseId ?? e.scenario ?? ''}: ${e.message}\n`);
+    if (o.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    return outcome.exitCode;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

@@ -1,0 +1,121 @@
+/** `dllm-bench generate`: one prompt, the engine the folder implies, live denoising view on a TTY. */
+import chalk from 'chalk';
+import { UserError } from '../cli/errors.js';
+import { isInteractive } from '../cli/color.js';
+import { validateLladaOptions, DEFAULT_LLADA_OPTIONS, type LladaOptions } from '../engines/llada/sampler.js';
+import type { StepEvent } from '../engines/llada/engine.js';
+import { spawnEngine } from '../engines/worker/client.js';
+import type { DeviceRequest, EngineResult } from '../engines/types.js';
+import { loadModelFolder } from '../models/folder.js';
+import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
+
+export interface GenerateFlags {
+  model: string;
+  prompt?: string;
+  promptIds?: number[];
+  raw?: boolean;
+  genLength: number;
+  steps?: number;
+  blockLength?: number;
+  temperature: number;
+  cfg: number;
+  remasking: 'low_confidence' | 'random';
+  threshold?: number;
+  seed: number;
+  maxNewTokens?: number;
+  mode: 'fixed' | 'natural';
+  engine: 'ar' | 'ar-ort';
+  device: DeviceRequest;
+  threads?: number;
+  json?: boolean;
+}
+
+/** Redraws the answer in place: committed tokens as text, masked positions as dim blocks. */
+function liveView(tokenizer: PromptTokenizer | null) {
+  let lines = 0;
+  const cols = process.stderr.columns || 80;
+  return (e: StepEvent) => {
+    const parts = e.tokens[0]!.map((t) => (t === e.maskId ? chalk.dim('░') : tokenizer ? tokenizer.decode([t]).replace(/\n/g, '⏎') : `${t} `));
+    const text = `${chalk.cyan(`step ${e.step + 1} block ${e.block + 1}`)} ${parts.join('')}`;
+    const plainLen = text.replace(/\x1b\[[0-9;]*m/g, '').length;
+    if (lines > 0) process.stderr.write(`\x1b[${lines}F\x1b[J`);
+    process.stderr.write(`${text}\n`);
+    lines = Math.max(1, Math.ceil(plainLen / cols));
+  };
+}
+
+export async function generateCommand(f: GenerateFlags): Promise<number> {
+  if ((f.prompt === undefined) === (f.promptIds === undefined)) throw new UserError('give exactly one of --prompt TEXT or --prompt-ids 1,2,3');
+  const folder = loadModelFolder(f.model);
+  const diffusion = folder.meta.graph === 'diffusion';
+  const genLength = diffusion ? f.genLength : (f.maxNewTokens ?? f.genLength);
+  const llada: LladaOptions = {
+    ...DEFAULT_LLADA_OPTIONS,
+    steps: f.steps ?? genLength,
+    blockLength: f.blockLength ?? genLength,
+    temperature: f.temperature,
+    cfgScale: f.cfg,
+    remasking: f.remasking,
+    threshold: f.threshold ?? null,
+    seed: f.seed,
+  };
+  if (diffusion) {
+    const bad = validateLladaOptions(genLength, llada);
+    if (bad) throw new UserError(bad);
+  }
+  const tokenizer = folder.meta.hasTokenizer ? await loadTokenizer(folder) : null;
+  let ids: number[];
+  if (f.promptIds) {
+    const bad = f.promptIds.find((t) => t >= folder.meta.spec.vocabSize);
+    if (bad !== undefined) throw new UserError(`--prompt-ids: token id ${bad} is outside the vocabulary (size ${folder.meta.spec.vocabSize})`);
+    ids = f.promptIds;
+  } else {
+    if (!tokenizer) throw new UserError(`${f.model}: no tokenizer files; use --prompt-ids`);
+    ids = tokenizer.encode(f.prompt!, !f.raw);
+  }
+  const max = folder.meta.spec.maxPositions;
+  if (ids.length + genLength > max) {
+    throw new UserError(`prompt (${ids.length} tokens) + ${genLength} new tokens exceeds the model's maximum length ${max}`);
+  }
+  const kind = diffusion ? 'llada' : f.engine;
+  const engine = await spawnEngine({ kind, modelDir: folder.dir, device: f.device, session: f.threads ? { intraOpThreads: f.threads } : undefined });
+  if (!f.json && engine.info.deviceNote) process.stderr.write(`${chalk.dim(engine.info.deviceNote)}\n`);
+  const live = diffusion && !f.json && isInteractive() ? liveView(tokenizer) : undefined;
+  let r: EngineResult;
+  try {
+    r = await engine.generate({ prompts: [ids], genLength, promptTexts: f.prompt ? [f.prompt] : undefined }, diffusion ? { ...llada, onStep: live } : { mode: f.mode });
+  } finally {
+    await engine.dispose();
+  }
+  if (!r.ok) throw new UserError(`generation failed: ${r.error.message}`);
+  const v = r.value;
+  const text = v.tokens.map((t) => (tokenizer ? tokenizer.decode(t) : ''));
+  const generated = v.tokens.reduce((a, t) => a + t.length, 0);
+  const out = {
+    schemaVersion: 1,
+    model: folder.dir,
+    engine: kind,
+    family: folder.meta.family,
+    device: engine.info.device,
+    executionProvider: engine.info.executionProvider,
+    promptTokens: ids.length,
+    tokens: v.tokens,
+    text,
+    usefulTokens: v.usefulTokens,
+    nfe: v.trace.length,
+    totalMs: v.totalMs,
+    forwardMs: v.forwardMs,
+    tokensPerSec: generated / (v.totalMs / 1000),
+    ...(v.tokenTimesMs ? { ttftMs: v.tokenTimesMs[0]?.[0] ?? null } : {}),
+    options: diffusion ? { genLength, steps: llada.steps, blockLength: llada.blockLength, temperature: llada.temperature, cfgScale: llada.cfgScale, remasking: llada.remasking, threshold: llada.threshold, seed: llada.seed } : { maxNewTokens: genLength, mode: f.mode },
+  };
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } else {
+    process.stdout.write(`${text[0] ?? v.tokens[0]!.join(',')}\n`);
+    process.stderr.write(
+      chalk.dim(`${kind} on ${engine.info.device}: ${generated} tokens, ${v.trace.length} forward passes, ${v.totalMs.toFixed(1)} ms (${out.tokensPerSec.toFixed(1)} tok/s)\n`),
+    );
+  }
+  return 0;
+}

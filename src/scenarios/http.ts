@@ -1,0 +1,82 @@
+/**
+ * HTTP engines in the throughput scenario: closed-loop load at a fixed concurrency (how serving benchmarks measure
+ * a server). One repetition = one closed-loop run; its sample is throughput over the run's wall time.
+ */
+import type { OpenAIEngine } from '../engines/openai/engine.js';
+import { runClosedLoop } from '../engines/openai/load.js';
+import type { CaseParams, CaseResult, Sample } from '../results/types.js';
+import { type EngineHandle, AbortedError, caseId, summarizeSamples } from './measure.js';
+import type { ScenarioContext } from './scenarios.js';
+
+const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+
+export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, concurrency: number): Promise<CaseResult> {
+  const c = ctx.config;
+  const prompts = ctx.prompts.get(h)!.map((p) => ({ text: p.text, ids: p.ids.length ? p.ids : undefined }));
+  const params: CaseParams = {
+    batchSize: 1,
+    promptTokens: Math.round(ctx.prompts.get(h)!.reduce((a, p) => a + p.ids.length, 0) / prompts.length),
+    genLength: c.genLength,
+    concurrency,
+  };
+  const base = {
+    id: caseId('throughput', h.kind, params),
+    scenario: 'throughput' as const,
+    engine: h.kind,
+    model: h.model,
+    params,
+    conditions: { device: h.info.device, executionProvider: h.info.executionProvider, dtype: h.info.dtype, synthetic: h.info.synthetic, handicaps: h.info.handicaps },
+    warmupRuns: ctx.warmup,
+  };
+  const load = () =>
+    runClosedLoop({
+      engine: h.engine as unknown as Pick<OpenAIEngine, 'send'>,
+      prompts,
+      concurrency,
+      maxRequests: c.http.requests,
+      durationMs: c.http.durationSec * 1000,
+      genLength: c.genLength,
+      maxErrorRate: c.http.maxErrorRate,
+      signal: ctx.signal,
+    });
+  for (let i = 0; i < ctx.warmup; i++) {
+    ctx.progress(`${base.id} warmup ${i + 1}/${ctx.warmup}`);
+    await load();
+    if (ctx.signal.aborted) throw new AbortedError();
+  }
+  const samples: Sample[] = [];
+  let failure: string | null = null;
+  for (let i = 0; i < ctx.repetitions; i++) {
+    ctx.progress(`${base.id} run ${i + 1}/${ctx.repetitions}`);
+    const { records, summary } = await load();
+    if (ctx.signal.aborted) throw new AbortedError();
+    const ok = records.filter((r) => !r.error);
+    const chunks = ok.reduce((a, r) => a + r.outputTokens, 0);
+    const sample: Sample = {
+      latencyMs: avg(ok.map((r) => r.e2eMs)) ?? 0,
+      generatedTokens: summary.outputTokens,
+      usefulTokens: summary.outputTokens,
+      tokensPerSec: summary.outputTokensPerSec,
+      usefulTokensPerSec: summary.outputTokensPerSec,
+      // Over HTTP the server's forward passes are invisible: one "forward" per request.
+      nfe: ok.length,
+      tokensPerForward: ok.length ? chunks / ok.length : 0,
+      timePerForwardMs: avg(ok.map((r) => r.e2eMs)) ?? 0,
+      forwardMs: ok.reduce((a, r) => a + r.e2eMs, 0),
+      errors: summary.errors,
+    };
+    const ttft = avg(ok.map((r) => r.ttftMs).filter((v): v is number => v !== null));
+    const itl = avg(ok.map((r) => r.itlMs).filter((v): v is number => v !== null));
+    if (ttft !== undefined) sample.ttftMs = ttft;
+    if (itl !== undefined) sample.itlMs = itl;
+    samples.push(sample);
+    if (summary.failed) {
+      const first = records.find((r) => r.error)?.error;
+      failure = `error rate ${(summary.errorRate * 100).toFixed(1)}% exceeds the limit ${(summary.maxErrorRate * 100).toFixed(1)}%${first ? ` (first: ${first.code}: ${first.message})` : ''}`;
+      break;
+    }
+  }
+  return failure
+    ? { ...base, state: 'errored', error: failure, samples, summary: summarizeSamples(samples) }
+    : { ...base, state: 'completed', samples, summary: summarizeSamples(samples) };
+}

@@ -1,0 +1,165 @@
+/**
+ * The four scenarios. Each runs the same prompts through every engine (a grid of cases), emits each case as soon
+ * as it is measured (so an interrupted run keeps it) and returns its scenario-level analysis.
+ */
+import type { RunConfig } from '../config/schema.js';
+import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit, Warning } from '../results/types.js';
+import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
+import { type EngineHandle, type MeasureContext, measureCase } from './measure.js';
+import { measureHttpLoad } from './http.js';
+import { type PreparedPrompt, type PromptSet, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
+
+export interface ScenarioContext extends MeasureContext {
+  config: RunConfig;
+  handles: EngineHandle[];
+  set: PromptSet;
+  prompts: Map<EngineHandle, PreparedPrompt[]>;
+  emit: (c: CaseResult) => void;
+  warn: (w: Warning) => void;
+}
+
+type LladaParams = Pick<CaseParams, 'steps' | 'blockLength' | 'threshold' | 'cfgScale' | 'temperature' | 'remasking'>;
+
+function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams {
+  return {
+    steps: c.llada.steps,
+    blockLength: Math.min(c.llada.blockLength, c.genLength),
+    threshold: c.llada.threshold,
+    cfgScale: c.llada.cfgScale,
+    temperature: c.llada.temperature,
+    remasking: c.llada.remasking,
+    ...over,
+  };
+}
+
+/** Engine options for a case: the LLaDA sampler settings, fixed-length AR, fixed-length HTTP. */
+function optionsFor(h: EngineHandle, c: RunConfig, p: CaseParams): unknown {
+  if (h.kind === 'llada') {
+    return {
+      steps: p.steps!,
+      blockLength: p.blockLength!,
+      threshold: p.threshold ?? null,
+      cfgScale: p.cfgScale ?? 0,
+      temperature: p.temperature ?? 0,
+      remasking: p.remasking ?? 'low_confidence',
+      seed: c.llada.seed,
+    };
+  }
+  if (h.kind === 'openai') return { ignoreEos: true };
+  return { mode: 'fixed' };
+}
+
+async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}): Promise<CaseResult> {
+  const c = ctx.config;
+  const params: CaseParams = {
+    batchSize: rows[0]!.length,
+    promptTokens: Math.round(rows.reduce((a, r) => a + promptTokens(r), 0) / rows.length),
+    genLength: c.genLength,
+    ...(h.kind === 'llada' ? lladaParams(c) : {}),
+    ...extra,
+  };
+  const result = await measureCase(ctx, {
+    scenario,
+    handle: h,
+    params,
+    requests: rows.map((r) => toRequest(r, c.genLength)),
+    options: optionsFor(h, c, params),
+  });
+  ctx.emit(result);
+  return result;
+}
+
+const mean = (r: CaseResult, metric: 'tokensPerSec' | 'timePerForwardMs' | 'latencyMs') => r.summary[metric]?.mean;
+
+/** throughput: the prompt set through every engine, batch size from the config, one request at a time. */
+export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
+  const { batchSize, prompts: count } = ctx.config.throughput;
+  for (const h of ctx.handles) {
+    if (h.kind === 'openai') {
+      for (const concurrency of ctx.config.http.concurrency) ctx.emit(await measureHttpLoad(ctx, h, concurrency));
+      continue;
+    }
+    const all = ctx.prompts.get(h)!;
+    const rows = Array.from({ length: count }, (_, i) => pick(all, batchSize, i * batchSize));
+    await runCase(ctx, 'throughput', h, rows);
+  }
+  return {};
+}
+
+/** batch: throughput per batch size; efficiency = tput(B) / (B * tput(1)). */
+export async function batch(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
+  const sizes = [...new Set([1, ...ctx.config.batch.batchSizes])].sort((a, b) => a - b);
+  const byEngine = new Map<EngineHandle, Map<number, number>>();
+  for (const B of sizes) {
+    for (const h of ctx.handles) {
+      const r = await runCase(ctx, 'batch', h, [pick(ctx.prompts.get(h)!, B)]);
+      const t = mean(r, 'tokensPerSec');
+      if (r.state === 'completed' && t !== undefined) {
+        if (!byEngine.has(h)) byEngine.set(h, new Map());
+        byEngine.get(h)!.set(B, t);
+      }
+    }
+  }
+  const efficiency: NonNullable<ScenarioAnalysis['batchEfficiency']> = [];
+  for (const [h, m] of byEngine) {
+    const t1 = m.get(1);
+    if (t1 === undefined) continue;
+    for (const [B, t] of m) efficiency.push({ engine: h.kind, batchSize: B, efficiency: batchEfficiency(t, B, t1) });
+  }
+  return { batchEfficiency: efficiency };
+}
+
+/** context: exact prompt lengths; log-log fits of time per forward and latency against prompt length. */
+export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
+  const c = ctx.config;
+  const points = new Map<EngineHandle, { n: number; tpf: number; lat: number }[]>();
+  for (const n of [...c.context.promptLengths].sort((a, b) => a - b)) {
+    for (const h of ctx.handles) {
+      const max = h.info.maxPositions;
+      if (max !== undefined && n + c.genLength > max) {
+        ctx.warn({ code: 'context-too-long', message: `context ${n} + gen ${c.genLength} exceeds ${h.kind}'s maximum length ${max}: skipped for ${h.kind}` });
+        continue;
+      }
+      const r = await runCase(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], {});
+      const tpf = mean(r, 'timePerForwardMs');
+      const lat = mean(r, 'latencyMs');
+      if (r.state === 'completed' && tpf !== undefined && lat !== undefined) {
+        if (!points.has(h)) points.set(h, []);
+        points.get(h)!.push({ n: r.params.promptTokens, tpf, lat });
+      }
+    }
+  }
+  const scaling: ScalingFit[] = [];
+  for (const [h, pts] of points) {
+    if (pts.length < 2) continue;
+    for (const metric of ['timePerForwardMs', 'latencyMs'] as const) {
+      const values = pts.map((p) => ({ x: p.n, y: metric === 'latencyMs' ? p.lat : p.tpf }));
+      const fit = fitPowerLaw(values);
+      scaling.push({ engine: h.kind, metric, exponent: fit.exponent, ci95: fit.ci95, r2: fit.r2, points: values.map((v) => ({ promptTokens: v.x, value: v.y })) });
+    }
+  }
+  return { scaling };
+}
+
+/** steps: the diffusion speed/quality knob (steps, threshold) against NFE, with the AR engines as reference. */
+export async function steps(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
+  const c = ctx.config;
+  const count = Math.min(c.throughput.prompts, 2);
+  for (const h of ctx.handles) {
+    const rows = Array.from({ length: count }, (_, i) => pick(ctx.prompts.get(h)!, 1, i));
+    if (h.kind !== 'llada') {
+      if (h.kind !== 'openai') await runCase(ctx, 'steps', h, rows);
+      continue;
+    }
+    for (const s of c.steps.steps) await runCase(ctx, 'steps', h, rows, { steps: s, threshold: null });
+    for (const t of c.steps.thresholds) await runCase(ctx, 'steps', h, rows, { threshold: t, steps: undefined });
+  }
+  return {};
+}
+
+export const SCENARIO_RUNNERS: Record<ScenarioKind, (ctx: ScenarioContext) => Promise<ScenarioAnalysis>> = {
+  throughput,
+  batch,
+  context,
+  steps,
+};
