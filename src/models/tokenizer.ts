@@ -1,8 +1,8 @@
 /**
  * Synthetic tokenizer files (tokenizer.json + tokenizer_config.json) in the Hugging Face format that
  * transformers.js loads: byte-level BPE over the 256 byte symbols, the family's special tokens at the family's
- * ids, and the family's chat template. Any text round-trips; ids the byte symbols do not cover decode to
- * <|reserved_N|> so random-weight output is still printable.
+ * ids, and the family's chat template. Any text round-trips (as bytes); the remaining ids are pronounceable filler
+ * words (" kalo", " temi") so that what random weights generate is readable noise.
  */
 import type { Family } from './spec.js';
 
@@ -28,6 +28,22 @@ export function byteSymbols(): string[] {
     symbols[b] = printable.includes(b) ? String.fromCharCode(b) : String.fromCharCode(256 + extra++);
   }
   return symbols;
+}
+
+const CONSONANTS = 'bdfghklmnprstvz';
+const VOWELS = 'aeiou';
+
+/** Filler word for id i: 1-3 consonant-vowel syllables after a byte-level space ('Ġ'). Unique per i. */
+export function fillerWord(i: number): string {
+  const n = CONSONANTS.length * VOWELS.length;
+  let word = '';
+  let k = i;
+  do {
+    const s = k % n;
+    word += CONSONANTS[Math.floor(s / VOWELS.length)]! + VOWELS[s % VOWELS.length]!;
+    k = Math.floor(k / n);
+  } while (k > 0);
+  return `\u0120${word}`;
 }
 
 const NAMES: Record<Family, Record<keyof SpecialTokens, string>> = {
@@ -72,7 +88,7 @@ export function buildTokenizerFiles(
   const vocab: Record<string, number> = {};
   const symbols = byteSymbols();
   symbols.forEach((s, i) => (vocab[s] = i));
-  for (let id = 256; id < vocabSize; id++) vocab[specials.get(id) ?? `<|reserved_${id}|>`] = id;
+  for (let id = 256; id < vocabSize; id++) vocab[specials.get(id) ?? fillerWord(id - 256)] = id;
   const addedTokens = [...specials.entries()].map(([id, content]) => ({
     id,
     content,

@@ -1,0 +1,86 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/cli/errors.js';
+import { runConfigJsonSchema } from '../../src/config/json-schema.js';
+import { loadRunConfig } from '../../src/config/load.js';
+import { RunConfig } from '../../src/config/schema.js';
+import { loadPromptSet } from '../../src/scenarios/prompts.js';
+import { tempDir } from '../helpers/models.js';
+
+const configsDir = join(import.meta.dirname, '..', '..', 'configs');
+
+function userError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as Error).message).not.toContain('\n');
+    return (e as Error).message;
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('run configuration', () => {
+  it('every shipped config validates', () => {
+    const files = readdirSync(configsDir).filter((f) => f.endsWith('.json') && f !== 'config.schema.json');
+    expect(files).toEqual(expect.arrayContaining(['default.json', 'small-cpu.json', 'llada-8b-vs-llama3-8b.json', 'ci-regression.json', 'http-example.json']));
+    for (const f of files) expect(() => loadRunConfig(join(configsDir, f), []), f).not.toThrow();
+  });
+
+  it('the published JSON Schema is the zod schema (regenerate with npm run schema)', () => {
+    expect(readFileSync(join(configsDir, 'config.schema.json'), 'utf8')).toBe(runConfigJsonSchema());
+  });
+
+  it('defaults: tiny presets, every scenario, auto device', () => {
+    const { config } = loadRunConfig(undefined, []);
+    expect(config.diffusion.model).toBe('tiny');
+    expect(config.ar.model).toBe('tiny');
+    expect(config.scenarios).toEqual(['throughput', 'batch', 'context', 'steps']);
+    expect(config.device).toBe('auto');
+  });
+
+  it('flags override the file field by field', () => {
+    const { config } = loadRunConfig('default', [
+      { path: ['llada', 'steps'], value: 16 },
+      { path: ['batch', 'batchSizes'], value: [1, 8] },
+      { path: ['scenarios'], value: ['batch'] },
+    ]);
+    expect(config.llada.steps).toBe(16);
+    expect(config.llada.blockLength).toBe(32);
+    expect(config.batch.batchSizes).toEqual([1, 8]);
+    expect(config.scenarios).toEqual(['batch']);
+  });
+
+  it('bad input: one line naming the file and field', () => {
+    const dir = tempDir();
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ llada: { steps: -3 } }));
+    expect(userError(() => loadRunConfig(bad, []))).toMatch(/bad\.json: llada\.steps: /);
+    writeFileSync(bad, '{ not json');
+    expect(userError(() => loadRunConfig(bad, []))).toMatch(/not valid JSON/);
+    writeFileSync(bad, JSON.stringify({ bogus: 1 }));
+    expect(userError(() => loadRunConfig(bad, []))).toMatch(/bogus/);
+    expect(userError(() => loadRunConfig(join(dir, 'missing.json'), []))).toMatch(/file not found/);
+  });
+
+  it('sampler combinations are checked before any work', () => {
+    expect(userError(() => loadRunConfig('default', [{ path: ['llada', 'blockLength'], value: 5 }]))).toMatch(/gen_length \(32\) must be a multiple of block_length \(5\)/);
+    expect(userError(() => loadRunConfig('default', [{ path: ['llada', 'blockLength'], value: 8 }, { path: ['llada', 'steps'], value: 6 }]))).toMatch(/steps \(6\) must be a multiple of the number of blocks/);
+    expect(userError(() => loadRunConfig('default', [{ path: ['diffusion', 'model'], value: 'http://127.0.0.1:9/v1' }]))).toMatch(/diffusion\.http .* is required/);
+  });
+
+  it('the schema rejects what it should', () => {
+    expect(RunConfig.safeParse({ device: 'tpu' }).success).toBe(false);
+    expect(RunConfig.safeParse({ scenarios: [] }).success).toBe(false);
+    expect(RunConfig.safeParse({ steps: { thresholds: [1.5] } }).success).toBe(false);
+  });
+});
+
+describe('prompt set', () => {
+  it('the built-in set has every category and a long-context document', () => {
+    const set = loadPromptSet('default');
+    expect(new Set(set.prompts.map((p) => p.category))).toEqual(new Set(['math', 'code', 'summary', 'chat']));
+    expect(set.longContext.document.length).toBeGreaterThan(500);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * The built CLI, end to end, as a user runs it: the default config on CPU writes a valid results.json with every
+ * engine in every scenario; Ctrl-C and a crashing engine keep what was measured.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ResultsFile } from '../../src/results/types.js';
+import { cli, cliAsync } from '../helpers/cli.js';
+import { tempDir } from '../helpers/models.js';
+
+const cache = tempDir('dllm-cache-');
+const env = { DLLM_BENCH_CACHE: cache };
+const fast = ['--repetitions', '2', '--warmup', '0', '--context', '32,64,128', '--batch', '1,2', '--steps-grid', '8,16', '--thresholds', '0.9', '--gen-length', '16', '--steps', '16', '--block-length', '16'];
+
+function readResults(dir: string): ResultsFile {
+  return JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as ResultsFile;
+}
+
+describe('dllm-bench run (built CLI, CPU)', () => {
+  let out: string;
+  let result: ReturnType<typeof cli>;
+  beforeAll(() => {
+    out = join(tempDir(), 'run');
+    result = cli(['run', '--device', 'cpu', '--out', out, ...fast], env);
+  }, 300_000);
+
+  it('exits 0 and writes a complete, valid results.json with every engine in every scenario', () => {
+    expect(result.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+    expect(result.code).toBe(0);
+    const r = readResults(out);
+    expect(r.schemaVersion).toBe(1);
+    expect(r.complete).toBe(true);
+    expect(r.errors).toEqual([]);
+    expect(r.environment.executionProvider).toBe('cpu');
+    expect(r.scenarios.map((s) => s.kind)).toEqual(['throughput', 'batch', 'context', 'steps']);
+    for (const s of r.scenarios) {
+      expect(s.state).toBe('completed');
+      expect(new Set(s.cases.map((c) => c.engine))).toEqual(new Set(['llada', 'ar', 'ar-ort']));
+      for (const c of s.cases) {
+        expect(c.state).toBe('completed');
+        expect(c.samples).toHaveLength(2);
+        for (const smp of c.samples) {
+          expect(smp.generatedTokens).toBeGreaterThan(0);
+          expect(smp.tokensPerSec).toBeGreaterThan(0);
+          expect(smp.usefulTokens).toBeLessThanOrEqual(smp.generatedTokens);
+        }
+        expect(c.summary.tokensPerSec!.n).toBe(2);
+      }
+    }
+    const batch = r.scenarios.find((s) => s.kind === 'batch')!;
+    expect(batch.analysis.batchEfficiency!.some((b) => b.engine === 'llada' && b.batchSize === 2)).toBe(true);
+    const context = r.scenarios.find((s) => s.kind === 'context')!;
+    expect(context.analysis.scaling!.map((f) => f.engine)).toEqual(expect.arrayContaining(['llada', 'ar', 'ar-ort']));
+    expect(existsSync(join(out, 'report.md'))).toBe(true);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+  });
+
+  it('counts honestly: AR generates exactly gen_length per row; LLaDA NFE = steps', () => {
+    const r = readResults(out);
+    for (const c of r.scenarios.flatMap((s) => s.cases)) {
+      const requests = c.scenario === 'throughput' ? 4 : c.scenario === 'steps' ? 2 : 1;
+      for (const s of c.samples) expect(s.generatedTokens).toBe(16 * c.params.batchSize * requests);
+      if (c.engine === 'llada' && c.params.threshold == null) {
+        for (const s of c.samples) expect(s.nfe).toBe(c.params.steps! * requests);
+      }
+      if (c.engine !== 'llada') {
+        for (const s of c.samples) expect(s.ttftMs).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('prints tables to stderr and nothing but JSON to stdout with --json', () => {
+    expect(result.stderr).toMatch(/tok\/s/);
+    const json = cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16'], env);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as ResultsFile;
+    expect(parsed.scenarios[0]!.cases.length).toBe(3);
+  });
+});
+
+describe('dllm-bench run: faults keep what was measured', () => {
+  it('Ctrl-C: exit 130, results.json holds the cases so far, complete: false', async () => {
+    const out = join(tempDir(), 'int');
+    const run = cliAsync(['run', '--device', 'cpu', '--out', out, ...fast, '--repetitions', '3', '--context', '256,512,1024,1536'], env);
+    // Wait until at least one case is on disk, then interrupt.
+    const start = Date.now();
+    while (Date.now() - start < 120_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (existsSync(join(out, 'results.json')) && readResults(out).scenarios.some((s) => s.cases.length > 0)) break;
+    }
+    run.child.kill('SIGINT');
+    const res = await run.done;
+    expect(res.code).toBe(130);
+    const r = readResults(out);
+    expect(r.complete).toBe(false);
+    expect(r.scenarios.flatMap((s) => s.cases).length).toBeGreaterThan(0);
+    expect(r.scenarios.at(-1)!.state).toMatch(/aborted|completed/);
+    expect(res.stderr).toMatch(/interrupted/);
+  }, 180_000);
+
+  it('an engine worker that crashes fails its cases; the other engines and scenarios still run', () => {
+    const out = join(tempDir(), 'crash');
+    const r = cli(['run', '--device', 'cpu', '--out', out, ...fast, '--scenarios', 'throughput,batch'], { ...env, DLLM_BENCH_FAULT: 'worker-crash:3' });
+    expect(r.code).toBe(1);
+    const res = readResults(out);
+    expect(res.complete).toBe(false);
+    expect(res.errors.length).toBeGreaterThan(0);
+    expect(res.errors[0]!.message).toMatch(/worker exited unexpectedly/);
+    const ok = res.scenarios.flatMap((s) => s.cases).filter((c) => c.state === 'completed');
+    expect(ok.length).toBeGreaterThan(0);
+    expect(res.scenarios.map((s) => s.kind)).toEqual(['throughput', 'batch']);
+  });
+});
+
+describe('dllm-bench: bad input is one line and a non-zero exit', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown flag', ['run', '--bogus'], /unknown option '--bogus'/],
+    ['bad number', ['run', '--repetitions', 'many'], /--repetitions.*invalid/],
+    ['bad list', ['run', '--batch', '1,x'], /--batch.*invalid/],
+    ['unknown scenario', ['run', '--scenarios', 'speed'], /"speed" is not one of/],
+    ['missing config', ['run', '--config', '/nonexistent/c.json'], /file not found/],
+    ['mismatched block length', ['run', '--gen-length', '30', '--block-length', '8'], /must be a multiple of block_length/],
+    ['unknown preset/folder', ['run', '--diffusion', '/no/such/model'], /not a preset .* and no such folder/],
+    ['missing model folder', ['generate', '--model', '/no/such/dir', '--prompt', 'hi'], /model folder not found/],
+    ['generate without prompt', ['generate', '--model', '.'], /exactly one of --prompt/],
+  ];
+  it.each(cases)('%s', (_n, args, message) => {
+    const r = cli(args, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an output folder that cannot be written', () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'x');
+    const r = cli(['run', '--out', join(file, 'sub')], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot write output folder/);
+  });
+});
