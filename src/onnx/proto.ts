@@ -97,13 +97,7 @@ export class ProtoWriter {
   packedInts(field: number, values: readonly (number | bigint)[]): this {
     const inner = new ProtoWriter();
     for (const v of values) inner.varint(v);
-    inner.flushScratch();
-    this.tag(field, Wire.Len);
-    this.varint(inner.length);
-    this.flushScratch();
-    this.chunks.push(...inner.chunks);
-    this.length += inner.length;
-    return this;
+    return this.message(field, inner);
   }
 
   packedFloats(field: number, values: readonly number[]): this {
