@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { batchEfficiency, fitPowerLaw, madOutliers, mannWhitneyU, studentTQuantile, summarize } from '../../src/stats/index.js';
+
+describe('statistics', () => {
+  it('Student t quantiles match tables', () => {
+    expect(studentTQuantile(0.975, 1)).toBeCloseTo(12.706, 2);
+    expect(studentTQuantile(0.975, 4)).toBeCloseTo(2.776, 3);
+    expect(studentTQuantile(0.975, 30)).toBeCloseTo(2.042, 3);
+    expect(studentTQuantile(0.025, 10)).toBeCloseTo(-2.228, 3);
+  });
+
+  it('summarize: mean, sample sd, interpolated percentiles, t interval', () => {
+    const s = summarize([2, 4, 4, 4, 5, 5, 7, 9]);
+    expect(s.mean).toBe(5);
+    expect(s.sd).toBeCloseTo(2.138, 3);
+    expect(s.p50).toBe(4.5);
+    expect(s.p90).toBeCloseTo(7.6, 6);
+    const half = 2.365 * (2.138 / Math.sqrt(8));
+    expect(s.ci95[0]).toBeCloseTo(5 - half, 2);
+    expect(s.ci95[1]).toBeCloseTo(5 + half, 2);
+    expect(summarize([3]).ci95).toEqual([-Infinity, Infinity]);
+  });
+
+  it('flags MAD outliers only', () => {
+    expect(madOutliers([10, 10.2, 9.9, 10.1, 10, 30])).toEqual([5]);
+    expect(madOutliers([1, 1, 1, 1])).toEqual([]);
+  });
+
+  it('power-law fit recovers exponents', () => {
+    const quad = [64, 128, 256, 512].map((x) => ({ x, y: 3 * x ** 2 }));
+    const f = fitPowerLaw(quad);
+    expect(f.exponent).toBeCloseTo(2, 6);
+    expect(f.r2).toBeCloseTo(1, 6);
+    const noisy = [64, 128, 256, 512, 1024].map((x, i) => ({ x, y: x * (1 + (i % 2 ? 0.05 : -0.05)) }));
+    const g = fitPowerLaw(noisy);
+    expect(g.ci95[0]).toBeLessThan(1);
+    expect(g.ci95[1]).toBeGreaterThan(1);
+    expect(fitPowerLaw(quad.slice(0, 2)).ci95).toEqual([-Infinity, Infinity]);
+  });
+
+  it('batch efficiency', () => {
+    expect(batchEfficiency(368, 4, 100)).toBeCloseTo(0.92, 6);
+  });
+
+  it('Mann-Whitney U: exact for small samples, normal approximation with ties', () => {
+    expect(mannWhitneyU([1, 2, 3], [4, 5, 6])).toEqual({ u: 0, pValue: 0.1 });
+    const same = mannWhitneyU([1, 2, 3, 4, 5], [1.5, 2.5, 3.5, 4.5, 5.5]);
+    expect(same.pValue).toBeGreaterThan(0.5);
+    const a = Array.from({ length: 20 }, (_, i) => 100 + (i % 5));
+    const b = Array.from({ length: 20 }, (_, i) => 80 + (i % 5));
+    expect(mannWhitneyU(a, b).pValue).toBeLessThan(1e-6);
+  });
+});
