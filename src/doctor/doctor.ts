@@ -1,0 +1,40 @@
+/** `dllm-bench doctor`: every check, in a fixed order, then one document on stdout and an exit code. */
+import { ExitCode } from '../cli/errors.js';
+import { type CheckResult, type Probe, overallOk, runProbes } from './checks.js';
+import { formatChecks, formatJson } from './format.js';
+import { checkCache, checkCpu, checkCuda, checkModel, checkNode, checkNvidiaSmi, checkOnnxruntime, checkWebgpu } from './probes.js';
+import { tempAddModel } from './session-probe.js';
+
+export interface DoctorOptions {
+  json?: boolean;
+  /** Model folders to validate (`--model DIR`, repeatable). */
+  model?: string[];
+}
+
+export async function collectChecks(options: { models?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CheckResult[]> {
+  const env = options.env ?? process.env;
+  // One test model for the three provider probes; written on first use so a failure to write it fails those checks.
+  let model: ReturnType<typeof tempAddModel> | null = null;
+  const modelPath = () => (model ??= tempAddModel()).path;
+  const probes: Probe[] = [
+    { id: 'node', run: () => checkNode() },
+    { id: 'onnxruntime', run: () => checkOnnxruntime() },
+    { id: 'cpu', run: () => checkCpu(modelPath()) },
+    { id: 'cuda', run: () => checkCuda(modelPath()) },
+    { id: 'webgpu', run: () => checkWebgpu(modelPath()) },
+    { id: 'nvidia-smi', run: () => checkNvidiaSmi(env) },
+    { id: 'cache', run: () => checkCache(env) },
+    ...(options.models ?? []).map((dir): Probe => ({ id: `model:${dir}`, run: () => checkModel(dir) })),
+  ];
+  try {
+    return await runProbes(probes);
+  } finally {
+    (model as ReturnType<typeof tempAddModel> | null)?.dispose();
+  }
+}
+
+export async function doctorCommand(options: DoctorOptions): Promise<number> {
+  const checks = await collectChecks({ models: options.model ?? [] });
+  process.stdout.write(options.json ? formatJson(checks) : formatChecks(checks));
+  return overallOk(checks) ? ExitCode.ok : ExitCode.failure;
+}

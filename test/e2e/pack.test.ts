@@ -1,0 +1,101 @@
+/**
+ * The package as users get it: `npm pack`, install the tarball into an empty folder (dependencies from the npm
+ * registry), then run the installed CLI with npx. Catches what the in-repo tests cannot: files missing from the
+ * `files` list, dist not built into the tarball, paths that only resolve inside the repository.
+ *
+ * Slow (a real dependency install over the network); DLLM_BENCH_SKIP_PACK=1 skips it.
+ */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResultsFile } from '../../src/results/types.js';
+import { cli, root } from '../helpers/cli.js';
+import { tempDir } from '../helpers/models.js';
+
+const skip = process.env.DLLM_BENCH_SKIP_PACK === '1';
+const title = `npm pack -> npm install <tarball> -> npx dllm-bench${skip ? ' (skipped: DLLM_BENCH_SKIP_PACK=1)' : ''}`;
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+
+/** No colour, no spinner; skip onnxruntime-node's CUDA download (the repo's .npmrc does not apply to the temp folder). */
+const baseEnv = { ...process.env, NO_COLOR: '1', CI: '1', npm_config_onnxruntime_node_install: 'skip' };
+
+/** `--no`: never fetch a package of that name from the registry; `--`: the rest is the CLI's, not npx's (--help). */
+const installed = ['--no', '--', 'dllm-bench'];
+
+function run(cmd: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = baseEnv): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+}
+
+function must(r: SpawnSyncReturns<string>, what: string): string {
+  if (r.error) throw new Error(`${what}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${what} exited with ${r.status ?? r.signal}:\n${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-25).join('\n')}`);
+  return r.stdout;
+}
+
+/** The `Commands:` section of commander's help: one name per line. */
+function commandNames(help: string): string[] {
+  const section = help.split(/^Commands:\s*$/m)[1] ?? '';
+  return section
+    .split('\n')
+    .map((l) => /^ {2}(\S+)/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined && n !== 'help');
+}
+
+describe.skipIf(skip)(title, () => {
+  let work: string;
+  let app: string;
+  let tarball: string;
+  let packed: string[];
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+  beforeAll(() => {
+    work = tempDir('dllm-pack-');
+    app = join(work, 'app');
+    // prepare is not run for tarball installs: dist must already be in the tarball.
+    must(run(npm, ['run', 'build'], root, 120_000), 'npm run build');
+    // --ignore-scripts: prepare would only repeat the build that just ran.
+    const out = must(run(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root, 120_000), 'npm pack');
+    const info = (JSON.parse(out) as { filename: string; files: { path: string }[] }[])[0]!;
+    tarball = join(work, info.filename);
+    packed = info.files.map((f) => f.path);
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'dllm-bench-pack-test', version: '0.0.0', private: true }));
+    must(run(npm, ['install', '--no-audit', '--no-fund', '--loglevel', 'error', tarball], app, 280_000), `npm install ${tarball}`);
+  }, 300_000);
+
+  // The install is a few hundred MB of node_modules.
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('the tarball holds the CLI entry, the built code and the built-in configs; no sources or tests', () => {
+    expect(packed).toEqual(expect.arrayContaining(['package.json', 'bin/dllm-bench.js', 'dist/cli/main.js', 'configs/default.json', 'configs/prompts/default.json']));
+    expect(packed.filter((p) => p.startsWith('src/') || p.startsWith('test/'))).toEqual([]);
+    expect(existsSync(join(app, 'node_modules', '.bin', 'dllm-bench'))).toBe(true);
+  });
+
+  it('npx dllm-bench --help works from the install and lists the same commands as this checkout', () => {
+    const r = run(npx, [...installed, '--help'], app, 60_000);
+    expect(r.stderr).not.toMatch(/internal error|Cannot find module|ERR_MODULE_NOT_FOUND/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: dllm-bench /);
+    const names = commandNames(r.stdout);
+    expect(names).toEqual(expect.arrayContaining(['run', 'generate', 'models']));
+    expect(names).toEqual(commandNames(cli(['--help']).stdout));
+    const v = run(npx, [...installed, '--version'], app, 60_000);
+    expect(v.stdout.trim()).toBe(version);
+  });
+
+  it('the default run (throughput only) completes from the install and writes results.json', () => {
+    const out = join(work, 'results');
+    const env = { ...baseEnv, DLLM_BENCH_CACHE: join(work, 'cache') };
+    const r = run(npx, [...installed, 'run', '--out', out, '--repetitions', '1', '--warmup', '0', '--scenarios', 'throughput'], app, 280_000, env);
+    expect(r.stderr).not.toMatch(/internal error|Cannot find module|ERR_MODULE_NOT_FOUND/);
+    expect(r.status, `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-20).join('\n')).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile;
+    expect(results.complete).toBe(true);
+    expect(results.scenarios.map((s) => s.kind)).toEqual(['throughput']);
+  }, 300_000);
+});
