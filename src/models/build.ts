@@ -4,7 +4,7 @@
  * A synthetic preset first writes a native checkpoint into DIR/checkpoint/ and then goes through the same path.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { writeModel } from '../onnx/graph.js';
 import type { OnnxDtype } from './dtype.js';
@@ -93,7 +93,8 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     onnxBytes: written.bytes + written.externalBytes,
     parameters: parameterCount(spec),
     synthetic: opts.synthetic ? { preset: opts.synthetic.preset, seed: opts.synthetic.seed } : null,
-    source: src,
+    // Relative when the checkpoint lives inside the model folder (presets), so the folder can be moved.
+    source: src.startsWith(`${resolve(outDir)}/`) ? relative(resolve(outDir), src) : src,
     hasTokenizer,
     spec,
   };

@@ -30,17 +30,20 @@ export function isPresetName(ref: string): boolean {
   return Object.hasOwn(PRESETS, ref);
 }
 
-export function resolveModelRef(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
-  if (!isPresetName(ref)) {
-    if (!existsSync(ref)) {
-      throw new UserError(`model ${ref}: not a preset (${Object.keys(PRESETS).join(', ')}) and no such folder`);
-    }
-    const folder = loadModelFolder(ref);
-    if (folder.meta.family !== family) {
-      throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs a ${family} model`);
-    }
-    return { dir: folder.dir, preset: null, built: false, buildSeconds: 0 };
+/** Cheap check (no building) that a reference names a preset or a valid model folder of the family. */
+export function checkModelRef(ref: string, family: Family): string | null {
+  if (isPresetName(ref)) return null;
+  if (!existsSync(ref)) throw new UserError(`model ${ref}: not a preset (${Object.keys(PRESETS).join(', ')}) and no such folder`);
+  const folder = loadModelFolder(ref);
+  if (folder.meta.family !== family) {
+    throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs a ${family} model`);
   }
+  return folder.dir;
+}
+
+export function resolveModelRef(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
+  const folderDir = checkModelRef(ref, family);
+  if (folderDir) return { dir: folderDir, preset: null, built: false, buildSeconds: 0 };
   const dir = join(cacheRoot(), 'models', `${ref}-${family}-${opts.dtype}-seed${opts.seed}-v${MODEL_FORMAT_VERSION}`);
   if (existsSync(join(dir, 'config.json'))) {
     try {

@@ -6,6 +6,8 @@ import { ExitCode } from '../cli/errors.js';
 import { type Override, loadRunConfig } from '../config/load.js';
 import type { WorkerEngine } from '../engines/worker/client.js';
 import { newRunId } from '../results/writer.js';
+import { isUrl } from '../config/schema.js';
+import { checkModelRef } from '../models/cache.js';
 import { runBenchmark } from './run.js';
 
 export interface RunCommandOptions {
@@ -17,6 +19,10 @@ export interface RunCommandOptions {
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
   const { config, source } = loadRunConfig(o.configArg, o.overrides);
+  // Fail on a bad model reference before creating anything.
+  for (const [side, family] of [['diffusion', 'llada'], ['ar', 'llama']] as const) {
+    if (!isUrl(config[side].model)) checkModelRef(config[side].model, family);
+  }
   const runId = newRunId();
   const outDir = config.out ?? join('results', runId);
   assertWritableDir(outDir);
