@@ -135,7 +135,8 @@ export function buildPreset(outDir: string, opts: BuildPresetOptions): ConvertRe
   );
   writeFileSync(join(ckpt, 'tokenizer.json'), JSON.stringify(tokenizer));
   writeFileSync(join(ckpt, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2));
-  writeSyntheticCheckpoint(spec, join(ckpt, 'model.safetensors'), opts.seed);
+  // Large presets are written in BF16, as real checkpoints of that size are (half the disk, same conversion path).
+  writeSyntheticCheckpoint(spec, join(ckpt, 'model.safetensors'), opts.seed, parameterCount(spec) > 1e9 ? 'BF16' : 'F32');
   const result = convertCheckpoint(ckpt, outDir, { dtype: opts.dtype, synthetic: { preset: opts.preset, seed: opts.seed } });
   return { ...result, seconds: (performance.now() - t0) / 1000 };
 }
