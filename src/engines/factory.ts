@@ -19,11 +19,11 @@ export async function createEngine(spec: EngineSpec): Promise<Engine<any>> {
       return createLladaEngine(spec);
     }
     case 'ar': {
-      const { createTransformersEngine } = await import('./ar/transformers-engine.js');
+      const { createTransformersEngine } = await import('./transformers/engine.js');
       return createTransformersEngine(spec);
     }
     case 'ar-ort': {
-      const { createOrtArEngine } = await import('./ar/ort-engine.js');
+      const { createOrtArEngine } = await import('./ar-ort/engine.js');
       return createOrtArEngine(spec);
     }
     case 'openai': {

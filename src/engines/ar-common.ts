@@ -1,0 +1,57 @@
+/** What the two in-process autoregressive engines share: options, validation, left padding, cache accounting. */
+import { UserError } from '../cli/errors.js';
+import type { ModelFolder } from '../models/folder.js';
+import type { TransformerSpec } from '../models/spec.js';
+import type { EngineError, GenerateRequest } from './types.js';
+
+export interface ArGenerateOptions {
+  /** fixed: exactly genLength tokens per row, EOS ignored (throughput runs); natural: stop at EOS. */
+  mode: 'fixed' | 'natural';
+}
+
+export function requireCausal(folder: ModelFolder, dirArg: string): void {
+  if (folder.meta.graph !== 'causal') {
+    throw new UserError(`${dirArg}: a ${folder.meta.family} diffusion model; the autoregressive engines need a llama (causal) model folder`);
+  }
+}
+
+export function validateArRequest(spec: TransformerSpec, req: GenerateRequest): EngineError | null {
+  if (!Number.isInteger(req.genLength) || req.genLength < 1) return { code: 'invalid-options', message: `new tokens must be a positive integer, got ${req.genLength}` };
+  if (req.prompts.length === 0 || req.prompts.some((p) => p.length === 0)) return { code: 'invalid-options', message: 'every batch row needs a non-empty prompt' };
+  const P = Math.max(...req.prompts.map((p) => p.length));
+  if (P + req.genLength > spec.maxPositions) {
+    return { code: 'invalid-options', message: `prompt (${P}) + new tokens (${req.genLength}) = ${P + req.genLength} exceeds the model's maximum length ${spec.maxPositions}` };
+  }
+  return null;
+}
+
+/** Left-padded ids, mask and positions (positions count real tokens only, as transformers.js computes them). */
+export function leftPad(prompts: number[][], padId: number): { P: number; ids: bigint[][]; mask: bigint[][]; positions: bigint[][] } {
+  const P = Math.max(...prompts.map((p) => p.length));
+  const ids = prompts.map((p) => [...Array<number>(P - p.length).fill(padId), ...p].map(BigInt));
+  const mask = prompts.map((p) => [...Array<number>(P - p.length).fill(0), ...Array<number>(p.length).fill(1)].map(BigInt));
+  const positions = prompts.map((p) => Array.from({ length: P }, (_, t) => BigInt(Math.max(0, t - (P - p.length)))));
+  return { P, ids, mask, positions };
+}
+
+/** Bytes of the whole KV cache at a total length (both directions of a host round trip counted once here). */
+export function kvCacheBytes(spec: TransformerSpec, batch: number, totalLen: number, dtypeBytes: number): number {
+  return 2 * spec.numLayers * batch * spec.numKvHeads * totalLen * spec.headDim * dtypeBytes;
+}
+
+/**
+ * On CUDA, onnxruntime-node has no IO binding: every present.* output is copied to the host and fed back as
+ * past_key_values.* the next step. Mean bytes per forward (download + upload) over a generation of `gen` tokens.
+ */
+export function cudaRoundTripBytes(spec: TransformerSpec, batch: number, promptLen: number, gen: number, dtypeBytes: number): number {
+  let total = 0;
+  for (let i = 0; i < gen; i++) {
+    const past = i === 0 ? 0 : promptLen + i - 1;
+    total += kvCacheBytes(spec, batch, past, dtypeBytes) + kvCacheBytes(spec, batch, promptLen + i, dtypeBytes) + batch * spec.vocabSize * 4;
+  }
+  return total / gen;
+}
+
+export function roundTripHandicap(bytesPerForward: number): string {
+  return `KV cache copied device->host->device every token (onnxruntime-node has no IO binding): ~${(bytesPerForward / 1e6).toFixed(1)} MB per forward`;
+}

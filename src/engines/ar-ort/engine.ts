@@ -1,0 +1,141 @@
+/**
+ * ar-ort: the minimal direct onnxruntime decode loop over the causal graph: the upper bound of an AR baseline in
+ * Node. Prefill with num_logits_to_keep = 1, then one token per step feeding present.* back as past_key_values.*;
+ * greedy argmax on the host.
+ */
+import ort from 'onnxruntime-node';
+import { IO } from '../../models/emit.js';
+import { loadModelFolder } from '../../models/folder.js';
+import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
+import { withDevice } from '../device.js';
+import { type SessionTuning, sessionOptions } from '../session.js';
+import { type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+
+export interface ArEngineOptions {
+  modelDir: string;
+  device: DeviceRequest;
+  session?: SessionTuning;
+}
+
+function argmaxRows(logits: Float32Array, rows: number, V: number): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < rows; b++) {
+    let best = 0;
+    let bestV = -Infinity;
+    const off = b * V;
+    for (let k = 0; k < V; k++) {
+      const v = logits[off + k]!;
+      if (v > bestV) {
+        bestV = v;
+        best = k;
+      }
+    }
+    out.push(best);
+  }
+  return out;
+}
+
+export async function createOrtArEngine(opts: ArEngineOptions): Promise<Engine<ArGenerateOptions>> {
+  const folder = loadModelFolder(opts.modelDir);
+  requireCausal(folder, opts.modelDir);
+  const spec = folder.meta.spec;
+  const { session, choice } = await withDevice(opts.device, (providers) => ort.InferenceSession.create(folder.onnxPath, sessionOptions(opts.session, providers)));
+  const fp16 = folder.meta.dtype === 'fp16';
+  const dtypeBytes = fp16 ? 2 : 4;
+  const info: EngineInfo = {
+    kind: 'ar-ort',
+    model: opts.modelDir,
+    family: 'llama',
+    device: choice.device,
+    executionProvider: choice.executionProviders[0]!,
+    dtype: folder.meta.dtype,
+    synthetic: folder.meta.synthetic !== null,
+    handicaps: choice.device === 'cpu' ? [] : [roundTripHandicap(cudaRoundTripBytes(spec, 1, 128, 128, dtypeBytes))],
+    deviceNote: choice.note,
+    eosTokenIds: spec.eosTokenIds,
+    maxPositions: spec.maxPositions,
+  };
+  const emptyPast = (B: number) =>
+    fp16 ? new ort.Tensor('float16', new Uint16Array(0), [B, spec.numKvHeads, 0, spec.headDim]) : new ort.Tensor('float32', new Float32Array(0), [B, spec.numKvHeads, 0, spec.headDim]);
+
+  async function generate(req: Parameters<Engine<ArGenerateOptions>['generate']>[0], o: ArGenerateOptions): Promise<EngineResult> {
+    const invalid = validateArRequest(spec, req);
+    if (invalid) return { ok: false, error: invalid };
+    const B = req.prompts.length;
+    const gen = req.genLength;
+    const padId = spec.padTokenId ?? spec.eosTokenIds[0] ?? 0;
+    const { P, ids, mask, positions } = leftPad(req.prompts, padId);
+    const i64 = (rows: bigint[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat()), [rows.length, rows[0]!.length]);
+    const keepOne = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
+    let feeds: Record<string, ort.Tensor> = { [IO.inputIds]: i64(ids), [IO.attentionMask]: i64(mask), [IO.positionIds]: i64(positions), [IO.numLogitsToKeep]: keepOne };
+    for (let l = 0; l < spec.numLayers; l++) {
+      feeds[IO.pastKey(l)] = emptyPast(B);
+      feeds[IO.pastValue(l)] = emptyPast(B);
+    }
+    const tokens: number[][] = Array.from({ length: B }, () => []);
+    const times: number[][] = Array.from({ length: B }, () => []);
+    const done = new Array<boolean>(B).fill(false);
+    const trace: ForwardTrace[] = [];
+    const maskRows = mask.map((r) => [...r]);
+    const lastPos = positions.map((r) => r.at(-1)!);
+    let forwardMs = 0;
+    const t0 = performance.now();
+    try {
+      for (let step = 0; step < gen; step++) {
+        const rs = performance.now();
+        const out = await session.run(feeds);
+        const re = performance.now();
+        forwardMs += re - rs;
+        const next = argmaxRows(out[IO.logits]!.data as Float32Array, B, spec.vocabSize);
+        const now = performance.now() - t0;
+        let committed = 0;
+        next.forEach((tok, b) => {
+          if (done[b]) return;
+          tokens[b]!.push(tok);
+          times[b]!.push(now);
+          committed++;
+          if (o.mode === 'natural' && spec.eosTokenIds.includes(tok)) done[b] = true;
+        });
+        trace.push({ startMs: rs - t0, durationMs: re - rs, tokensCommitted: committed });
+        if (done.every(Boolean) || step === gen - 1) break;
+        for (let b = 0; b < B; b++) {
+          maskRows[b]!.push(1n);
+          lastPos[b] = lastPos[b]! + 1n;
+        }
+        const nextFeeds: Record<string, ort.Tensor> = {
+          [IO.inputIds]: new ort.Tensor('int64', BigInt64Array.from(next.map(BigInt)), [B, 1]),
+          [IO.attentionMask]: i64(maskRows),
+          [IO.positionIds]: new ort.Tensor('int64', BigInt64Array.from(lastPos), [B, 1]),
+          [IO.numLogitsToKeep]: keepOne,
+        };
+        for (let l = 0; l < spec.numLayers; l++) {
+          nextFeeds[IO.pastKey(l)] = out[IO.presentKey(l)]!;
+          nextFeeds[IO.pastValue(l)] = out[IO.presentValue(l)]!;
+        }
+        feeds = nextFeeds;
+      }
+    } catch (err) {
+      return { ok: false, error: { code: 'runtime', message: `onnxruntime: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } };
+    }
+    return {
+      ok: true,
+      value: {
+        tokens,
+        usefulTokens: tokens.map((t) => firstStopIndex(t, spec.eosTokenIds)),
+        trace,
+        totalMs: performance.now() - t0,
+        forwardMs,
+        tokenTimesMs: times,
+        hostDeviceBytesPerForward: choice.device === 'cpu' ? 0 : cudaRoundTripBytes(spec, B, P, gen, dtypeBytes),
+      },
+    };
+  }
+
+  return {
+    info,
+    generate,
+    dispose: async () => {
+      await session.release();
+    },
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * ar: the in-process autoregressive baseline on @huggingface/transformers (transformers.js), loading a local model
+ * folder offline. Greedy decoding; in 'fixed' mode no token ends a row, so every row gets exactly N tokens.
+ * The session's run() is wrapped to time each forward, so host overhead (transformers.js's own work between
+ * forwards) is visible as totalMs - forwardMs.
+ */
+import { basename, dirname } from 'node:path';
+import { loadModelFolder } from '../../models/folder.js';
+import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
+import { withDevice } from '../device.js';
+import type { SessionTuning } from '../session.js';
+import { type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+
+export interface TransformersEngineOptions {
+  modelDir: string;
+  device: DeviceRequest;
+  session?: SessionTuning;
+}
+
+interface TimedSession {
+  run: (...args: unknown[]) => Promise<unknown>;
+}
+
+export async function createTransformersEngine(opts: TransformersEngineOptions): Promise<Engine<ArGenerateOptions>> {
+  const folder = loadModelFolder(opts.modelDir);
+  requireCausal(folder, opts.modelDir);
+  const spec = folder.meta.spec;
+  const tf = await import('@huggingface/transformers');
+  tf.env.allowRemoteModels = false;
+  tf.env.localModelPath = `${dirname(folder.dir)}/`;
+  const sessionOptions = {
+    graphOptimizationLevel: opts.session?.graphOptimization ?? 'all',
+    ...(opts.session?.intraOpThreads ? { intraOpNumThreads: opts.session.intraOpThreads } : {}),
+    ...(opts.session?.interOpThreads ? { interOpNumThreads: opts.session.interOpThreads } : {}),
+    logSeverityLevel: 3 as const,
+  };
+  const { session: model, choice } = await withDevice(opts.device, (providers) =>
+    tf.AutoModelForCausalLM.from_pretrained(basename(folder.dir), {
+      dtype: folder.meta.dtype,
+      device: providers[0] as 'cpu' | 'cuda' | 'webgpu',
+      session_options: sessionOptions,
+    }),
+  );
+  const dtypeBytes = folder.meta.dtype === 'fp16' ? 2 : 4;
+  // Time every forward from the inside: transformers.js calls session.run once per generated token.
+  const sessions = (model as unknown as { sessions: Record<string, TimedSession> }).sessions;
+  const timed = sessions.model ?? Object.values(sessions)[0]!;
+  const run = timed.run.bind(timed);
+  let onForward: ((start: number, end: number) => void) | null = null;
+  timed.run = async (...args: unknown[]) => {
+    const s = performance.now();
+    const r = await run(...args);
+    onForward?.(s, performance.now());
+    return r;
+  };
+  const info: EngineInfo = {
+    kind: 'ar',
+    model: opts.modelDir,
+    family: 'llama',
+    device: choice.device,
+    executionProvider: choice.executionProviders[0]!,
+    dtype: folder.meta.dtype,
+    synthetic: folder.meta.synthetic !== null,
+    // transformers.js keeps the cache on the device only for WebGPU; on CUDA it round-trips through the host.
+    handicaps: choice.device === 'cuda' ? [roundTripHandicap(cudaRoundTripBytes(spec, 1, 128, 128, dtypeBytes))] : [],
+    deviceNote: choice.note,
+    eosTokenIds: spec.eosTokenIds,
+    maxPositions: spec.maxPositions,
+  };
+
+  async function generate(req: Parameters<Engine<ArGenerateOptions>['generate']>[0], o: ArGenerateOptions): Promise<EngineResult> {
+    const invalid = validateArRequest(spec, req);
+    if (invalid) return { ok: false, error: invalid };
+    const B = req.prompts.length;
+    const gen = req.genLength;
+    const padId = spec.padTokenId ?? spec.eosTokenIds[0] ?? 0;
+    const { P, ids, mask } = leftPad(req.prompts, padId);
+    const trace: ForwardTrace[] = [];
+    const times: number[][] = Array.from({ length: B }, () => []);
+    const done = new Array<boolean>(B).fill(false);
+    let forwardMs = 0;
+    let puts = 0;
+    const t0 = performance.now();
+    onForward = (s, e) => {
+      forwardMs += e - s;
+      trace.push({ startMs: s - t0, durationMs: e - s, tokensCommitted: done.filter((d) => !d).length });
+    };
+    const streamer = {
+      put(value: bigint[][]) {
+        if (puts++ === 0) return; // the first put is the prompt
+        const now = performance.now() - t0;
+        value.forEach((row, b) => {
+          if (done[b]) return;
+          times[b]!.push(now);
+          if (o.mode === 'natural' && spec.eosTokenIds.includes(Number(row[0]))) done[b] = true;
+        });
+      },
+      end() {},
+    };
+    let out: { tolist(): bigint[][] };
+    try {
+      out = (await model.generate({
+        input_ids: new tf.Tensor('int64', BigInt64Array.from(ids.flat()), [B, P]),
+        attention_mask: new tf.Tensor('int64', BigInt64Array.from(mask.flat()), [B, P]),
+        max_new_tokens: gen,
+        do_sample: false,
+        // Fixed mode ignores EOS as vLLM's ignore_eos does: EOS may be generated but ends nothing (min_new_tokens
+        // would instead forbid EOS and change the tokens).
+        eos_token_id: o.mode === 'fixed' ? [-1] : spec.eosTokenIds,
+        pad_token_id: padId,
+        streamer: streamer as never,
+      } as never)) as unknown as { tolist(): bigint[][] };
+    } catch (err) {
+      return { ok: false, error: { code: 'runtime', message: `transformers.js: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } };
+    } finally {
+      onForward = null;
+    }
+    const totalMs = performance.now() - t0;
+    const tokens = out.tolist().map((row) => {
+      const genIds = row.slice(P).map(Number);
+      if (o.mode === 'fixed') return genIds.slice(0, gen);
+      const stop = genIds.findIndex((t) => spec.eosTokenIds.includes(t));
+      return stop < 0 ? genIds : genIds.slice(0, stop + 1);
+    });
+    tokens.forEach((t, b) => (times[b] = times[b]!.slice(0, t.length)));
+    // Each forward's trace entry counted rows still running before the step's tokens arrived.
+    return {
+      ok: true,
+      value: {
+        tokens,
+        usefulTokens: tokens.map((t) => firstStopIndex(t, spec.eosTokenIds)),
+        trace,
+        totalMs,
+        forwardMs,
+        tokenTimesMs: times,
+        hostDeviceBytesPerForward: choice.device === 'cuda' ? cudaRoundTripBytes(spec, B, P, gen, dtypeBytes) : 0,
+      },
+    };
+  }
+
+  return {
+    info,
+    generate,
+    dispose: async () => {
+      await model.dispose();
+    },
+  };
+}
