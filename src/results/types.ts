@@ -108,7 +108,7 @@ export interface Sample {
   usefulTokens: number;
   tokensPerSec: number;
   usefulTokensPerSec: number;
-  /** Number of forward passes (function evaluations). */
+  /** Forward passes (function evaluations) per generation: mean over the repetition's requests. */
   nfe: number;
   tokensPerForward: number;
   timePerForwardMs: number;

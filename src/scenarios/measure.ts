@@ -125,7 +125,8 @@ function toSample(h: EngineHandle, reqs: GenerateRequest[], outs: GenerateOutput
     usefulTokens: useful,
     tokensPerSec: seconds > 0 ? generated / seconds : 0,
     usefulTokensPerSec: seconds > 0 ? useful / seconds : 0,
-    nfe,
+    // Per generation (mean over this repetition's requests), so NFE reads as "forward passes per answer".
+    nfe: nfe / outs.length,
     tokensPerForward: nfe > 0 ? generated / nfe : 0,
     timePerForwardMs: nfe > 0 ? forward / nfe : 0,
     forwardMs: forward,
@@ -197,7 +198,7 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
   }
   const phaseEnd = hostNowMs();
   const result: CaseResult = { ...base, state: 'completed', samples, summary: summarizeSamples(samples) };
-  const totalNfe = samples.reduce((a, s) => a + s.nfe, 0);
+  const totalNfe = samples.reduce((a, s) => a + s.nfe * run.requests.length, 0);
   const totalForward = samples.reduce((a, s) => a + s.forwardMs, 0);
   if (costs.every((c) => c !== null) && totalNfe > 0) {
     const flops = costs.reduce((a, c) => a + c!.flops, 0);
