@@ -2,9 +2,9 @@
 import { UserError } from '../cli/errors.js';
 import type { ModelFolder } from '../models/folder.js';
 import type { TransformerSpec } from '../models/spec.js';
-import type { EngineError, GenerateRequest } from './types.js';
+import type { Cancellable, EngineError, GenerateRequest } from './types.js';
 
-export interface ArGenerateOptions {
+export interface ArGenerateOptions extends Cancellable {
   /** fixed: exactly genLength tokens per row, EOS ignored (throughput runs); natural: stop at EOS. */
   mode: 'fixed' | 'natural';
 }

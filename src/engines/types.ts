@@ -71,6 +71,16 @@ export interface EngineInfo {
   maxPositions?: number;
 }
 
+/**
+ * Cooperative cancellation, checked between forward passes. onnxruntime cannot be interrupted inside session.run,
+ * and terminating a worker thread during one aborts the process, so Ctrl-C asks engines to stop at the next step.
+ */
+export interface Cancellable {
+  shouldStop?: () => boolean;
+}
+
+export const ABORTED: EngineResult = { ok: false, error: { code: 'aborted', message: 'interrupted' } };
+
 export interface Engine<Options = unknown> {
   readonly info: EngineInfo;
   generate(request: GenerateRequest, options: Options): Promise<EngineResult>;

@@ -37,7 +37,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     if (interrupts > 1) process.exit(ExitCode.interrupted);
     progress.line('interrupted: stopping engines and writing partial results (Ctrl-C again to quit at once)');
     controller.abort();
-    for (const w of workers) void w.terminate();
+    for (const w of workers) w.abort();
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);

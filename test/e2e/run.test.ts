@@ -101,7 +101,7 @@ describe('dllm-bench run: faults keep what was measured', () => {
 
   it('an engine worker that crashes fails its cases; the other engines and scenarios still run', () => {
     const out = join(tempDir(), 'crash');
-    const r = cli(['run', '--device', 'cpu', '--out', out, ...fast, '--scenarios', 'throughput,batch'], { ...env, DLLM_BENCH_FAULT: 'worker-crash:3' });
+    const r = cli(['run', '--device', 'cpu', '--out', out, ...fast, '--scenarios', 'throughput,batch'], { ...env, DLLM_BENCH_FAULT: 'worker-crash:llada:3' });
     expect(r.code).toBe(1);
     const res = readResults(out);
     expect(res.complete).toBe(false);

@@ -9,7 +9,7 @@ import { loadModelFolder } from '../../models/folder.js';
 import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
 import { withDevice } from '../device.js';
 import { type SessionTuning, sessionOptions } from '../session.js';
-import { type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+import { ABORTED, type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
 
 export interface ArEngineOptions {
   modelDir: string;
@@ -82,6 +82,7 @@ export async function createOrtArEngine(opts: ArEngineOptions): Promise<Engine<A
     const t0 = performance.now();
     try {
       for (let step = 0; step < gen; step++) {
+        if (o.shouldStop?.()) return ABORTED;
         const rs = performance.now();
         const out = await session.run(feeds);
         const re = performance.now();

@@ -10,7 +10,7 @@ import { loadModelFolder, type ModelFolder } from '../../models/folder.js';
 import { mulberry32 } from '../../models/synthetic.js';
 import { withDevice } from '../device.js';
 import { type SessionTuning, sessionOptions } from '../session.js';
-import { type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+import { ABORTED, type Cancellable, type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
 import { type LladaOptions, selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions } from './sampler.js';
 
 export interface StepEvent {
@@ -23,7 +23,7 @@ export interface StepEvent {
   maskId: number;
 }
 
-export interface LladaGenerateOptions extends LladaOptions {
+export interface LladaGenerateOptions extends LladaOptions, Cancellable {
   /** Called after every step (the CLI's live view). Keep it cheap: it runs on the hot path. */
   onStep?: (event: StepEvent) => void;
 }
@@ -148,6 +148,7 @@ async function generate(
       for (let s = 0; s < maxSteps; s++) {
         const candidates = prompts.map((_, b) => maskedIn(b));
         if (o.threshold !== null && candidates.every((c) => c.length === 0)) break;
+        if (o.shouldStop?.()) return ABORTED;
         noiseSeed[0] = BigInt(stepNoiseSeed(o.seed, step));
         const rs = performance.now();
         const out = await session.run(feeds, fetches);

@@ -9,13 +9,15 @@ import { loadModelFolder } from '../../models/folder.js';
 import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
 import { withDevice } from '../device.js';
 import type { SessionTuning } from '../session.js';
-import { type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+import { ABORTED, type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
 
 export interface TransformersEngineOptions {
   modelDir: string;
   device: DeviceRequest;
   session?: SessionTuning;
 }
+
+class StopRequested extends Error {}
 
 interface TimedSession {
   run: (...args: unknown[]) => Promise<unknown>;
@@ -47,7 +49,10 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
   const timed = sessions.model ?? Object.values(sessions)[0]!;
   const run = timed.run.bind(timed);
   let onForward: ((start: number, end: number) => void) | null = null;
+  let shouldStop: (() => boolean) | undefined;
   timed.run = async (...args: unknown[]) => {
+    // transformers.js has no cancellation; failing the next forward ends generate() cleanly.
+    if (shouldStop?.()) throw new StopRequested();
     const s = performance.now();
     const r = await run(...args);
     onForward?.(s, performance.now());
@@ -81,6 +86,7 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
     let forwardMs = 0;
     let puts = 0;
     const t0 = performance.now();
+    shouldStop = o.shouldStop;
     onForward = (s, e) => {
       forwardMs += e - s;
       trace.push({ startMs: s - t0, durationMs: e - s, tokensCommitted: done.filter((d) => !d).length });
@@ -111,9 +117,11 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
         streamer: streamer as never,
       } as never)) as unknown as { tolist(): bigint[][] };
     } catch (err) {
+      if (err instanceof StopRequested || o.shouldStop?.()) return ABORTED;
       return { ok: false, error: { code: 'runtime', message: `transformers.js: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } };
     } finally {
       onForward = null;
+      shouldStop = undefined;
     }
     const totalMs = performance.now() - t0;
     const tokens = out.tolist().map((row) => {

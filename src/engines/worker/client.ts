@@ -19,12 +19,14 @@ function hostPath(): string {
 }
 
 export interface WorkerEngine<O> extends Engine<O> {
-  /** Stops the worker at once (Ctrl-C); pending calls resolve as 'aborted'. */
-  terminate(): Promise<void>;
+  /** Ctrl-C: the running generate stops at its next forward pass and resolves as 'aborted'; later calls too. */
+  abort(): void;
 }
 
 export async function spawnEngine<O = unknown>(spec: EngineSpec): Promise<WorkerEngine<O>> {
   const worker = new Worker(hostPath());
+  const stopBuffer = new SharedArrayBuffer(4);
+  const stopFlag = new Int32Array(stopBuffer);
   const pending = new Map<number, { resolve: (r: EngineResult) => void; onStep?: (e: unknown) => void }>();
   let nextId = 1;
   let dead: string | null = null;
@@ -48,7 +50,7 @@ export async function spawnEngine<O = unknown>(spec: EngineSpec): Promise<Worker
     worker.on('message', onMessage);
     worker.once('error', (err) => reject(err));
     worker.once('exit', (code) => reject(new Error(`engine worker exited (code ${code}) while loading`)));
-    worker.postMessage({ type: 'init', spec } satisfies ToWorker);
+    worker.postMessage({ type: 'init', spec, stopFlag: stopBuffer } satisfies ToWorker);
   });
   worker.removeAllListeners('error');
   worker.removeAllListeners('exit');
@@ -96,9 +98,8 @@ export async function spawnEngine<O = unknown>(spec: EngineSpec): Promise<Worker
       terminating = true;
       await worker.terminate();
     },
-    async terminate() {
-      terminating = true;
-      await worker.terminate();
+    abort() {
+      Atomics.store(stopFlag, 0, 1);
     },
   };
 }

@@ -9,15 +9,21 @@ const port = parentPort;
 if (!port) throw new Error('engine host must run in a worker thread');
 const send = (m: FromWorker) => port.postMessage(m);
 
-// Fault injection for robustness tests: DLLM_BENCH_FAULT=worker-crash:N makes the worker die on its Nth generate.
-const fault = /^worker-crash:(\d+)$/.exec(process.env.DLLM_BENCH_FAULT ?? '');
+// Fault injection for robustness tests: DLLM_BENCH_FAULT=worker-crash:KIND:N makes the worker of engine KIND
+// (llada, ar, ar-ort) die on its Nth generate call.
+const fault = /^worker-crash:([\w-]+):(\d+)$/.exec(process.env.DLLM_BENCH_FAULT ?? '');
+let kind = '';
 let generates = 0;
 let engine: Engine<any> | null = null;
+let stopFlag: Int32Array | null = null;
+const shouldStop = () => stopFlag !== null && Atomics.load(stopFlag, 0) === 1;
 
 port.on('message', async (msg: ToWorker) => {
   switch (msg.type) {
     case 'init':
       try {
+        kind = msg.spec.kind;
+        stopFlag = new Int32Array(msg.stopFlag);
         engine = await createEngine(msg.spec);
         send({ type: 'ready', info: engine.info });
       } catch (err) {
@@ -27,8 +33,8 @@ port.on('message', async (msg: ToWorker) => {
       return;
     case 'generate': {
       generates++;
-      if (fault && generates >= Number(fault[1])) process.exit(70);
-      const options = { ...(msg.options as object), ...(msg.wantSteps ? { onStep: (event: unknown) => send({ type: 'step', id: msg.id, event }) } : {}) };
+      if (fault && fault[1] === kind && generates >= Number(fault[2])) process.exit(70);
+      const options = { ...(msg.options as object), shouldStop, ...(msg.wantSteps ? { onStep: (event: unknown) => send({ type: 'step', id: msg.id, event }) } : {}) };
       let result;
       try {
         result = await engine!.generate(msg.request, options);

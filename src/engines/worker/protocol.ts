@@ -3,7 +3,7 @@ import type { EngineSpec } from '../factory.js';
 import type { EngineInfo, EngineResult, GenerateRequest } from '../types.js';
 
 export type ToWorker =
-  | { type: 'init'; spec: EngineSpec }
+  | { type: 'init'; spec: EngineSpec; stopFlag: SharedArrayBuffer }
   | { type: 'generate'; id: number; request: GenerateRequest; options: unknown; wantSteps: boolean }
   | { type: 'dispose' };
 
