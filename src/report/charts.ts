@@ -1,0 +1,145 @@
+/**
+ * Charts as inline SVG, rendered in Node without a browser: vega-lite spec -> vega view (renderer 'none') -> SVG.
+ * Each chart is built from results.json alone, so any past run can be re-reported.
+ */
+import type { ResultsFile, ScenarioResult } from '../results/types.js';
+
+type Spec = Record<string, unknown>;
+
+const ENGINE_COLORS = { domain: ['llada', 'ar', 'ar-ort', 'openai'], range: ['#d62728', '#1f77b4', '#2ca02c', '#9467bd'] };
+
+function scenario(results: ResultsFile, kind: ScenarioResult['kind']): ScenarioResult | undefined {
+  return results.scenarios.find((s) => s.kind === kind);
+}
+
+export function throughputSpec(results: ResultsFile): Spec | null {
+  const s = scenario(results, 'throughput');
+  const rows = (s?.cases ?? []).flatMap((c) =>
+    c.state !== 'completed'
+      ? []
+      : (['tokensPerSec', 'usefulTokensPerSec'] as const).flatMap((m) => {
+          const v = c.summary[m];
+          if (!v) return [];
+          return [{ engine: c.engine, metric: m === 'tokensPerSec' ? 'all positions' : 'useful (to EOS)', mean: v.mean, lo: Number.isFinite(v.ci95[0]) ? v.ci95[0] : v.mean, hi: Number.isFinite(v.ci95[1]) ? v.ci95[1] : v.mean, case: c.id }];
+        }),
+  );
+  if (rows.length === 0) return null;
+  return {
+    title: 'Throughput by engine (tokens/s, mean and 95% CI)',
+    data: { values: rows },
+    width: 420,
+    height: 220,
+    encoding: { y: { field: 'engine', type: 'nominal', title: null }, yOffset: { field: 'metric' }, color: { field: 'metric', type: 'nominal', title: 'tokens counted' } },
+    layer: [
+      { mark: 'bar', encoding: { x: { field: 'mean', type: 'quantitative', title: 'tokens/s' } } },
+      { mark: { type: 'rule', color: 'black' }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+    ],
+  };
+}
+
+export function batchSpec(results: ResultsFile): Spec | null {
+  const s = scenario(results, 'batch');
+  const rows = (s?.analysis.batchEfficiency ?? []).map((b) => {
+    const c = s!.cases.find((x) => x.engine === b.engine && x.params.batchSize === b.batchSize);
+    return { engine: b.engine, batch: b.batchSize, efficiency: b.efficiency * 100, tps: c?.summary.tokensPerSec?.mean ?? null };
+  });
+  if (rows.length === 0) return null;
+  const sizes = [...new Set(rows.map((r) => r.batch))].sort((a, b) => a - b);
+  const x = { field: 'batch', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: sizes, format: 'd' }, title: 'batch size' };
+  const color = { field: 'engine', type: 'nominal', scale: ENGINE_COLORS };
+  return {
+    title: 'Batching: throughput and efficiency = tput(B) / (B x tput(1))',
+    data: { values: rows },
+    hconcat: [
+      { width: 260, height: 200, mark: { type: 'line', point: true }, encoding: { x, y: { field: 'tps', type: 'quantitative', title: 'tokens/s' }, color } },
+      {
+        width: 260,
+        height: 200,
+        layer: [
+          { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'efficiency', type: 'quantitative', title: 'batch efficiency %', scale: { domain: [0, 110] } }, color } },
+          { data: { values: [{ y: 92 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+        ],
+      },
+    ],
+  };
+}
+
+export function contextSpec(results: ResultsFile): Spec | null {
+  const s = scenario(results, 'context');
+  const fits = (s?.analysis.scaling ?? []).filter((f) => f.metric === 'timePerForwardMs');
+  const rows = fits.flatMap((f) => f.points.map((p) => ({ engine: `${f.engine} (k=${f.exponent.toFixed(2)})`, promptTokens: p.promptTokens, ms: p.value })));
+  if (rows.length === 0) return null;
+  return {
+    title: 'Context scaling: time per forward pass vs prompt length (log-log; k = fitted exponent)',
+    data: { values: rows },
+    width: 480,
+    height: 260,
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'promptTokens', type: 'quantitative', scale: { type: 'log' }, title: 'prompt tokens' },
+      y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'ms per forward' },
+      color: { field: 'engine', type: 'nominal', title: 'engine' },
+    },
+  };
+}
+
+export function stepsSpec(results: ResultsFile): Spec | null {
+  const s = scenario(results, 'steps');
+  const cases = (s?.cases ?? []).filter((c) => c.state === 'completed' && c.summary.tokensPerSec);
+  const llada = cases
+    .filter((c) => c.engine === 'llada')
+    .map((c) => ({ label: c.params.threshold != null ? `threshold ${c.params.threshold}` : `${c.params.steps} steps`, nfe: c.summary.nfe?.mean ?? 0, tps: c.summary.tokensPerSec!.mean }));
+  const ar = cases.filter((c) => c.engine !== 'llada').map((c) => ({ engine: c.engine, tps: c.summary.tokensPerSec!.mean }));
+  if (llada.length === 0) return null;
+  return {
+    title: 'Diffusion steps / threshold: tokens/s vs forward passes (AR engines as reference lines)',
+    width: 480,
+    height: 260,
+    layer: [
+      {
+        data: { values: llada },
+        mark: { type: 'point', filled: true, size: 80, color: '#d62728' },
+        encoding: { x: { field: 'nfe', type: 'quantitative', title: 'forward passes per answer (NFE)' }, y: { field: 'tps', type: 'quantitative', title: 'tokens/s' }, tooltip: [{ field: 'label' }] },
+      },
+      { data: { values: llada }, mark: { type: 'text', dx: 8, align: 'left', fontSize: 10 }, encoding: { x: { field: 'nfe', type: 'quantitative' }, y: { field: 'tps', type: 'quantitative' }, text: { field: 'label' } } },
+      ...(ar.length
+        ? [
+            { data: { values: ar }, mark: { type: 'rule', strokeDash: [6, 3] }, encoding: { y: { field: 'tps', type: 'quantitative' }, color: { field: 'engine', type: 'nominal', scale: ENGINE_COLORS } } },
+          ]
+        : []),
+    ],
+  };
+}
+
+/** Renders a vega-lite spec to an SVG string. */
+export async function renderSvg(spec: Spec): Promise<string> {
+  const vl = await import('vega-lite');
+  const vega = await import('vega');
+  const compiled = vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec } as never).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+export interface Chart {
+  id: string;
+  title: string;
+  svg: string;
+}
+
+export async function renderCharts(results: ResultsFile): Promise<Chart[]> {
+  const specs: [string, Spec | null][] = [
+    ['throughput', throughputSpec(results)],
+    ['batch', batchSpec(results)],
+    ['context', contextSpec(results)],
+    ['steps', stepsSpec(results)],
+  ];
+  const charts: Chart[] = [];
+  for (const [id, spec] of specs) {
+    if (spec) charts.push({ id, title: String(spec.title), svg: await renderSvg(spec) });
+  }
+  return charts;
+}

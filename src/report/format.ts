@@ -1,0 +1,51 @@
+/** Shared formatting for every exporter: case labels, numbers with their spread, the run's conditions. */
+import type { CaseResult, ResultsFile, Summary } from '../results/types.js';
+
+export const fmt = (v: number | undefined | null, digits = 1): string => (v === undefined || v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits));
+export const pm = (s: Summary | undefined, digits = 1): string => (s ? `${fmt(s.mean, digits)} ± ${fmt(s.sd, digits)}` : '-');
+
+export function caseLabel(c: CaseResult): string {
+  const p = c.params;
+  const parts = [`b${p.batchSize}`, `p${p.promptTokens}`, `g${p.genLength}`];
+  if (c.engine === 'llada') {
+    parts.push(p.threshold != null ? `thr ${p.threshold}` : `${p.steps} steps`, `blk ${p.blockLength}`);
+    if (p.cfgScale) parts.push(`cfg ${p.cfgScale}`);
+  }
+  if (p.concurrency !== undefined) parts.push(`c${p.concurrency}`);
+  return parts.join(' ');
+}
+
+/** The columns every tabular exporter shows, in order. */
+export const COLUMNS = ['engine', 'case', 'tok/s', 'useful tok/s', 'latency ms', 'NFE', 'tok/fwd', 'ms/fwd', 'TTFT ms', 'ITL ms', 'n'] as const;
+
+export function caseRow(c: CaseResult): string[] {
+  const m = c.summary;
+  return [c.engine, caseLabel(c), pm(m.tokensPerSec), pm(m.usefulTokensPerSec), pm(m.latencyMs), fmt(m.nfe?.mean, 0), fmt(m.tokensPerForward?.mean, 2), fmt(m.timePerForwardMs?.mean, 2), fmt(m.ttftMs?.mean, 1), fmt(m.itlMs?.mean, 2), String(c.samples.length)];
+}
+
+export function environmentLine(r: ResultsFile): string {
+  const e = r.environment;
+  const gpu = e.gpus[0] ? `${e.gpus[0].name}${e.gpus[0].driver ? ` (driver ${e.gpus[0].driver})` : ''}` : 'no GPU';
+  return `${e.executionProvider} execution provider; ${gpu}; CPU ${e.cpuModel} x${e.cpuCount}; onnxruntime ${e.onnxruntime}; Node ${e.node}; ${e.os}`;
+}
+
+/** Distinct conditions and handicaps across cases, for the "conditions" section of every report. */
+export function conditionLines(r: ResultsFile): string[] {
+  const seen = new Map<string, string>();
+  for (const c of r.scenarios.flatMap((s) => s.cases)) {
+    const key = `${c.engine}|${c.model}`;
+    if (seen.has(key)) continue;
+    const k = c.conditions;
+    seen.set(key, `${c.engine}: ${c.model} on ${k.device} (${k.executionProvider}), ${k.dtype}, ${k.synthetic ? 'synthetic weights (speed is real, text is noise)' : 'real weights'}${k.handicaps.length ? `; handicap: ${k.handicaps.join('; ')}` : ''}`);
+  }
+  return [...seen.values()];
+}
+
+export function analysisLines(s: ResultsFile['scenarios'][number]): string[] {
+  const lines: string[] = [];
+  for (const b of s.analysis.batchEfficiency ?? []) if (b.batchSize > 1) lines.push(`batch efficiency ${b.engine} at B=${b.batchSize}: ${fmt(b.efficiency * 100, 0)}%`);
+  for (const f of s.analysis.scaling ?? []) {
+    lines.push(`${f.engine}: ${f.metric} ~ prompt^${fmt(f.exponent, 2)} (95% CI ${fmt(f.ci95[0], 2)} to ${fmt(f.ci95[1], 2)}, R² ${fmt(f.r2, 3)})`);
+  }
+  return lines;
+}

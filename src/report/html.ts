@@ -1,0 +1,38 @@
+import type { ResultsFile } from '../results/types.js';
+import { renderCharts } from './charts.js';
+import { COLUMNS, analysisLines, caseRow, conditionLines, environmentLine } from './format.js';
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+
+/** A self-contained page: inline SVG charts, tables, conditions. No scripts, no external resources. */
+export async function renderHtml(results: ResultsFile): Promise<string> {
+  const charts = await renderCharts(results);
+  const sections = results.scenarios.map((s) => {
+    const rows = s.cases
+      .map((c) => (c.state === 'errored' ? `<tr class="err"><td>${esc(c.engine)}</td><td>${esc(caseRow(c)[1]!)}</td><td colspan="${COLUMNS.length - 2}">error: ${esc(c.error ?? '')}</td></tr>` : `<tr>${caseRow(c).map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`))
+      .join('\n');
+    const analysis = analysisLines(s).map((a) => `<li>${esc(a)}</li>`).join('');
+    return `<section><h2>${esc(s.kind)}${s.state !== 'completed' ? ` <small>(${esc(s.state)})</small>` : ''}</h2>
+${s.cases.length ? `<table><thead><tr>${COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>` : '<p>No cases measured.</p>'}
+${analysis ? `<ul>${analysis}</ul>` : ''}</section>`;
+  });
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>dllm-bench ${esc(results.runId)}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+table{border-collapse:collapse;margin:.5rem 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}
+td:first-child,td:nth-child(2),th{text-align:left}th{background:#f4f4f4}tr.err td{color:#b00}
+.charts{display:flex;flex-wrap:wrap;gap:1.5rem}.chart{border:1px solid #eee;padding:.5rem}
+.note{color:#555}.incomplete{background:#fff3cd;padding:.5rem}
+</style></head><body>
+<h1>dllm-bench: diffusion vs autoregressive</h1>
+<p class="${results.complete ? 'note' : 'incomplete'}">Run ${esc(results.runId)}, ${esc(results.createdAt)}${results.complete ? '' : ' — <b>incomplete</b> (interrupted or a scenario failed)'}.</p>
+<h2>Conditions</h2><ul><li>${esc(environmentLine(results))}</li>${conditionLines(results).map((c) => `<li>${esc(c)}</li>`).join('')}</ul>
+<p class="note">Tokens/s counts generated positions only; useful tokens stop at the first EOS/end-of-turn token. Mean ± sd over the measured runs; warmup excluded.</p>
+<h2>Charts</h2><div class="charts">${charts.map((c) => `<figure class="chart" id="chart-${c.id}">${c.svg}</figure>`).join('\n')}</div>
+${sections.join('\n')}
+${results.warnings.length ? `<h2>Warnings</h2><ul>${results.warnings.map((w) => `<li>${esc(w.message)}</li>`).join('')}</ul>` : ''}
+${results.errors.length ? `<h2>Errors</h2><ul>${results.errors.map((e) => `<li>${esc(`${e.caseId ?? e.scenario ?? ''}: ${e.message}`)}</li>`).join('')}</ul>` : ''}
+</body></html>
+`;
+}

@@ -1,0 +1,30 @@
+import type { ResultsFile } from '../results/types.js';
+import { COLUMNS, analysisLines, caseRow, conditionLines, environmentLine } from './format.js';
+
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+export function renderMarkdown(results: ResultsFile): string {
+  const l: string[] = [`# dllm-bench results: ${results.runId}`, ''];
+  l.push(`${results.complete ? 'Complete run' : '**Incomplete run** (interrupted or a scenario failed)'}, ${results.createdAt}, dllm-bench ${results.tool.version}${results.tool.gitSha ? ` (${results.tool.gitSha.slice(0, 8)})` : ''}.`, '');
+  l.push('## Conditions', '', `- ${environmentLine(results)}`, ...conditionLines(results).map((c) => `- ${c}`), '');
+  l.push('Tokens/s counts generated positions only; useful tokens stop at the first EOS/end-of-turn. Mean ± sd over the measured runs (warmup excluded); n = runs.', '');
+  for (const s of results.scenarios) {
+    l.push(`## ${s.kind}${s.state !== 'completed' ? ` (${s.state})` : ''}`, '');
+    if (s.error) l.push(`> ${s.error}`, '');
+    if (s.cases.length === 0) {
+      l.push('No cases measured.', '');
+      continue;
+    }
+    l.push(`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`);
+    for (const c of s.cases) {
+      const row = c.state === 'errored' ? [c.engine, caseRow(c)[1]!, `error: ${c.error}`, ...Array(COLUMNS.length - 3).fill('')] : caseRow(c);
+      l.push(`| ${row.map(cell).join(' | ')} |`);
+    }
+    const a = analysisLines(s);
+    if (a.length) l.push('', ...a.map((x) => `- ${x}`));
+    l.push('');
+  }
+  if (results.warnings.length) l.push('## Warnings', '', ...results.warnings.map((w) => `- ${w.message}`), '');
+  if (results.errors.length) l.push('## Errors', '', ...results.errors.map((e) => `- ${e.caseId ?? e.scenario ?? ''}: ${e.message}`), '');
+  return l.join('\n');
+}

@@ -1,0 +1,26 @@
+import chalk from 'chalk';
+import Table from 'cli-table3';
+import type { ResultsFile } from '../results/types.js';
+import { COLUMNS, analysisLines, caseRow, environmentLine } from './format.js';
+
+/** Console tables (stderr): colourless when chalk.level is 0 (NO_COLOR, not a TTY). */
+export function renderTable(results: ResultsFile): string {
+  const out: string[] = [];
+  const style = chalk.level === 0 ? { head: [], border: [] } : { head: ['cyan'] };
+  for (const s of results.scenarios) {
+    out.push(chalk.bold(`${s.kind}${s.state !== 'completed' ? ` (${s.state}${s.error ? `: ${s.error}` : ''})` : ''}`));
+    if (s.cases.length === 0) out.push('  no cases measured');
+    else {
+      const t = new Table({ head: [...COLUMNS], style });
+      for (const c of s.cases) {
+        if (c.state === 'errored') t.push([c.engine, caseRow(c)[1]!, { colSpan: COLUMNS.length - 2, content: chalk.red(`error: ${c.error}`) }]);
+        else t.push(caseRow(c));
+      }
+      out.push(t.toString());
+    }
+    for (const l of analysisLines(s)) out.push(`  ${l}`);
+  }
+  for (const w of results.warnings) out.push(chalk.yellow(`warning: ${w.message}`));
+  out.push(chalk.dim(environmentLine(results)));
+  return out.join('\n');
+}

@@ -1,0 +1,104 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import chalk from 'chalk';
+import { describe, expect, it } from 'vitest';
+import { renderHtml, renderMarkdown, renderTable, writeReports } from '../../src/report/index.js';
+import { batchSpec, contextSpec, stepsSpec, throughputSpec } from '../../src/report/charts.js';
+import type { CaseResult, ResultsFile } from '../../src/results/types.js';
+import { summarize } from '../../src/stats/index.js';
+import { tempDir } from '../helpers/models.js';
+
+function kase(engine: CaseResult['engine'], scenario: CaseResult['scenario'], tps: number[], extra: Partial<CaseResult['params']> = {}): CaseResult {
+  const samples = tps.map((t) => ({ latencyMs: 1000 / t, generatedTokens: 32, usefulTokens: 20, tokensPerSec: t, usefulTokensPerSec: t * 0.6, nfe: 32, tokensPerForward: 1, timePerForwardMs: 1000 / t / 32, forwardMs: 900 / t }));
+  return {
+    id: `${scenario}/${engine}/b${extra.batchSize ?? 1}`,
+    scenario,
+    engine,
+    model: 'tiny',
+    params: { batchSize: 1, promptTokens: 64, genLength: 32, ...(engine === 'llada' ? { steps: 32, blockLength: 32, threshold: null } : {}), ...extra },
+    conditions: { device: 'cpu', executionProvider: 'cpu', dtype: 'fp32', synthetic: true, handicaps: engine === 'ar' ? ['KV cache round trip'] : [] },
+    state: 'completed',
+    warmupRuns: 1,
+    samples,
+    summary: { tokensPerSec: summarize(tps), usefulTokensPerSec: summarize(tps.map((t) => t * 0.6)), latencyMs: summarize(tps.map((t) => 1000 / t)), nfe: summarize(tps.map(() => 32)) },
+  };
+}
+
+function results(): ResultsFile {
+  return {
+    schemaVersion: 1,
+    runId: 'test-run',
+    createdAt: '2026-11-28T00:00:00Z',
+    tool: { name: 'dllm-bench', version: '0.1.0', gitSha: null },
+    environment: { os: 'linux', cpuModel: 'cpu', cpuCount: 2, totalMemoryBytes: 1, node: 'v20', onnxruntime: '1.30.0', executionProvider: 'cpu', gpus: [] },
+    config: {},
+    scenarios: [
+      { kind: 'throughput', state: 'completed', startedAt: '', finishedAt: '', cases: [kase('llada', 'throughput', [100, 110, 105]), kase('ar', 'throughput', [300, 310, 290])], analysis: {} },
+      {
+        kind: 'batch',
+        state: 'completed',
+        startedAt: '',
+        finishedAt: '',
+        cases: [kase('llada', 'batch', [100, 100]), kase('llada', 'batch', [180, 182], { batchSize: 2 })],
+        analysis: { batchEfficiency: [{ engine: 'llada', batchSize: 1, efficiency: 1 }, { engine: 'llada', batchSize: 2, efficiency: 0.905 }] },
+      },
+      {
+        kind: 'context',
+        state: 'completed',
+        startedAt: '',
+        finishedAt: '',
+        cases: [],
+        analysis: { scaling: [{ engine: 'llada', metric: 'timePerForwardMs', exponent: 1.02, ci95: [0.9, 1.1], r2: 0.99, points: [{ promptTokens: 64, value: 1 }, { promptTokens: 128, value: 2 }] }] },
+      },
+      { kind: 'steps', state: 'errored', error: 'steps/llada: runtime: boom', startedAt: '', finishedAt: '', cases: [{ ...kase('llada', 'steps', [1]), samples: [], state: 'errored', error: 'runtime: boom', summary: {} }], analysis: {} },
+    ],
+    telemetry: { state: 'unavailable', reason: 'cpu run' },
+    complete: false,
+    errors: [{ scenario: 'steps', message: 'runtime: boom' }],
+    warnings: [{ code: 'w', message: 'something to know' }],
+  };
+}
+
+describe('reports', () => {
+  it('the console table shows means with spread, analysis, errors; colourless at chalk level 0', () => {
+    const level = chalk.level;
+    chalk.level = 0;
+    try {
+      const t = renderTable(results());
+      expect(t).toMatch(/105\.0 ± 5\.0/);
+      expect(t).toMatch(/batch efficiency llada at B=2: 91%/);
+      expect(t).toMatch(/prompt\^1\.02/);
+      expect(t).toMatch(/error: runtime: boom/);
+      expect(t).not.toMatch(/\x1b\[/);
+    } finally {
+      chalk.level = level;
+    }
+  });
+
+  it('markdown states the conditions, handicaps and incompleteness', () => {
+    const md = renderMarkdown(results());
+    expect(md).toMatch(/\*\*Incomplete run\*\*/);
+    expect(md).toMatch(/synthetic weights/);
+    expect(md).toMatch(/handicap: KV cache round trip/);
+    expect(md).toMatch(/\| llada \| b1 p64 g32 32 steps blk 32 \| 105\.0 ± 5\.0 \|/);
+  });
+
+  it('HTML embeds an SVG chart per scenario with data, and renders when a scenario has none', async () => {
+    const html = await renderHtml(results());
+    expect(html.match(/<svg/g)!.length).toBe(3); // throughput, batch, context; steps has no completed case
+    expect(html).toMatch(/id="chart-throughput"/);
+    expect(html).not.toMatch(/<script/);
+    expect(stepsSpec(results())).toBeNull();
+    expect(throughputSpec(results())).not.toBeNull();
+    expect(batchSpec(results())).not.toBeNull();
+    expect(contextSpec(results())).not.toBeNull();
+  });
+
+  it('writeReports writes both files beside results.json', async () => {
+    const dir = join(tempDir(), 'r');
+    mkdirSync(dir);
+    await writeReports(results(), dir);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/# dllm-bench results: test-run/);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/<svg/);
+  });
+});
