@@ -4,6 +4,7 @@
  * runtime are missing. So we try, classify the failure, and either fall back (auto) or stop with the fix (cuda).
  */
 import { existsSync } from 'node:fs';
+import ort from 'onnxruntime-node';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UserError } from '../cli/errors.js';
@@ -61,6 +62,7 @@ export async function withDevice<S>(
       throw new UserError(`--device webgpu: no usable WebGPU adapter (${firstLine(err instanceof Error ? err.message : String(err))}); use --device cpu or cuda`);
     }
   }
+  if (request === 'cuda' && !cudaProviderInstalled()) throw new UserError(`--device cuda: ${explainCudaFailure(new Error('not installed'))}`);
   if (request === 'auto' && !cudaProviderInstalled()) {
     // Skip the doomed attempt (and onnxruntime's native error log) when the provider is not even installed.
     return {
@@ -69,6 +71,9 @@ export async function withDevice<S>(
     };
   }
   try {
+    // onnxruntime's own logger would print the provider-loading failure as a multi-line native error; we explain
+    // it ourselves below.
+    ort.env.logLevel = 'fatal';
     const session = await create(['cuda']);
     return { session, choice: { device: 'cuda', executionProviders: ['cuda'], note: `cuda: ${request === 'auto' ? 'auto-detected' : 'requested'}` } };
   } catch (err) {

@@ -27,6 +27,8 @@ export interface ConvertOptions {
   /** Extra metadata (preset, seed) recorded in config.json's dllm_bench block. */
   synthetic?: { preset: string; seed: number };
   attention?: 'auto' | 'plain';
+  /** Force weights into an external data file (default: only above the protobuf size limit). */
+  externalData?: boolean;
 }
 
 export interface ConvertResult {
@@ -62,7 +64,7 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
   const warnings: string[] = [];
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const weightBytes = parameterCount(spec) * (opts.dtype === 'fp16' ? 2 : 4);
-  const external = weightBytes > EXTERNAL_DATA_THRESHOLD;
+  const external = opts.externalData ?? weightBytes > EXTERNAL_DATA_THRESHOLD;
   const onnxFile = opts.dtype === 'fp16' ? 'onnx/model_fp16.onnx' : 'onnx/model.onnx';
   const written = writeModel(join(outDir, onnxFile), graph, {
     opsets: OPSETS,

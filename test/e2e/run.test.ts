@@ -124,6 +124,7 @@ describe('dllm-bench: bad input is one line and a non-zero exit', () => {
     ['unknown preset/folder', ['run', '--diffusion', '/no/such/model'], /not a preset .* and no such folder/],
     ['missing model folder', ['generate', '--model', '/no/such/dir', '--prompt', 'hi'], /model folder not found/],
     ['generate without prompt', ['generate', '--model', '.'], /exactly one of --prompt/],
+    ['explicit cuda without the provider', ['run', '--device', 'cuda', '--scenarios', 'throughput', '--out', join(tempDir(), 'cuda')], /--device cuda: .*not installed.*ONNXRUNTIME_NODE_INSTALL=cuda12/],
   ];
   it.each(cases)('%s', (_n, args, message) => {
     const r = cli(args, env);
