@@ -8,8 +8,9 @@ import { IO } from '../../models/emit.js';
 import { loadModelFolder } from '../../models/folder.js';
 import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
 import { withDevice } from '../device.js';
+import { localEngineInfo } from '../local-info.js';
 import { type SessionTuning, sessionOptions } from '../session.js';
-import { ABORTED, type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+import { ABORTED, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
 
 export interface ArEngineOptions {
   modelDir: string;
@@ -42,19 +43,8 @@ export async function createOrtArEngine(opts: ArEngineOptions): Promise<Engine<A
   const { session, choice } = await withDevice(opts.device, (providers) => ort.InferenceSession.create(folder.onnxPath, sessionOptions(opts.session, providers)));
   const fp16 = folder.meta.dtype === 'fp16';
   const dtypeBytes = fp16 ? 2 : 4;
-  const info: EngineInfo = {
-    kind: 'ar-ort',
-    model: opts.modelDir,
-    family: 'llama',
-    device: choice.device,
-    executionProvider: choice.executionProviders[0]!,
-    dtype: folder.meta.dtype,
-    synthetic: folder.meta.synthetic !== null,
-    handicaps: choice.device === 'cpu' ? [] : [roundTripHandicap(cudaRoundTripBytes(spec, 1, 128, 128, dtypeBytes))],
-    deviceNote: choice.note,
-    eosTokenIds: spec.eosTokenIds,
-    maxPositions: spec.maxPositions,
-  };
+  const handicaps = choice.device === 'cpu' ? [] : [roundTripHandicap(cudaRoundTripBytes(spec, 1, 128, 128, dtypeBytes))];
+  const info = localEngineInfo('ar-ort', opts.modelDir, folder, choice, handicaps);
   const emptyPast = (B: number) =>
     fp16 ? new ort.Tensor('float16', new Uint16Array(0), [B, spec.numKvHeads, 0, spec.headDim]) : new ort.Tensor('float32', new Float32Array(0), [B, spec.numKvHeads, 0, spec.headDim]);
 

@@ -9,8 +9,9 @@ import { IO } from '../../models/emit.js';
 import { loadModelFolder, type ModelFolder } from '../../models/folder.js';
 import { mulberry32 } from '../../models/synthetic.js';
 import { withDevice } from '../device.js';
+import { localEngineInfo } from '../local-info.js';
 import { type SessionTuning, sessionOptions } from '../session.js';
-import { ABORTED, type Cancellable, type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+import { ABORTED, type Cancellable, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
 import { type LladaOptions, selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions } from './sampler.js';
 
 export interface StepEvent {
@@ -42,20 +43,7 @@ export async function createLladaEngine(opts: LladaEngineOptions): Promise<Engin
   const { session, choice } = await withDevice(opts.device, (providers) =>
     ort.InferenceSession.create(folder.onnxPath, sessionOptions(opts.session, providers)),
   );
-  const spec = folder.meta.spec;
-  const info: EngineInfo = {
-    kind: 'llada',
-    model: opts.modelDir,
-    family: 'llada',
-    device: choice.device,
-    executionProvider: choice.executionProviders[0]!,
-    dtype: folder.meta.dtype,
-    synthetic: folder.meta.synthetic !== null,
-    handicaps: [],
-    deviceNote: choice.note,
-    eosTokenIds: spec.eosTokenIds,
-    maxPositions: spec.maxPositions,
-  };
+  const info = localEngineInfo('llada', opts.modelDir, folder, choice);
   return {
     info,
     generate: (request, options) => generate(session, folder, choice.device, request.prompts, request.genLength, options),

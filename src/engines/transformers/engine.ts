@@ -8,8 +8,9 @@ import { basename, dirname } from 'node:path';
 import { loadModelFolder } from '../../models/folder.js';
 import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
 import { withDevice } from '../device.js';
+import { localEngineInfo } from '../local-info.js';
 import type { SessionTuning } from '../session.js';
-import { ABORTED, type DeviceRequest, type Engine, type EngineInfo, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+import { ABORTED, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
 
 export interface TransformersEngineOptions {
   modelDir: string;
@@ -58,20 +59,9 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
     onForward?.(s, performance.now());
     return r;
   };
-  const info: EngineInfo = {
-    kind: 'ar',
-    model: opts.modelDir,
-    family: 'llama',
-    device: choice.device,
-    executionProvider: choice.executionProviders[0]!,
-    dtype: folder.meta.dtype,
-    synthetic: folder.meta.synthetic !== null,
-    // transformers.js keeps the cache on the device only for WebGPU; on CUDA it round-trips through the host.
-    handicaps: choice.device === 'cuda' ? [roundTripHandicap(cudaRoundTripBytes(spec, 1, 128, 128, dtypeBytes))] : [],
-    deviceNote: choice.note,
-    eosTokenIds: spec.eosTokenIds,
-    maxPositions: spec.maxPositions,
-  };
+  // transformers.js keeps the cache on the device only for WebGPU; on CUDA it round-trips through the host.
+  const handicaps = choice.device === 'cuda' ? [roundTripHandicap(cudaRoundTripBytes(spec, 1, 128, 128, dtypeBytes))] : [];
+  const info = localEngineInfo('ar', opts.modelDir, folder, choice, handicaps);
 
   async function generate(req: Parameters<Engine<ArGenerateOptions>['generate']>[0], o: ArGenerateOptions): Promise<EngineResult> {
     const invalid = validateArRequest(spec, req);

@@ -1,0 +1,21 @@
+import type { ModelFolder } from '../models/folder.js';
+import type { DeviceChoice } from './device.js';
+import type { EngineInfo, EngineKind } from './types.js';
+
+/** EngineInfo of an in-process engine over a model folder: what results record as the case's conditions. */
+export function localEngineInfo(kind: EngineKind, model: string, folder: ModelFolder, choice: DeviceChoice, handicaps: string[] = []): EngineInfo {
+  const spec = folder.meta.spec;
+  return {
+    kind,
+    model,
+    family: folder.meta.family,
+    device: choice.device,
+    executionProvider: choice.executionProviders[0]!,
+    dtype: folder.meta.dtype,
+    synthetic: folder.meta.synthetic !== null,
+    handicaps,
+    deviceNote: choice.note,
+    eosTokenIds: spec.eosTokenIds,
+    maxPositions: spec.maxPositions,
+  };
+}
