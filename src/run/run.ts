@@ -140,10 +140,12 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   try {
     const local = handles.find((h) => h.kind !== 'openai');
     results.environment.executionProvider = local?.info.executionProvider ?? 'http';
-    for (const h of handles) {
-      if (h.info.deviceNote && h.info.device === 'cpu' && c.device === 'auto') {
-        warnings.push({ code: 'device-fallback', message: `${h.kind}: ${h.info.deviceNote}` });
-      }
+    const fellBack = handles.filter((h) => h.info.deviceNote && h.info.device === 'cpu' && c.device === 'auto');
+    if (fellBack.length) {
+      warnings.push({ code: 'device-fallback', message: `${fellBack.map((h) => h.kind).join(', ')}: ${fellBack[0]!.info.deviceNote}` });
+    }
+    if (!onGpu) {
+      warnings.push({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were' });
     }
     const gpuName = local?.info.device === 'cuda' ? (results.environment.gpus[0]?.name ?? null) : null;
     const prompts = new Map(handles.map((h) => [h, preparePrompts(set, h.tokenizer, c.chatTemplate)] as const));
