@@ -3,18 +3,9 @@ import { float32ToBf16Array, float32ToFloat16Array, type StDtype } from './dtype
 import { type WeightRole, expectedShape, layouts } from './families.js';
 import { type TensorToWrite, writeSafetensors } from './safetensors.js';
 import type { TransformerSpec } from './spec.js';
+import { mulberry32 } from '../util/random.js';
 
-/** mulberry32: small, fast, seedable; plenty for weight init. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 function gaussian(rand: () => number, n: number, mean: number, std: number): Float32Array {
   const out = new Float32Array(n);

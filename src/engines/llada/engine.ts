@@ -7,7 +7,7 @@ import ort from 'onnxruntime-node';
 import { UserError } from '../../cli/errors.js';
 import { IO } from '../../models/emit.js';
 import { loadModelFolder, type ModelFolder } from '../../models/folder.js';
-import { mulberry32 } from '../../models/synthetic.js';
+import { mulberry32 } from '../../util/random.js';
 import { withDevice } from '../device.js';
 import { localEngineInfo } from '../local-info.js';
 import { type SessionTuning, sessionOptions } from '../session.js';
