@@ -1,0 +1,251 @@
+/**
+ * The regression gate: two results files, cases matched by id, each metric judged on its raw samples.
+ * A change counts only when it is both larger than the threshold (does it matter?) and significant (is it real?).
+ */
+import { UserError } from '../cli/errors.js';
+import type { CaseResult, MetricName, ResultsFile } from '../results/types.js';
+import { mannWhitneyU, summarize } from '../stats/index.js';
+
+export type Better = 'higher' | 'lower';
+
+/** The metrics compared, with the direction that is better. Others (nfe, tokensPerForward) describe, not rank. */
+export const COMPARED_METRICS: readonly { metric: MetricName; better: Better; unit: string }[] = [
+  { metric: 'tokensPerSec', better: 'higher', unit: 'tokens/s' },
+  { metric: 'usefulTokensPerSec', better: 'higher', unit: 'tokens/s' },
+  { metric: 'latencyMs', better: 'lower', unit: 'ms' },
+  { metric: 'timePerForwardMs', better: 'lower', unit: 'ms' },
+  { metric: 'ttftMs', better: 'lower', unit: 'ms' },
+  { metric: 'itlMs', better: 'lower', unit: 'ms' },
+];
+
+export interface CompareOptions {
+  /** Smallest change that matters, in percent of the baseline mean (5 = 5%). */
+  thresholdPct: number;
+  /** Significance level for the test on raw samples. */
+  alpha: number;
+}
+
+export const DEFAULT_COMPARE_OPTIONS: CompareOptions = { thresholdPct: 5, alpha: 0.05 };
+
+/**
+ * regression / improvement: beyond the threshold and significant. unchanged: within the threshold.
+ * noise: beyond the threshold but not significant (the spread, or too few samples, cannot tell it from chance).
+ */
+export type Verdict = 'regression' | 'improvement' | 'unchanged' | 'noise';
+
+/**
+ * mann-whitney-u: two-sided test on the raw samples (both sides have >= 3 samples).
+ * ci-overlap: fewer than 3 samples on a side; significant only when the two 95% CIs do not overlap
+ * (with one sample the CI is unbounded, so never significant).
+ */
+export type SignificanceMethod = 'mann-whitney-u' | 'ci-overlap';
+
+export interface SideStats {
+  n: number;
+  mean: number;
+  sd: number;
+  /** 95% CI of the mean; null bounds when unbounded (one sample). */
+  ci95: [number | null, number | null];
+}
+
+export interface MetricComparison {
+  metric: MetricName;
+  better: Better;
+  unit: string;
+  baseline: SideStats;
+  current: SideStats;
+  /** (current - baseline) / baseline * 100. */
+  changePct: number;
+  direction: 'better' | 'worse' | 'same';
+  method: SignificanceMethod;
+  /** Mann-Whitney U two-sided p-value; null for ci-overlap. */
+  pValue: number | null;
+  significant: boolean;
+  verdict: Verdict;
+}
+
+interface CaseRef {
+  id: string;
+  scenario: CaseResult['scenario'];
+  engine: CaseResult['engine'];
+}
+
+/** A case present in both runs: its metrics, or why they could not be compared. */
+export type CaseComparison =
+  | (CaseRef & { state: 'compared'; metrics: MetricComparison[] })
+  /** Completed in the baseline, errored in the current run: a failure of the gate. */
+  | (CaseRef & { state: 'current-errored'; error: string })
+  /** Errored in the baseline: nothing to compare against. */
+  | (CaseRef & { state: 'baseline-errored'; error: string });
+
+export interface RunRef {
+  runId: string;
+  createdAt: string;
+  toolVersion: string;
+  gitSha: string | null;
+}
+
+/** One line per thing that fails the gate, in a stable order (scenario order, case order, metric order). */
+export type Failure =
+  | { kind: 'regression'; caseId: string; scenario: CaseResult['scenario']; metric: MetricComparison }
+  | { kind: 'errored'; caseId: string; scenario: CaseResult['scenario']; error: string };
+
+export interface Comparison {
+  baseline: RunRef;
+  current: RunRef;
+  options: CompareOptions;
+  cases: CaseComparison[];
+  /** Case ids only in the current run (not an error: a new case has no baseline yet). */
+  newCases: string[];
+  failures: Failure[];
+  improvements: { caseId: string; scenario: CaseResult['scenario']; metric: MetricComparison }[];
+  /** Things a reader should know, e.g. sample sizes too small for the test to ever reach alpha. */
+  warnings: string[];
+}
+
+const runRef = (r: ResultsFile): RunRef => ({ runId: r.runId, createdAt: r.createdAt, toolVersion: r.tool.version, gitSha: r.tool.gitSha });
+
+function casesById(r: ResultsFile, label: string): Map<string, CaseResult> {
+  const m = new Map<string, CaseResult>();
+  for (const c of r.scenarios.flatMap((s) => s.cases)) {
+    if (m.has(c.id)) throw new UserError(`${label}: case id "${c.id}" appears twice; cannot match cases by id`);
+    m.set(c.id, c);
+  }
+  return m;
+}
+
+const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
+
+/** Same id must mean same conditions: a cpu-vs-cuda "regression" is a misconfigured gate, not a slowdown. */
+function checkConditions(b: CaseResult, c: CaseResult): void {
+  const fields: [string, unknown, unknown][] = [
+    ['device', b.conditions.device, c.conditions.device],
+    ['executionProvider', b.conditions.executionProvider, c.conditions.executionProvider],
+    ['dtype', b.conditions.dtype, c.conditions.dtype],
+  ];
+  const keys = [...new Set([...Object.keys(b.params), ...Object.keys(c.params)])].sort();
+  for (const k of keys) fields.push([`params.${k}`, (b.params as unknown as Record<string, unknown>)[k], (c.params as unknown as Record<string, unknown>)[k]]);
+  for (const [field, bv, cv] of fields) {
+    if (show(bv) !== show(cv)) {
+      throw new UserError(`case "${b.id}" ran under different conditions: ${field} is ${show(bv)} in the baseline and ${show(cv)} in the current run`);
+    }
+  }
+}
+
+function values(c: CaseResult, metric: MetricName): number[] | null {
+  if (c.samples.length === 0) return null;
+  const v = c.samples.map((s) => s[metric]);
+  // "Only where both have it": a metric some samples lack (ttft on a diffusion case) is not compared.
+  if (v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) return null;
+  return v as number[];
+}
+
+function sideStats(v: number[]): SideStats {
+  const s = summarize(v);
+  const bound = (x: number) => (Number.isFinite(x) ? x : null);
+  return { n: s.n, mean: s.mean, sd: s.sd, ci95: [bound(s.ci95[0]), bound(s.ci95[1])] };
+}
+
+function ciDisjoint(a: SideStats, b: SideStats): boolean {
+  const [alo, ahi] = a.ci95;
+  const [blo, bhi] = b.ci95;
+  if (alo === null || ahi === null || blo === null || bhi === null) return false;
+  return ahi < blo || bhi < alo;
+}
+
+export function compareMetric(metric: MetricName, better: Better, unit: string, base: number[], cur: number[], o: CompareOptions): MetricComparison {
+  const baseline = sideStats(base);
+  const current = sideStats(cur);
+  const diff = current.mean - baseline.mean;
+  const changePct = baseline.mean !== 0 ? (diff / Math.abs(baseline.mean)) * 100 : diff === 0 ? 0 : Math.sign(diff) * Infinity;
+  const improves = better === 'higher' ? diff > 0 : diff < 0;
+  const direction = diff === 0 ? 'same' : improves ? 'better' : 'worse';
+  let method: SignificanceMethod;
+  let pValue: number | null = null;
+  let significant: boolean;
+  if (base.length >= 3 && cur.length >= 3) {
+    method = 'mann-whitney-u';
+    pValue = mannWhitneyU(base, cur).pValue;
+    significant = pValue < o.alpha;
+  } else {
+    method = 'ci-overlap';
+    significant = ciDisjoint(baseline, current);
+  }
+  let verdict: Verdict;
+  if (!(Math.abs(changePct) > o.thresholdPct) || direction === 'same') verdict = 'unchanged';
+  else if (!significant) verdict = 'noise';
+  else verdict = direction === 'worse' ? 'regression' : 'improvement';
+  return { metric, better, unit, baseline, current, changePct, direction, method, pValue, significant, verdict };
+}
+
+/** Binomial coefficient as a float (sizes here are small). */
+function choose(n: number, k: number): number {
+  let r = 1;
+  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
+  return r;
+}
+
+/**
+ * Compares `current` against `baseline`. Throws UserError (exit code 2) for input that cannot be compared:
+ * duplicate ids, a baseline case missing from current, or the same id under different conditions.
+ */
+export function compareResults(baseline: ResultsFile, current: ResultsFile, options: Partial<CompareOptions> = {}): Comparison {
+  const o: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS, ...options };
+  if (!(o.thresholdPct >= 0) || !Number.isFinite(o.thresholdPct)) throw new UserError(`threshold must be a number >= 0, got ${o.thresholdPct}`);
+  if (!(o.alpha > 0 && o.alpha < 1)) throw new UserError(`alpha must be in (0, 1), got ${o.alpha}`);
+  const base = casesById(baseline, 'baseline');
+  const cur = casesById(current, 'current');
+  for (const id of base.keys()) {
+    if (!cur.has(id)) {
+      const why = current.complete ? '' : ' (the current run is incomplete: it was interrupted or a scenario failed)';
+      throw new UserError(`baseline case "${id}" is missing from the current run${why}`);
+    }
+  }
+  const cases: CaseComparison[] = [];
+  const failures: Failure[] = [];
+  const improvements: Comparison['improvements'] = [];
+  const smallSamples = new Set<string>();
+  for (const [id, b] of base) {
+    const c = cur.get(id)!;
+    checkConditions(b, c);
+    const ref: CaseRef = { id, scenario: b.scenario, engine: b.engine };
+    if (b.state === 'errored') {
+      cases.push({ ...ref, state: 'baseline-errored', error: b.error ?? 'errored' });
+      continue;
+    }
+    if (c.state === 'errored') {
+      const error = c.error ?? 'errored';
+      cases.push({ ...ref, state: 'current-errored', error });
+      failures.push({ kind: 'errored', caseId: id, scenario: b.scenario, error });
+      continue;
+    }
+    const metrics: MetricComparison[] = [];
+    for (const { metric, better, unit } of COMPARED_METRICS) {
+      const bv = values(b, metric);
+      const cv = values(c, metric);
+      if (!bv || !cv) continue;
+      const m = compareMetric(metric, better, unit, bv, cv, o);
+      metrics.push(m);
+      if (m.verdict === 'regression') failures.push({ kind: 'regression', caseId: id, scenario: b.scenario, metric: m });
+      if (m.verdict === 'improvement') improvements.push({ caseId: id, scenario: b.scenario, metric: m });
+      // With n1, n2 samples and no ties the smallest two-sided p Mann-Whitney U can reach is 2 / C(n1 + n2, n1).
+      if (m.method === 'mann-whitney-u' && 2 / choose(bv.length + cv.length, bv.length) >= o.alpha) smallSamples.add(`${bv.length} vs ${cv.length}`);
+    }
+    cases.push({ ...ref, state: 'compared', metrics });
+  }
+  const warnings: string[] = [];
+  for (const sizes of smallSamples) {
+    let n = 3;
+    while (2 / choose(2 * n, n) >= o.alpha && n < 50) n++;
+    warnings.push(`${sizes} samples: Mann-Whitney U cannot reach p < ${o.alpha} with so few, so no change can be flagged; use --repetitions ${n} or more in both runs`);
+  }
+  if (cases.some((c) => c.state === 'compared' && c.metrics.some((m) => m.method === 'ci-overlap'))) {
+    warnings.push('some cases have fewer than 3 samples: judged by non-overlapping 95% CIs, which rarely flags anything; use more repetitions');
+  }
+  if (!current.complete) warnings.push('the current run is marked incomplete');
+  const newCases = [...cur.keys()].filter((id) => !base.has(id));
+  return { baseline: runRef(baseline), current: runRef(current), options: o, cases, newCases, failures, improvements, warnings };
+}
+
+/** True when the gate fails (exit code 1). */
+export const hasFailures = (c: Comparison): boolean => c.failures.length > 0;
