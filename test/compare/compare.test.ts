@@ -112,7 +112,7 @@ describe('compareResults', () => {
     expect(md).toMatch(/^## dllm-bench compare: \d+ regressions/);
     const regressions = md.slice(md.indexOf('### Regressions'), md.indexOf('<details>'));
     expect(regressions).toContain(`\`${id}\``);
-    expect(regressions).toMatch(/tokensPerSec 10\d\.\d+ -> 8\d\.\d+ tokens\/s \(-(19|20|21)\.\d%/);
+    expect(regressions).toMatch(/tokensPerSec (9\d|10\d)\.\d+ -> (7\d|8\d)\.\d+ tokens\/s \(-(19|20|21)\.\d%, higher is better; p=0\.0\d+ \(Mann-Whitney U, n=7\/7\)\)/);
     // Regressions come before everything else.
     expect(md.indexOf('### Regressions')).toBeLessThan(md.indexOf('All compared metrics'));
     expect(renderCompareTable(c)).toContain('regression');
