@@ -10,9 +10,9 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
 import { errorMessage } from '../cli/errors.js';
-import type { ArGenerateOptions } from '../engines/ar/options.js';
-import { createOrtArEngine } from '../engines/ar/ort-engine.js';
-import { createTransformersEngine } from '../engines/ar/transformers-engine.js';
+import type { ArGenerateOptions } from '../engines/ar-common.js';
+import { createOrtArEngine } from '../engines/ar-ort/engine.js';
+import { createTransformersEngine } from '../engines/transformers/engine.js';
 import type { Engine, GenerateRequest } from '../engines/types.js';
 import { loadModelFolder } from '../models/folder.js';
 

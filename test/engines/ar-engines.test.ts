@@ -82,6 +82,14 @@ describe.each([
     expect(natural.value.trace.length).toBe(eosAt + 1);
   });
 
+  it('shouldStop ends a generate between forwards as "aborted", quietly', async () => {
+    let calls = 0;
+    const r = await engine.generate({ prompts: [prompt], genLength: 8 }, { mode: 'fixed', shouldStop: () => ++calls > 3 });
+    expect(r).toEqual({ ok: false, error: { code: 'aborted', message: 'interrupted' } });
+    const again = await engine.generate({ prompts: [prompt], genLength: 8 }, { mode: 'fixed' });
+    expect(again.ok && again.value.tokens).toEqual([greedy]);
+  });
+
   it('invalid requests are values, not throws', async () => {
     expect(await engine.generate({ prompts: [prompt], genLength: 0 }, { mode: 'fixed' })).toMatchObject({ ok: false, error: { code: 'invalid-options' } });
     expect(await engine.generate({ prompts: [[]], genLength: 4 }, { mode: 'fixed' })).toMatchObject({ ok: false, error: { code: 'invalid-options' } });

@@ -18,8 +18,6 @@ export interface TransformersEngineOptions {
   session?: SessionTuning;
 }
 
-class StopRequested extends Error {}
-
 interface TimedSession {
   run: (...args: unknown[]) => Promise<unknown>;
 }
@@ -50,10 +48,7 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
   const timed = sessions.model ?? Object.values(sessions)[0]!;
   const run = timed.run.bind(timed);
   let onForward: ((start: number, end: number) => void) | null = null;
-  let shouldStop: (() => boolean) | undefined;
   timed.run = async (...args: unknown[]) => {
-    // transformers.js has no cancellation; failing the next forward ends generate() cleanly.
-    if (shouldStop?.()) throw new StopRequested();
     const s = performance.now();
     const r = await run(...args);
     onForward?.(s, performance.now());
@@ -75,8 +70,17 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
     const done = new Array<boolean>(B).fill(false);
     let forwardMs = 0;
     let puts = 0;
+    if (o.shouldStop?.()) return ABORTED;
+    // Cancellation between forwards through a stopping criterion: failing a forward instead would make
+    // transformers.js log every input tensor.
+    let stopped = false;
+    const cancel = new (class extends tf.StoppingCriteria {
+      override _call(inputIds: number[][]): boolean[] {
+        stopped ||= o.shouldStop?.() === true;
+        return inputIds.map(() => stopped);
+      }
+    })();
     const t0 = performance.now();
-    shouldStop = o.shouldStop;
     onForward = (s, e) => {
       forwardMs += e - s;
       trace.push({ startMs: s - t0, durationMs: e - s, tokensCommitted: done.filter((d) => !d).length });
@@ -99,20 +103,31 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
         input_ids: new tf.Tensor('int64', BigInt64Array.from(ids.flat()), [B, P]),
         attention_mask: new tf.Tensor('int64', BigInt64Array.from(mask.flat()), [B, P]),
         max_new_tokens: gen,
+        // Plain greedy whatever a generation_config.json says: no sampling, beams or logits processors.
         do_sample: false,
+        num_beams: 1,
+        repetition_penalty: 1.0,
+        no_repeat_ngram_size: 0,
+        min_length: 0,
+        min_new_tokens: null,
+        bad_words_ids: null,
+        suppress_tokens: null,
+        begin_suppress_tokens: null,
+        forced_bos_token_id: null,
+        forced_eos_token_id: null,
         // Fixed mode ignores EOS as vLLM's ignore_eos does: EOS may be generated but ends nothing (min_new_tokens
         // would instead forbid EOS and change the tokens).
-        eos_token_id: o.mode === 'fixed' ? [-1] : spec.eosTokenIds,
+        eos_token_id: o.mode === 'fixed' ? [] : spec.eosTokenIds,
         pad_token_id: padId,
         streamer: streamer as never,
+        stopping_criteria: [cancel],
       } as never)) as unknown as { tolist(): bigint[][] };
     } catch (err) {
-      if (err instanceof StopRequested || o.shouldStop?.()) return ABORTED;
       return { ok: false, error: { code: 'runtime', message: `transformers.js: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } };
     } finally {
       onForward = null;
-      shouldStop = undefined;
     }
+    if (stopped) return ABORTED;
     const totalMs = performance.now() - t0;
     const tokens = out.tolist().map((row) => {
       const genIds = row.slice(P).map(Number);
