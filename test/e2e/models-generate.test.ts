@@ -82,3 +82,22 @@ describe('models and generate (built CLI)', () => {
     expect(r.stderr).toMatch(/not a model folder \(no config\.json\)/);
   });
 });
+
+describe('report (built CLI)', () => {
+  it('re-renders a run in every format; a non-results file is exit 2', async () => {
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    const run = join(root, 'run');
+    expect(cli(['run', '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--gen-length', '8', '--steps', '8', '--block-length', '8', '--out', run], { DLLM_BENCH_CACHE: join(root, 'cache') }).code).toBe(0);
+    expect(cli(['report', run, '--format', 'md']).stdout).toMatch(/## throughput/);
+    expect(cli(['report', join(run, 'results.json'), '--format', 'json']).stdout).toContain('"schemaVersion": 1');
+    const html = join(root, 'r.html');
+    expect(cli(['report', run, '--format', 'html', '--out', html]).code).toBe(0);
+    expect(readFileSync(html, 'utf8')).toMatch(/<svg/);
+    expect(cli(['report', run]).stderr).toMatch(/tok\/s/);
+    const bogus = join(root, 'bogus.json');
+    writeFileSync(bogus, '{"hello": 1}');
+    const bad = cli(['report', bogus]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  }, 120_000);
+});
