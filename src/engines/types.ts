@@ -87,6 +87,16 @@ export interface Engine<Options = unknown> {
   dispose(): Promise<void>;
 }
 
+/** A runtime failure as an error value, first line only (native messages can run to pages). */
+export function runtimeError(source: string, err: unknown): EngineResult {
+  return { ok: false, error: { code: 'runtime', message: `${source}: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}` } };
+}
+
+/** A successful result; useful tokens are counted up to the first stop id of each row. */
+export function completed(tokens: number[][], stopIds: readonly number[], rest: Omit<GenerateOutput, 'tokens' | 'usefulTokens'>): EngineResult {
+  return { ok: true, value: { tokens, usefulTokens: tokens.map((t) => firstStopIndex(t, stopIds)), ...rest } };
+}
+
 export function firstStopIndex(tokens: number[], stopIds: readonly number[]): number {
   const i = tokens.findIndex((t) => stopIds.includes(t));
   return i < 0 ? tokens.length : i;

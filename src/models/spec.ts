@@ -31,3 +31,8 @@ export function parameterCount(s: TransformerSpec): number {
   const embed = s.vocabSize * s.hiddenSize;
   return s.numLayers * (attn + mlp + norms) + embed * (s.tieWordEmbeddings ? 1 : 2) + s.hiddenSize;
 }
+
+/** The pad id for left padding (the model's, else its EOS; padded positions are masked out either way). */
+export function padIdOf(s: TransformerSpec): number {
+  return s.padTokenId ?? s.eosTokenIds[0] ?? 0;
+}

@@ -6,11 +6,12 @@
 import ort from 'onnxruntime-node';
 import { IO } from '../../models/emit.js';
 import { loadModelFolder } from '../../models/folder.js';
+import { padIdOf } from '../../models/spec.js';
 import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
 import { withDevice } from '../device.js';
 import { localEngineInfo } from '../local-info.js';
 import { type SessionTuning, sessionOptions } from '../session.js';
-import { ABORTED, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+import { ABORTED, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
 
 export interface ArEngineOptions {
   modelDir: string;
@@ -53,8 +54,7 @@ export async function createOrtArEngine(opts: ArEngineOptions): Promise<Engine<A
     if (invalid) return { ok: false, error: invalid };
     const B = req.prompts.length;
     const gen = req.genLength;
-    const padId = spec.padTokenId ?? spec.eosTokenIds[0] ?? 0;
-    const { P, ids, mask, positions } = leftPad(req.prompts, padId);
+    const { P, ids, mask, positions } = leftPad(req.prompts, padIdOf(spec));
     const i64 = (rows: bigint[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat()), [rows.length, rows[0]!.length]);
     const keepOne = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
     let feeds: Record<string, ort.Tensor> = { [IO.inputIds]: i64(ids), [IO.attentionMask]: i64(mask), [IO.positionIds]: i64(positions), [IO.numLogitsToKeep]: keepOne };
@@ -106,20 +106,15 @@ export async function createOrtArEngine(opts: ArEngineOptions): Promise<Engine<A
         feeds = nextFeeds;
       }
     } catch (err) {
-      return { ok: false, error: { code: 'runtime', message: `onnxruntime: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } };
+      return runtimeError('onnxruntime', err);
     }
-    return {
-      ok: true,
-      value: {
-        tokens,
-        usefulTokens: tokens.map((t) => firstStopIndex(t, spec.eosTokenIds)),
-        trace,
-        totalMs: performance.now() - t0,
-        forwardMs,
-        tokenTimesMs: times,
-        hostDeviceBytesPerForward: choice.device === 'cpu' ? 0 : cudaRoundTripBytes(spec, B, P, gen, dtypeBytes),
-      },
-    };
+    return completed(tokens, spec.eosTokenIds, {
+      trace,
+      totalMs: performance.now() - t0,
+      forwardMs,
+      tokenTimesMs: times,
+      hostDeviceBytesPerForward: choice.device === 'cpu' ? 0 : cudaRoundTripBytes(spec, B, P, gen, dtypeBytes),
+    });
   }
 
   return {

@@ -8,10 +8,11 @@ import { UserError } from '../../cli/errors.js';
 import { IO } from '../../models/emit.js';
 import { loadModelFolder, type ModelFolder } from '../../models/folder.js';
 import { mulberry32 } from '../../util/random.js';
+import { padIdOf } from '../../models/spec.js';
 import { withDevice } from '../device.js';
 import { localEngineInfo } from '../local-info.js';
 import { type SessionTuning, sessionOptions } from '../session.js';
-import { ABORTED, type Cancellable, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+import { ABORTED, type Cancellable, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
 import { type LladaOptions, selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions } from './sampler.js';
 
 export interface StepEvent {
@@ -81,7 +82,7 @@ async function generate(
   const B = prompts.length;
   const cfg = o.cfgScale > 0;
   const rows = cfg ? 2 * B : B;
-  const padId = BigInt(spec.padTokenId ?? spec.eosTokenIds[0] ?? 0);
+  const padId = BigInt(padIdOf(spec));
   const mask64 = BigInt(maskId);
   const ids = new BigInt64Array(rows * L);
   const attn = new BigInt64Array(rows * L);
@@ -166,21 +167,15 @@ async function generate(
       }
     }
   } catch (err) {
-    return { ok: false, error: { code: 'runtime', message: `onnxruntime: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } };
+    return runtimeError('onnxruntime', err);
   }
-  const tokens = rowsOf(x, B, genLength);
-  return {
-    ok: true,
-    value: {
-      tokens,
-      usefulTokens: tokens.map((t) => firstStopIndex(t, spec.eosTokenIds)),
-      trace,
-      totalMs: performance.now() - t0,
-      forwardMs,
-      // On a GPU every step uploads ids/mask/positions and downloads x0 + confidence; nothing else crosses.
-      hostDeviceBytesPerForward: device === 'cpu' ? 0 : rows * L * 8 * 3 + B * genLength * 12,
-    },
-  };
+  return completed(rowsOf(x, B, genLength), spec.eosTokenIds, {
+    trace,
+    totalMs: performance.now() - t0,
+    forwardMs,
+    // On a GPU every step uploads ids/mask/positions and downloads x0 + confidence; nothing else crosses.
+    hostDeviceBytesPerForward: device === 'cpu' ? 0 : rows * L * 8 * 3 + B * genLength * 12,
+  });
 }
 
 function rowsOf(x: Int32Array, B: number, n: number): number[][] {

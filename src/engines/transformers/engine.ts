@@ -6,11 +6,12 @@
  */
 import { basename, dirname } from 'node:path';
 import { loadModelFolder } from '../../models/folder.js';
+import { padIdOf } from '../../models/spec.js';
 import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
 import { withDevice } from '../device.js';
 import { localEngineInfo } from '../local-info.js';
 import type { SessionTuning } from '../session.js';
-import { ABORTED, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, firstStopIndex } from '../types.js';
+import { ABORTED, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
 
 export interface TransformersEngineOptions {
   modelDir: string;
@@ -63,7 +64,7 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
     if (invalid) return { ok: false, error: invalid };
     const B = req.prompts.length;
     const gen = req.genLength;
-    const padId = spec.padTokenId ?? spec.eosTokenIds[0] ?? 0;
+    const padId = padIdOf(spec);
     const { P, ids, mask } = leftPad(req.prompts, padId);
     const trace: ForwardTrace[] = [];
     const times: number[][] = Array.from({ length: B }, () => []);
@@ -123,7 +124,7 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
         stopping_criteria: [cancel],
       } as never)) as unknown as { tolist(): bigint[][] };
     } catch (err) {
-      return { ok: false, error: { code: 'runtime', message: `transformers.js: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } };
+      return runtimeError('transformers.js', err);
     } finally {
       onForward = null;
     }
@@ -137,18 +138,13 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
     });
     tokens.forEach((t, b) => (times[b] = times[b]!.slice(0, t.length)));
     // Each forward's trace entry counted rows still running before the step's tokens arrived.
-    return {
-      ok: true,
-      value: {
-        tokens,
-        usefulTokens: tokens.map((t) => firstStopIndex(t, spec.eosTokenIds)),
-        trace,
-        totalMs,
-        forwardMs,
-        tokenTimesMs: times,
-        hostDeviceBytesPerForward: choice.device === 'cuda' ? cudaRoundTripBytes(spec, B, P, gen, dtypeBytes) : 0,
-      },
-    };
+    return completed(tokens, spec.eosTokenIds, {
+      trace,
+      totalMs,
+      forwardMs,
+      tokenTimesMs: times,
+      hostDeviceBytesPerForward: choice.device === 'cuda' ? cudaRoundTripBytes(spec, B, P, gen, dtypeBytes) : 0,
+    });
   }
 
   return {
