@@ -97,6 +97,8 @@ export interface CaseConditions {
   synthetic: boolean;
   /** Disclosed handicaps, e.g. "KV cache copied device->host->device every token (~12 MB/token)". */
   handicaps: string[];
+  /** The model's maximum sequence length (prompt + generated), when known (not over HTTP). */
+  maxPositions?: number;
 }
 
 /** One repetition of one case (warmup runs are never recorded here). */

@@ -166,6 +166,7 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
       dtype: h.info.dtype,
       synthetic: h.info.synthetic,
       handicaps: h.info.handicaps,
+      ...(h.info.maxPositions !== undefined ? { maxPositions: h.info.maxPositions } : {}),
     },
     warmupRuns: ctx.warmup,
   };
