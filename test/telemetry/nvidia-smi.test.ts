@@ -14,18 +14,12 @@ import {
   resolveNvidiaSmiPath,
   startNvidiaSmi,
 } from '../../src/telemetry/nvidia-smi.js';
+import { waitFor } from '../helpers/wait.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FAKE = resolve(here, '../fixtures/nvidia-smi/fake-nvidia-smi');
 const MIB = 1024 * 1024;
 
-async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 afterEach(() => {
   vi.unstubAllEnvs();

@@ -3,16 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hostNowMs } from '../../src/telemetry/clock.js';
 import { gpuIndicesFromEnv, startTelemetry } from '../../src/telemetry/telemetry.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FAKE = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/nvidia-smi/fake-nvidia-smi');
 
-async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 afterEach(() => {
   vi.unstubAllEnvs();

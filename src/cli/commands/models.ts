@@ -1,19 +1,10 @@
 import type { Command } from 'commander';
+import { formatBytes } from '../../doctor/format.js';
 import { nonNegativeInt, oneOf } from '../parse.js';
 
 const FAMILIES = ['llada', 'llama'] as const;
 const DTYPES = ['fp32', 'fp16'] as const;
 
-function human(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = bytes;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
-}
 
 export function register(program: Command): void {
   const models = program.command('models').description('build, convert and inspect ONNX model folders');
@@ -34,7 +25,7 @@ export function register(program: Command): void {
       assertWritableDir(o.out);
       const r = buildPreset(o.out, { preset: o.preset, family: o.family, seed: o.seed, dtype: o.dtype });
       process.stderr.write(
-        `built ${o.preset} (${o.family}, ${o.dtype}, seed ${o.seed}): ${(r.meta.parameters / 1e6).toFixed(1)}M parameters, ${human(r.meta.onnxBytes)} in ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
+        `built ${o.preset} (${o.family}, ${o.dtype}, seed ${o.seed}): ${(r.meta.parameters / 1e6).toFixed(1)}M parameters, ${formatBytes(r.meta.onnxBytes)} in ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
       );
     });
 
@@ -51,7 +42,7 @@ export function register(program: Command): void {
       const r = convertCheckpoint(checkpoint, o.out, { dtype: o.dtype });
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stderr.write(
-        `converted ${checkpoint} (${r.meta.family}, ${o.dtype}): ${(r.meta.parameters / 1e6).toFixed(1)}M parameters, ${human(r.meta.onnxBytes)} in ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
+        `converted ${checkpoint} (${r.meta.family}, ${o.dtype}): ${(r.meta.parameters / 1e6).toFixed(1)}M parameters, ${formatBytes(r.meta.onnxBytes)} in ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
       );
     });
 
@@ -74,7 +65,7 @@ export function register(program: Command): void {
         `  parameters   ${(info.parameters / 1e6).toFixed(2)}M`,
         `  dimensions   d=${s.hiddenSize} layers=${s.numLayers} heads=${s.numHeads} kv=${s.numKvHeads} head_dim=${s.headDim} mlp=${s.intermediateSize} vocab=${s.vocabSize} max_len=${s.maxPositions}`,
         `  tokens       eos=${s.eosTokenIds.join(',')}${s.maskTokenId !== null ? ` mask=${s.maskTokenId}` : ''}${info.hasTokenizer ? '' : ' (no tokenizer files)'}`,
-        `  files        ${info.files.map((f) => `${f.path} ${human(f.bytes)}`).join(', ')}`,
+        `  files        ${info.files.map((f) => `${f.path} ${formatBytes(f.bytes)}`).join(', ')}`,
         `  inputs       ${info.inputs.map((i) => `${i.name} ${i.elemType}[${i.shape.join(',')}]`).join('; ')}`,
         `  outputs      ${info.outputs.map((i) => `${i.name} ${i.elemType}[${i.shape.join(',')}]`).join('; ')}`,
       ];
