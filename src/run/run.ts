@@ -3,7 +3,7 @@
  * scenario) -> reports. Ctrl-C or a failing scenario still leaves every measured case on disk, complete: false.
  */
 import { resolve } from 'node:path';
-import { ExitCode, UserError, errorMessage } from '../cli/errors.js';
+import { ExitCode, errorMessage } from '../cli/errors.js';
 import type { Progress } from '../cli/progress.js';
 import { gitSha, toolVersion } from '../cli/version.js';
 import { type RunConfig, isUrl } from '../config/schema.js';
@@ -213,4 +213,3 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   return { results, exitCode, resultsPath };
 }
 
-export { UserError };
