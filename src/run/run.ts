@@ -3,7 +3,7 @@
  * scenario) -> reports. Ctrl-C or a failing scenario still leaves every measured case on disk, complete: false.
  */
 import { resolve } from 'node:path';
-import { ExitCode, errorMessage } from '../cli/errors.js';
+import { ExitCode, UserError, errorMessage } from '../cli/errors.js';
 import type { Progress } from '../cli/progress.js';
 import { gitSha, toolVersion } from '../cli/version.js';
 import { type RunConfig, isUrl } from '../config/schema.js';
@@ -149,6 +149,13 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     }
     const gpuName = local?.info.device === 'cuda' ? (results.environment.gpus[0]?.name ?? null) : null;
     const prompts = new Map(handles.map((h) => [h, preparePrompts(set, h.tokenizer, c.chatTemplate)] as const));
+    // A prompt that cannot fit is bad input: say so before any work rather than fail case after case.
+    for (const [h, list] of prompts) {
+      const longest = Math.max(...list.map((p) => p.ids.length));
+      if (h.info.maxPositions !== undefined && longest + c.genLength > h.info.maxPositions) {
+        throw new UserError(`prompt set ${c.prompts}: its longest prompt (${longest} tokens) + gen_length ${c.genLength} exceeds ${h.kind}'s maximum length ${h.info.maxPositions}`);
+      }
+    }
     const seen = new Set<string>();
     for (const kind of c.scenarios) {
       if (opts.signal.aborted) break;

@@ -133,6 +133,15 @@ describe('dllm-bench: bad input is one line and a non-zero exit', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a prompt longer than the model allows: exit 2 before any work', () => {
+    const dir = tempDir();
+    const set = join(dir, 'long.json');
+    writeFileSync(set, JSON.stringify({ name: 'long', prompts: [{ id: 'x', category: 'chat', text: 'word '.repeat(600) }], longContext: { instruction: 'i', document: 'd' } }));
+    const r = cli(['run', '--prompts', set, '--out', join(dir, 'out'), '--scenarios', 'throughput'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/longest prompt \(\d+ tokens\) \+ gen_length 32 exceeds llada's maximum length 2048/);
+  });
+
   it('an output folder that cannot be written', () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, 'x');
