@@ -70,6 +70,11 @@ function scenario(r: ResultsFile, kind: ScenarioKind) {
   return r.scenarios.find((s) => s.kind === kind);
 }
 
+/** " (the batch scenario errored: ...)" when a scenario did not complete, so a thin verdict says why. */
+function stateNote(s: { kind: ScenarioKind; state: string; error?: string } | undefined): string {
+  return s && s.state !== 'completed' ? ` (the ${s.kind} scenario ${s.state}${s.error ? `: ${s.error}` : ''})` : '';
+}
+
 const completed = (cases: readonly CaseResult[]) => cases.filter((c) => c.state === 'completed' && c.samples.length > 0);
 
 function uniq<T>(xs: T[]): T[] {
@@ -129,7 +134,7 @@ function speed10x(r: ResultsFile): ClaimVerdict {
   const llada = cases.filter(isLlada);
   const ar = cases.filter(isAr);
   if (!llada.length || !ar.length) {
-    return verdict(r, id, 'not-measurable', `The throughput scenario has no completed ${!llada.length ? 'LLaDA' : 'autoregressive (ar, ar-ort)'} case to compare.`, cases);
+    return verdict(r, id, 'not-measurable', `The throughput scenario has no completed ${!llada.length ? 'LLaDA' : 'autoregressive (ar, ar-ort)'} case to compare${stateNote(s)}.`, cases);
   }
   // Same generated length and batch: the prompts are the same texts (token counts differ only by tokenizer).
   let best: { l: CaseResult; a: CaseResult; others: CaseResult[] } | null = null;
@@ -245,7 +250,7 @@ function batchEff(r: ResultsFile): ClaimVerdict {
     return mine.length ? mine.reduce((x, y) => (y.batchSize > x.batchSize ? y : x)) : null;
   };
   const l = largestFor('llada');
-  if (!l) return verdict(r, id, 'not-measurable', 'The batch scenario has no LLaDA batch efficiency above batch size 1 (needs batch 1 and a larger batch, both completed).', cases);
+  if (!l) return verdict(r, id, 'not-measurable', `The batch scenario has no LLaDA batch efficiency above batch size 1 (needs batch 1 and a larger batch, both completed)${stateNote(s)}.`, cases);
   const ar = AR_ENGINES.map(largestFor).filter((x): x is NonNullable<typeof x> => x !== null);
   const arText = ar.length ? ar.map((a) => `${a.engine} ${pct(a.efficiency)} at B=${a.batchSize}`).join(', ') : 'no AR engine measured';
   const evidence =
@@ -278,7 +283,7 @@ function contextScaling(r: ResultsFile): ClaimVerdict {
   const fits = s.analysis.scaling ?? [];
   const cases = completed(s.cases);
   const metric = SCALING_METRICS.find((mt) => fits.some((f) => f.metric === mt && isLlada(f)) && fits.some((f) => f.metric === mt && isAr(f)));
-  if (!metric) return verdict(r, id, 'not-measurable', `The context scenario has no scaling fit for both LLaDA and an AR engine (needs at least two prompt lengths per engine). ${WHY_SCALING}`, cases);
+  if (!metric) return verdict(r, id, 'not-measurable', `The context scenario has no scaling fit for both LLaDA and an AR engine (needs at least two prompt lengths per engine)${stateNote(s)}. ${WHY_SCALING}`, cases);
   const l = fits.find((f) => f.metric === metric && isLlada(f))!;
   const ar = fits.filter((f) => f.metric === metric && isAr(f));
   const fitText = (f: ScalingFit) => `${f.engine} ${f2(f.exponent)} (95% CI ${finiteCi(f) ? `${f2(f.ci95[0])} to ${f2(f.ci95[1])}` : 'unbounded'})`;

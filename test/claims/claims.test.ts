@@ -235,3 +235,14 @@ describe('claims exporters and command', () => {
     await expect(claimsCommand({ results: join(dir, 'none.json') }, () => {})).rejects.toMatchObject({ exitCode: 2 });
   });
 });
+
+describe('scenarios that did not complete', () => {
+  it('make a claim not measurable with the scenario state in the reason', () => {
+    const r = buildResults({ cases: [buildCase({ engine: 'ar' })] });
+    r.scenarios[0]!.state = 'errored';
+    r.scenarios[0]!.error = 'llada: CUDA out of memory';
+    const v = claim(r, 'speed-10x');
+    expect(v.verdict).toBe('not-measurable');
+    expect(v.evidence).toBe('The throughput scenario has no completed LLaDA case to compare (the throughput scenario errored: llada: CUDA out of memory).');
+  });
+});
