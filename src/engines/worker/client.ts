@@ -30,7 +30,7 @@ export async function spawnEngine<O = unknown>(spec: EngineSpec): Promise<Worker
   const pending = new Map<number, { resolve: (r: EngineResult) => void; onStep?: (e: unknown) => void }>();
   let nextId = 1;
   let dead: string | null = null;
-  let terminating = false;
+  let disposing = false;
 
   const failAll = (code: 'runtime' | 'aborted', message: string) => {
     for (const [id, p] of pending) {
@@ -68,8 +68,8 @@ export async function spawnEngine<O = unknown>(spec: EngineSpec): Promise<Worker
     failAll('runtime', dead);
   });
   worker.on('exit', (code) => {
-    dead ??= terminating ? 'engine stopped (interrupted)' : `engine worker exited unexpectedly (code ${code})`;
-    failAll(terminating ? 'aborted' : 'runtime', dead);
+    dead ??= disposing ? 'engine disposed' : `engine worker exited unexpectedly (code ${code})`;
+    failAll(disposing ? 'aborted' : 'runtime', dead);
   });
 
   return {
@@ -95,7 +95,7 @@ export async function spawnEngine<O = unknown>(spec: EngineSpec): Promise<Worker
         });
         worker.postMessage({ type: 'dispose' } satisfies ToWorker);
       });
-      terminating = true;
+      disposing = true;
       await worker.terminate();
     },
     abort() {
