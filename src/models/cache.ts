@@ -9,6 +9,7 @@ import { UserError } from '../cli/errors.js';
 import { buildPreset } from './build.js';
 import type { OnnxDtype } from './dtype.js';
 import { MODEL_FORMAT_VERSION, loadModelFolder } from './folder.js';
+import { isHubId } from './hub.js';
 import { PRESETS } from './presets.js';
 import type { Family } from './spec.js';
 
@@ -33,6 +34,8 @@ export function isPresetName(ref: string): boolean {
 /** Cheap check (no building) that a reference names a preset or a valid model folder of the family. */
 export function checkModelRef(ref: string, family: Family): string | null {
   if (isPresetName(ref)) return null;
+  // owner/name: a Hugging Face hub model for the transformers.js engine, resolved (and checked) when it loads.
+  if (family === 'llama' && isHubId(ref)) return ref;
   if (!existsSync(ref)) throw new UserError(`model ${ref}: not a preset (${Object.keys(PRESETS).join(', ')}) and no such folder`);
   const folder = loadModelFolder(ref);
   if (folder.meta.family !== family) {

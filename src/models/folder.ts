@@ -29,6 +29,8 @@ export interface ModelMeta {
 
 export interface ModelFolder {
   dir: string;
+  /** Set when the model comes from the Hugging Face hub (src/models/hub.ts) rather than a local folder. */
+  hubId?: string;
   meta: ModelMeta;
   onnxPath: string;
   config: Record<string, unknown>;

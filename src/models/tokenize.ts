@@ -20,9 +20,9 @@ export async function loadTokenizer(folder: ModelFolder): Promise<PromptTokenize
     throw new UserError(`${folder.dir}: the model folder has no tokenizer files; pass token ids with --prompt-ids instead of text`);
   }
   const { AutoTokenizer, env } = await import('@huggingface/transformers');
-  env.allowRemoteModels = false;
+  env.allowRemoteModels = Boolean(folder.hubId);
   env.localModelPath = `${dirname(folder.dir)}/`;
-  const tok = await AutoTokenizer.from_pretrained(basename(folder.dir));
+  const tok = await AutoTokenizer.from_pretrained(folder.hubId ?? basename(folder.dir));
   const hasChatTemplate = Boolean((tok as unknown as { chat_template?: unknown }).chat_template);
   const ids = (text: string) => Array.from((tok(text, { add_special_tokens: false }).input_ids as { data: ArrayLike<bigint | number> }).data, Number);
   return {

@@ -8,6 +8,8 @@ import type { WorkerEngine } from '../engines/worker/client.js';
 import { newRunId } from '../results/writer.js';
 import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
+import { isHubId } from '../models/hub.js';
+import { UserError } from '../cli/errors.js';
 import { runBenchmark } from './run.js';
 
 export interface RunCommandOptions {
@@ -22,6 +24,9 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   // Fail on a bad model reference before creating anything.
   for (const [side, family] of [['diffusion', 'llada'], ['ar', 'llama']] as const) {
     if (!isUrl(config[side].model)) checkModelRef(config[side].model, family);
+  }
+  if (isHubId(config.ar.model) && config.ar.engines.some((e) => e !== 'ar')) {
+    throw new UserError(`--ar ${config.ar.model}: a hub model runs on the transformers.js engine only; pass --ar-engines ar`);
   }
   const runId = newRunId();
   const outDir = config.out ?? join('results', runId);

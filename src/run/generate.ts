@@ -6,7 +6,7 @@ import { validateLladaOptions, DEFAULT_LLADA_OPTIONS, type LladaOptions } from '
 import type { StepEvent } from '../engines/llada/engine.js';
 import { spawnEngine } from '../engines/worker/client.js';
 import type { DeviceRequest, EngineResult } from '../engines/types.js';
-import { loadModelFolder } from '../models/folder.js';
+import { openModel } from '../models/hub.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
 
 export interface GenerateFlags {
@@ -46,7 +46,8 @@ function liveView(tokenizer: PromptTokenizer | null) {
 
 export async function generateCommand(f: GenerateFlags): Promise<number> {
   if ((f.prompt === undefined) === (f.promptIds === undefined)) throw new UserError('give exactly one of --prompt TEXT or --prompt-ids 1,2,3');
-  const folder = loadModelFolder(f.model);
+  const folder = await openModel(f.model);
+  if (folder.hubId && f.engine !== 'ar') throw new UserError(`--engine ${f.engine} needs a local model folder; a hub model runs on --engine ar (transformers.js)`);
   const diffusion = folder.meta.graph === 'diffusion';
   const genLength = diffusion ? f.genLength : (f.maxNewTokens ?? f.genLength);
   const llada: LladaOptions = {

@@ -12,7 +12,7 @@ import { createOpenAIEngine } from '../engines/openai/engine.js';
 import type { EngineKind } from '../engines/types.js';
 import { spawnEngine, type WorkerEngine } from '../engines/worker/client.js';
 import { resolveModelRef } from '../models/cache.js';
-import { loadModelFolder } from '../models/folder.js';
+import { openModel } from '../models/hub.js';
 import type { Family } from '../models/spec.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
 import { collectEnvironment } from '../results/environment.js';
@@ -70,7 +70,7 @@ async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): 
   const handles: EngineHandle[] = [];
   const tokenizers = new Map<string, PromptTokenizer>();
   for (const side of sides) {
-    if (side.dir) tokenizers.set(side.role, await loadTokenizer(loadModelFolder(side.dir)));
+    if (side.dir) tokenizers.set(side.role, await loadTokenizer(await openModel(side.dir)));
   }
   const anyTokenizer = [...tokenizers.values()][0] ?? null;
   for (const side of sides) {
@@ -94,7 +94,7 @@ async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): 
         role: side.role,
         engine,
         info: engine.info,
-        spec: loadModelFolder(side.dir!).meta.spec,
+        spec: (await openModel(side.dir!)).meta.spec,
         tokenizer: tokenizers.get(side.role) ?? null,
         model: side.ref,
       });

@@ -5,7 +5,7 @@
  * forwards) is visible as totalMs - forwardMs.
  */
 import { basename, dirname } from 'node:path';
-import { loadModelFolder } from '../../models/folder.js';
+import { openModel } from '../../models/hub.js';
 import { padIdOf } from '../../models/spec.js';
 import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
 import { withDevice } from '../device.js';
@@ -24,11 +24,12 @@ interface TimedSession {
 }
 
 export async function createTransformersEngine(opts: TransformersEngineOptions): Promise<Engine<ArGenerateOptions>> {
-  const folder = loadModelFolder(opts.modelDir);
+  // A local folder, or an owner/name hub id (network permitting): transformers.js loads either.
+  const folder = await openModel(opts.modelDir);
   requireCausal(folder, opts.modelDir);
   const spec = folder.meta.spec;
   const tf = await import('@huggingface/transformers');
-  tf.env.allowRemoteModels = false;
+  tf.env.allowRemoteModels = Boolean(folder.hubId);
   tf.env.localModelPath = `${dirname(folder.dir)}/`;
   const sessionOptions = {
     graphOptimizationLevel: opts.session?.graphOptimization ?? 'all',
@@ -37,7 +38,7 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
     logSeverityLevel: 3 as const,
   };
   const { session: model, choice } = await withDevice(opts.device, (providers) =>
-    tf.AutoModelForCausalLM.from_pretrained(basename(folder.dir), {
+    tf.AutoModelForCausalLM.from_pretrained(folder.hubId ?? basename(folder.dir), {
       dtype: folder.meta.dtype,
       device: providers[0] as 'cpu' | 'cuda' | 'webgpu',
       session_options: sessionOptions,
