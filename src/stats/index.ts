@@ -59,8 +59,11 @@ export function studentTCdf(t: number, df: number): number {
 export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`p must be in (0, 1), got ${p}`);
   if (!Number.isFinite(df)) return normalQuantile(p);
-  let lo = -1e3;
-  let hi = 1e3;
+  // Widen the bracket until it holds the quantile (heavy tails at df = 1 reach far), then bisect.
+  let lo = -1;
+  let hi = 1;
+  while (studentTCdf(lo, df) > p) lo *= 2;
+  while (studentTCdf(hi, df) < p) hi *= 2;
   for (let i = 0; i < 200; i++) {
     const mid = (lo + hi) / 2;
     if (studentTCdf(mid, df) < p) lo = mid;

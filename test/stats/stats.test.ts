@@ -7,6 +7,7 @@ describe('statistics', () => {
     expect(studentTQuantile(0.975, 4)).toBeCloseTo(2.776, 3);
     expect(studentTQuantile(0.975, 30)).toBeCloseTo(2.042, 3);
     expect(studentTQuantile(0.025, 10)).toBeCloseTo(-2.228, 3);
+    expect(studentTQuantile(0.9999, 1)).toBeCloseTo(3183.1, 0); // beyond any fixed search bracket
   });
 
   it('summarize: mean, sample sd, interpolated percentiles, t interval', () => {
