@@ -315,8 +315,10 @@ function contextScaling(r: ResultsFile): ClaimVerdict {
 // (f) -------------------------------------------------------------------------------------------------------------
 const CONTEXT_CLAIM_TOKENS = 3000;
 
-/** The LLaDA model's maximum length when the run recorded it (a skipped context or a refused case says it). */
+/** The LLaDA model's maximum length: recorded with each case; older files only say it in a warning or an error. */
 function lladaLimit(r: ResultsFile): number | null {
+  const recorded = r.scenarios.flatMap((s) => s.cases).find((c) => isLlada(c) && c.conditions.maxPositions !== undefined);
+  if (recorded) return recorded.conditions.maxPositions!;
   const texts = [...r.warnings.filter((w) => w.code === 'context-too-long').map((w) => w.message), ...r.scenarios.flatMap((s) => s.cases.filter((c) => isLlada(c) && c.error).map((c) => c.error!))];
   for (const t of texts) {
     const hit = /(?:llada's|the model's) maximum length (\d+)/.exec(t);
@@ -337,7 +339,7 @@ function contextWindow(r: ResultsFile): ClaimVerdict {
   const figures = { largestPromptTokens: longest.params.promptTokens, largestSequenceTokens: seq, modelMaxTokens: limit };
   const note = 'The blog states this limit for Mercury, not LLaDA.';
   if (seq > CONTEXT_CLAIM_TOKENS) return verdict(r, id, 'refuted', `${ran} without error, beyond 3,000 tokens; ${limitText}. ${note}`, [longest], figures);
-  if (limit !== null && limit <= CONTEXT_CLAIM_TOKENS) return verdict(r, id, 'supported', `${ran}; ${limitText}, and longer contexts were refused. ${note}`, [longest], figures);
+  if (limit !== null && limit <= CONTEXT_CLAIM_TOKENS) return verdict(r, id, 'supported', `${ran}; ${limitText}, so this model cannot take a context beyond it. ${note}`, [longest], figures);
   return verdict(r, id, 'not-measurable', `${ran}, below 3,000 tokens; ${limitText}. Run the context scenario past 3000 tokens (e.g. --context 1024,2048,3584) to check. ${note}`, [longest], figures);
 }
 
