@@ -12,6 +12,7 @@ import { createOpenAIEngine } from '../engines/openai/engine.js';
 import type { EngineKind } from '../engines/types.js';
 import { spawnEngine, type WorkerEngine } from '../engines/worker/client.js';
 import { resolveModelRef } from '../models/cache.js';
+import type { ModelFolder } from '../models/folder.js';
 import { openModel } from '../models/hub.js';
 import type { Family } from '../models/spec.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
@@ -69,8 +70,12 @@ function resolveSides(c: RunConfig, progress: Progress): SideModel[] {
 async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): Promise<EngineHandle[]> {
   const handles: EngineHandle[] = [];
   const tokenizers = new Map<string, PromptTokenizer>();
+  const folders = new Map<string, ModelFolder>();
   for (const side of sides) {
-    if (side.dir) tokenizers.set(side.role, await loadTokenizer(await openModel(side.dir)));
+    if (!side.dir) continue;
+    const folder = await openModel(side.dir);
+    folders.set(side.role, folder);
+    tokenizers.set(side.role, await loadTokenizer(folder));
   }
   const anyTokenizer = [...tokenizers.values()][0] ?? null;
   for (const side of sides) {
@@ -94,7 +99,7 @@ async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): 
         role: side.role,
         engine,
         info: engine.info,
-        spec: (await openModel(side.dir!)).meta.spec,
+        spec: folders.get(side.role)!.meta.spec,
         tokenizer: tokenizers.get(side.role) ?? null,
         model: side.ref,
       });

@@ -5,7 +5,7 @@
 import type { OpenAIEngine } from '../engines/openai/engine.js';
 import { runClosedLoop } from '../engines/openai/load.js';
 import type { CaseParams, CaseResult, Sample } from '../results/types.js';
-import { type EngineHandle, AbortedError, caseId, summarizeSamples } from './measure.js';
+import { type EngineHandle, AbortedError, caseBase, summarizeSamples } from './measure.js';
 import type { ScenarioContext } from './scenarios.js';
 
 const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
@@ -19,15 +19,7 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
     genLength: c.genLength,
     concurrency,
   };
-  const base = {
-    id: caseId('throughput', h.kind, params),
-    scenario: 'throughput' as const,
-    engine: h.kind,
-    model: h.model,
-    params,
-    conditions: { device: h.info.device, executionProvider: h.info.executionProvider, dtype: h.info.dtype, synthetic: h.info.synthetic, handicaps: h.info.handicaps },
-    warmupRuns: ctx.warmup,
-  };
+  const base = caseBase(ctx, 'throughput', h, params);
   const load = () =>
     runClosedLoop({
       engine: h.engine as unknown as Pick<OpenAIEngine, 'send'>,
@@ -51,17 +43,17 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
     const { records, summary } = await load();
     if (ctx.signal.aborted) throw new AbortedError();
     const ok = records.filter((r) => !r.error);
-    const chunks = ok.reduce((a, r) => a + r.outputTokens, 0);
+    const e2e = avg(ok.map((r) => r.e2eMs)) ?? 0;
     const sample: Sample = {
-      latencyMs: avg(ok.map((r) => r.e2eMs)) ?? 0,
+      latencyMs: e2e,
       generatedTokens: summary.outputTokens,
       usefulTokens: summary.outputTokens,
       tokensPerSec: summary.outputTokensPerSec,
       usefulTokensPerSec: summary.outputTokensPerSec,
       // Over HTTP the server's forward passes are invisible: one "forward" per request.
       nfe: ok.length,
-      tokensPerForward: ok.length ? chunks / ok.length : 0,
-      timePerForwardMs: avg(ok.map((r) => r.e2eMs)) ?? 0,
+      tokensPerForward: ok.length ? summary.outputTokens / ok.length : 0,
+      timePerForwardMs: e2e,
       forwardMs: ok.reduce((a, r) => a + r.e2eMs, 0),
       errors: summary.errors,
     };

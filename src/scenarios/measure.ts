@@ -152,14 +152,14 @@ export function summarizeSamples(samples: Sample[]): CaseResult['summary'] {
   return summary;
 }
 
-export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<CaseResult> {
-  const h = run.handle;
-  const base: Omit<CaseResult, 'state' | 'samples' | 'summary'> = {
-    id: caseId(run.scenario, h.kind, run.params),
-    scenario: run.scenario,
+/** What every case records before it is measured: its key, parameters and the engine's conditions. */
+export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineHandle, params: CaseParams): Omit<CaseResult, 'state' | 'samples' | 'summary'> {
+  return {
+    id: caseId(scenario, h.kind, params),
+    scenario,
     engine: h.kind,
     model: h.model,
-    params: run.params,
+    params,
     conditions: {
       device: h.info.device,
       executionProvider: h.info.executionProvider,
@@ -170,6 +170,11 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
     },
     warmupRuns: ctx.warmup,
   };
+}
+
+export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<CaseResult> {
+  const h = run.handle;
+  const base = caseBase(ctx, run.scenario, h, run.params);
   const once = async (): Promise<{ ok: true; outs: GenerateOutput[] } | { ok: false; message: string }> => {
     const outs: GenerateOutput[] = [];
     for (const req of run.requests) {
