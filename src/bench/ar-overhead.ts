@@ -9,7 +9,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
-import { errorMessage } from '../cli/errors.js';
+import { errorMessage } from '../util/errors.js';
 import type { ArGenerateOptions } from '../engines/ar-common.js';
 import { createOrtArEngine } from '../engines/ar-ort/engine.js';
 import { createTransformersEngine } from '../engines/transformers/engine.js';

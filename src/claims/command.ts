@@ -1,5 +1,5 @@
 /** `dllm-bench claims`: verdicts on the blog's claims from one results file. Exit 0 whatever the verdicts. */
-import { ExitCode } from '../cli/errors.js';
+import { ExitCode } from '../util/errors.js';
 import { readResultsFile } from '../results/read.js';
 import { evaluateClaims } from './claims.js';
 import { renderClaimsJson, renderClaimsMarkdown, renderClaimsText } from './render.js';

@@ -3,9 +3,9 @@
  * Each command lives in src/cli/commands/<name>.ts and imports its heavy modules lazily.
  */
 import { Command, CommanderError } from 'commander';
-import { configureColor } from './color.js';
-import { ExitCode, UserError, errorMessage } from './errors.js';
-import { toolVersion } from './version.js';
+import { configureColor } from '../util/color.js';
+import { ExitCode, UserError, errorMessage } from '../util/errors.js';
+import { toolVersion } from '../util/version.js';
 import { commands } from './commands/index.js';
 
 async function main(argv: string[]): Promise<number> {

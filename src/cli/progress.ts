@@ -4,17 +4,9 @@
  */
 import chalk from 'chalk';
 import ora, { type Ora } from 'ora';
-import { isInteractive } from './color.js';
+import { isInteractive } from '../util/color.js';
+import type { Progress } from '../run/progress.js';
 
-export interface Progress {
-  /** A new phase ("scenario throughput"). */
-  phase(text: string): void;
-  /** Transient detail ("throughput/llada/b1 run 2/3"); not printed in plain mode. */
-  detail(text: string): void;
-  /** A line that stays (case done, warning). */
-  line(text: string): void;
-  stop(): void;
-}
 
 export function createProgress(quiet = false): Progress {
   if (quiet) return { phase() {}, detail() {}, line() {}, stop() {} };

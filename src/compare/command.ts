@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { ExitCode, UserError } from '../cli/errors.js';
+import { ExitCode, UserError } from '../util/errors.js';
 import { readResultsFile } from '../results/read.js';
 import { compareResults, hasFailures, type Comparison } from './compare.js';
 import { toBenchmarkAction, toBmf } from './export.js';

@@ -2,7 +2,7 @@
  * The regression gate: two results files, cases matched by id, each metric judged on its raw samples.
  * A change counts only when it is both larger than the threshold (does it matter?) and significant (is it real?).
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { CaseResult, MetricName, ResultsFile } from '../results/types.js';
 import { mannWhitneyU, summarize } from '../stats/index.js';
 

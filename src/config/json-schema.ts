@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { packageRoot } from '../cli/version.js';
+import { packageRoot } from '../util/version.js';
 import { RunConfig } from './schema.js';
 
 export function runConfigJsonSchema(): string {

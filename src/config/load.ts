@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../cli/errors.js';
-import { packageRoot } from '../cli/version.js';
+import { UserError } from '../util/errors.js';
+import { packageRoot } from '../util/version.js';
 import { validateLladaOptions } from '../engines/llada/sampler.js';
 import { RunConfig, type RunConfigInput, isUrl } from './schema.js';
 

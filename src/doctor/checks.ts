@@ -2,7 +2,7 @@
  * What `dllm-bench doctor` reports: one typed result per check. Probing (probes.ts) and formatting (format.ts) only
  * meet here, so the formatter and the aggregation are pure and tested without touching the machine.
  */
-import { errorMessage } from '../cli/errors.js';
+import { errorMessage } from '../util/errors.js';
 
 /**
  * ok: works. warn: usable, but something optional is missing (a GPU provider) or degraded; the fix says what to do.

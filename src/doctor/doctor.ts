@@ -1,5 +1,5 @@
 /** `dllm-bench doctor`: every check, in a fixed order, then one document on stdout and an exit code. */
-import { ExitCode } from '../cli/errors.js';
+import { ExitCode } from '../util/errors.js';
 import { type CheckResult, type Probe, overallOk, runProbes } from './checks.js';
 import { formatChecks, formatJson } from './format.js';
 import { checkCache, checkCpu, checkCuda, checkModel, checkNode, checkNvidiaSmi, checkOnnxruntime, checkWebgpu } from './probes.js';

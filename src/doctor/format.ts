@@ -18,7 +18,7 @@ export function statusMark(status: CheckStatus): string {
 
 /**
  * One line per check (`✓ id  summary`), its detail and fix indented under the summary, then a tally line.
- * Colour comes from chalk's global level (set once in cli/color.ts).
+ * Colour comes from chalk's global level (set once in util/color.ts, called by cli/main.ts).
  */
 export function formatChecks(checks: readonly CheckResult[]): string {
   const width = Math.min(MAX_ID_WIDTH, Math.max(0, ...checks.map((c) => c.id.length)));

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import { errorMessage } from '../cli/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { CUDA_INSTALL_FIX, cudaProviderInstalled, explainCudaFailure, ortBinaryDir } from '../engines/device.js';
 import { cacheRoot } from '../models/cache.js';
 import { MODEL_FORMAT_VERSION, loadModelFolder } from '../models/folder.js';

@@ -1,5 +1,5 @@
 /** What the two in-process autoregressive engines share: options, validation, left padding, cache accounting. */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { ModelFolder } from '../models/folder.js';
 import type { TransformerSpec } from '../models/spec.js';
 import type { Cancellable, EngineError, GenerateRequest } from './types.js';

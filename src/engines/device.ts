@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { DeviceRequest, ResolvedDevice } from './types.js';
 
 export const CUDA_INSTALL_FIX =

@@ -5,7 +5,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { writeModel } from '../onnx/graph.js';
 import type { OnnxDtype } from './dtype.js';
 import { OPSETS, emitTransformer } from './emit.js';

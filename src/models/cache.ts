@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { buildPreset } from './build.js';
 import type { OnnxDtype } from './dtype.js';
 import { MODEL_FORMAT_VERSION, loadModelFolder } from './folder.js';

@@ -5,7 +5,7 @@
  *    In a LLaDA block the MLP is ff_out(act(ff_proj(x)) * up_proj(x)), so ff_proj is the gate.
  *  - llama: transformers' LlamaForCausalLM: model.{embed_tokens, layers.N.*, norm}, lm_head.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { Family, TransformerSpec } from './spec.js';
 
 export type WeightRole = 'attnNorm' | 'q' | 'k' | 'v' | 'o' | 'mlpNorm' | 'gate' | 'up' | 'down';

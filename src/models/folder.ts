@@ -1,7 +1,7 @@
 /** Reading a built model folder: its config.json's "dllm_bench" block says everything the engines need. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { OnnxDtype } from './dtype.js';
 import type { GraphKind } from './emit.js';
 import type { Family, TransformerSpec } from './spec.js';

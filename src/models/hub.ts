@@ -5,7 +5,7 @@
  * the graphs this project builds.
  */
 import { existsSync } from 'node:fs';
-import { UserError, errorMessage } from '../cli/errors.js';
+import { UserError, errorMessage } from '../util/errors.js';
 import { specFromConfig } from './families.js';
 import { MODEL_FORMAT_VERSION, type ModelFolder, loadModelFolder } from './folder.js';
 import { parameterCount } from './spec.js';

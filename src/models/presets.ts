@@ -3,7 +3,7 @@
  * same FLOPs as real weights of that shape); the text they produce is noise. Every preset can be built in either
  * family, so a llada preset and its llama twin differ only in attention mask and decoding algorithm.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { SpecialTokens } from './tokenizer.js';
 import type { Family, TransformerSpec } from './spec.js';
 

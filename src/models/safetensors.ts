@@ -4,7 +4,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { bytesPerElement, type StDtype } from './dtype.js';
 
 export interface TensorEntry {

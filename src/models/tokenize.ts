@@ -3,7 +3,7 @@
  * only ever see ids, so both sides of a comparison get exactly the same prompt tokens.
  */
 import { basename, dirname } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { ModelFolder } from './folder.js';
 
 export interface PromptTokenizer {

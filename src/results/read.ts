@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { RESULTS_FILE } from './writer.js';
 import { SCHEMA_VERSION, type ResultsFile } from './types.js';
 

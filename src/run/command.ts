@@ -1,15 +1,15 @@
 /** The run command's I/O edge: config, output folder, Ctrl-C, progress, reports, exit code. */
 import { join, relative } from 'node:path';
-import { assertWritableDir } from '../cli/fs.js';
-import { createProgress } from '../cli/progress.js';
-import { ExitCode } from '../cli/errors.js';
+import { assertWritableDir } from '../util/fs.js';
+import type { Progress } from './progress.js';
+import { ExitCode } from '../util/errors.js';
 import { type Override, loadRunConfig } from '../config/load.js';
 import type { WorkerEngine } from '../engines/worker/client.js';
 import { newRunId } from '../results/writer.js';
 import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
 import { isHubId } from '../models/hub.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { runBenchmark } from './run.js';
 
 export interface RunCommandOptions {
@@ -17,6 +17,8 @@ export interface RunCommandOptions {
   overrides: Override[];
   json: boolean;
   report: boolean;
+  /** Supplied by the CLI (spinner or plain lines on stderr). */
+  progress: Progress;
 }
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
@@ -31,7 +33,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   const runId = newRunId();
   const outDir = config.out ?? join('results', runId);
   assertWritableDir(outDir);
-  const progress = createProgress();
+  const { progress } = o;
   progress.line(`config ${relative(process.cwd(), source) || source}; results -> ${outDir}`);
 
   const controller = new AbortController();

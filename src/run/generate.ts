@@ -1,7 +1,7 @@
 /** `dllm-bench generate`: one prompt, the engine the folder implies, live denoising view on a TTY. */
 import chalk from 'chalk';
-import { UserError } from '../cli/errors.js';
-import { isInteractive } from '../cli/color.js';
+import { UserError } from '../util/errors.js';
+import { isInteractive } from '../util/color.js';
 import { validateLladaOptions, DEFAULT_LLADA_OPTIONS, type LladaOptions } from '../engines/llada/sampler.js';
 import type { StepEvent } from '../engines/llada/engine.js';
 import { spawnEngine } from '../engines/worker/client.js';

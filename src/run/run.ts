@@ -3,9 +3,9 @@
  * scenario) -> reports. Ctrl-C or a failing scenario still leaves every measured case on disk, complete: false.
  */
 import { resolve } from 'node:path';
-import { ExitCode, UserError, errorMessage } from '../cli/errors.js';
-import type { Progress } from '../cli/progress.js';
-import { gitSha, toolVersion } from '../cli/version.js';
+import { ExitCode, UserError, errorMessage } from '../util/errors.js';
+import type { Progress } from './progress.js';
+import { gitSha, toolVersion } from '../util/version.js';
 import { type RunConfig, isUrl } from '../config/schema.js';
 import type { EngineSpec } from '../engines/factory.js';
 import { createOpenAIEngine } from '../engines/openai/engine.js';

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../cli/errors.js';
-import { packageRoot } from '../cli/version.js';
+import { UserError } from '../util/errors.js';
+import { packageRoot } from '../util/version.js';
 import { formatZodError, readJsonFile } from '../config/load.js';
 import type { GenerateRequest } from '../engines/types.js';
 import type { PromptTokenizer } from '../models/tokenize.js';

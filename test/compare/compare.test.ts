@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import chalk from 'chalk';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { percent } from '../../src/cli/commands/compare.js';
-import { ExitCode, UserError } from '../../src/cli/errors.js';
+import { ExitCode, UserError } from '../../src/util/errors.js';
 import {
   compareCommand,
   compareResults,

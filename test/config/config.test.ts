@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/util/errors.js';
 import { runConfigJsonSchema } from '../../src/config/json-schema.js';
 import { loadRunConfig } from '../../src/config/load.js';
 import { RunConfig } from '../../src/config/schema.js';

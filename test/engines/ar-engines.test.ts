@@ -4,7 +4,7 @@ import { createOrtArEngine } from '../../src/engines/ar-ort/engine.js';
 import { createTransformersEngine } from '../../src/engines/transformers/engine.js';
 import type { ArGenerateOptions } from '../../src/engines/ar-common.js';
 import type { Engine } from '../../src/engines/types.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/util/errors.js';
 import { buildMicroModel, microSpec, toRefSpec } from '../helpers/models.js';
 import { argmax, loadCheckpoint, referenceForward } from '../helpers/reference-forward.js';
 

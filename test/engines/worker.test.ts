@@ -1,6 +1,6 @@
 /** Engines in worker threads: the main event loop keeps running during a generate; failures are values. */
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/util/errors.js';
 import { DEFAULT_LLADA_OPTIONS } from '../../src/engines/llada/sampler.js';
 import { spawnEngine } from '../../src/engines/worker/client.js';
 import { buildMicroModel, microSpec, tempDir } from '../helpers/models.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import ort from 'onnxruntime-node';
 import { convertCheckpoint } from '../../src/models/build.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/util/errors.js';
 import { mulberry32 } from '../../src/models/synthetic.js';
 import { tempDir } from '../helpers/models.js';
 import { argmax, loadCheckpoint, referenceForward } from '../helpers/reference-forward.js';

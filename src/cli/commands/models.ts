@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .action(async (o: { preset: string; family: (typeof FAMILIES)[number]; out: string; seed: number; dtype: (typeof DTYPES)[number] }) => {
       const { buildPreset } = await import('../../models/build.js');
       const { getPreset } = await import('../../models/presets.js');
-      const { assertWritableDir } = await import('../fs.js');
+      const { assertWritableDir } = await import('../../util/fs.js');
       getPreset(o.preset); // unknown names fail before anything is written
       assertWritableDir(o.out);
       const r = buildPreset(o.out, { preset: o.preset, family: o.family, seed: o.seed, dtype: o.dtype });
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', 'fp32 | fp16', oneOf(DTYPES), 'fp32')
     .action(async (checkpoint: string, o: { out: string; dtype: (typeof DTYPES)[number] }) => {
       const { convertCheckpoint } = await import('../../models/build.js');
-      const { assertWritableDir } = await import('../fs.js');
+      const { assertWritableDir } = await import('../../util/fs.js');
       assertWritableDir(o.out);
       const r = convertCheckpoint(checkpoint, o.out, { dtype: o.dtype });
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);

@@ -24,7 +24,7 @@ export function register(program: Command): void {
               : JSON.stringify(results, null, 2);
       if (o.out) {
         const { writeFileSync } = await import('node:fs');
-        const { UserError } = await import('../errors.js');
+        const { UserError } = await import('../../util/errors.js');
         try {
           writeFileSync(o.out, `${text}\n`);
         } catch (err) {

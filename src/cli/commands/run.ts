@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AR_ENGINES, SCENARIOS } from '../../config/schema.js';
 import type { Override } from '../../config/load.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode } from '../../util/errors.js';
 import { nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, positiveIntList, probability } from '../parse.js';
 import { InvalidArgumentError } from 'commander';
 
@@ -65,7 +65,8 @@ export function register(program: Command): void {
         if (o[f.key] !== undefined) for (const path of f.paths) overrides.push({ path, value: o[f.key] });
       }
       const { runCommand } = await import('../../run/command.js');
-      process.exitCode = await runCommand({ configArg: o.config as string, overrides, json: Boolean(o.json), report: o.report !== false });
+      const { createProgress } = await import('../progress.js');
+      process.exitCode = await runCommand({ configArg: o.config as string, overrides, json: Boolean(o.json), report: o.report !== false, progress: createProgress() });
       if (process.exitCode === undefined) process.exitCode = ExitCode.ok;
     });
 }

@@ -4,7 +4,7 @@
  * generated region only, so a step moves 12 bytes per generated position off the device instead of the logits.
  */
 import ort from 'onnxruntime-node';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../util/errors.js';
 import { IO } from '../../models/emit.js';
 import { loadModelFolder, type ModelFolder } from '../../models/folder.js';
 import { mulberry32 } from '../../util/random.js';

@@ -1,6 +1,6 @@
 /** Worker-thread entry: owns one engine and its onnxruntime session. */
 import { parentPort } from 'node:worker_threads';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../util/errors.js';
 import { createEngine } from '../factory.js';
 import type { Engine } from '../types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
