@@ -4,7 +4,6 @@ import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { packageRoot } from '../util/version.js';
-import { validateLladaOptions } from '../engines/llada/sampler.js';
 import { RunConfig, type RunConfigInput, isUrl } from './schema.js';
 
 /** A built-in config name (configs/NAME.json) or a path. */
@@ -62,24 +61,13 @@ export function loadRunConfig(configArg: string | undefined, overrides: Override
   return { config, source: file };
 }
 
-/** Combinations zod cannot see, checked before any model is built or any work is done. */
+/** Combinations zod cannot see; the sampler's own (engine) rules are checked by run/check-config.ts. */
 function checkCrossFields(c: RunConfig, file: string): void {
   const fail = (m: string) => {
     throw new UserError(`config ${file}: ${m}`);
   };
   for (const side of ['diffusion', 'ar'] as const) {
     if (isUrl(c[side].model) && !c[side].http) fail(`${side}.model is a URL, so ${side}.http (model name, endpoint) is required`);
-  }
-  const llada = { ...c.llada };
-  if (!isUrl(c.diffusion.model)) {
-    const bad = validateLladaOptions(c.genLength, llada);
-    if (bad) fail(bad);
-    if (c.scenarios.includes('steps')) {
-      for (const s of c.steps.steps) {
-        const e = validateLladaOptions(c.genLength, { ...llada, steps: s, threshold: null });
-        if (e) fail(`steps sweep: ${e}`);
-      }
-    }
   }
 }
 

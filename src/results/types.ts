@@ -3,6 +3,7 @@
  * Units are in the field names. Raw samples are always kept; summaries are derived from them by src/stats.
  */
 import type { EngineKind } from '../engines/types.js';
+import type { Summary } from '../stats/index.js';
 
 export const SCHEMA_VERSION = 1 as const;
 
@@ -125,19 +126,8 @@ export interface Sample {
   errors?: number;
 }
 
-export interface Summary {
-  n: number;
-  mean: number;
-  sd: number;
-  min: number;
-  max: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  ci95: [number, number];
-  /** Indices of samples flagged as outliers (|x - median| / MAD > 3.5 scaled). */
-  outliers: number[];
-}
+/** Defined with the statistics that compute it. */
+export type { Summary };
 
 /** Metric names that CaseResult.summary may hold (every numeric Sample field). */
 export type MetricName =

@@ -10,6 +10,7 @@ import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
 import { isHubId } from '../models/hub.js';
 import { UserError } from '../util/errors.js';
+import { checkSamplerConfig } from './check-config.js';
 import { runBenchmark } from './run.js';
 
 export interface RunCommandOptions {
@@ -23,6 +24,7 @@ export interface RunCommandOptions {
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
   const { config, source } = loadRunConfig(o.configArg, o.overrides);
+  checkSamplerConfig(config, source);
   // Fail on a bad model reference before creating anything.
   for (const [side, family] of [['diffusion', 'llada'], ['ar', 'llama']] as const) {
     if (!isUrl(config[side].model)) checkModelRef(config[side].model, family);

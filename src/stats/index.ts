@@ -1,5 +1,20 @@
 /** Statistics as pure functions over raw samples. */
-import type { Summary } from '../results/types.js';
+
+/** The summary of one metric's raw samples (results.json keeps one per metric beside the samples). */
+export interface Summary {
+  n: number;
+  mean: number;
+  sd: number;
+  min: number;
+  max: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  /** Student's t 95% interval of the mean; [-Infinity, Infinity] (null on disk) when n = 1. */
+  ci95: [number, number];
+  /** Indices of samples flagged as outliers (|x - median| / MAD > 3.5 scaled). */
+  outliers: number[];
+}
 
 /** ln Γ(x), Lanczos approximation (g = 7, n = 9). */
 function logGamma(x: number): number {

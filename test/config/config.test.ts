@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/util/errors.js';
 import { runConfigJsonSchema } from '../../src/config/json-schema.js';
-import { loadRunConfig } from '../../src/config/load.js';
+import { type Override, loadRunConfig } from '../../src/config/load.js';
 import { RunConfig } from '../../src/config/schema.js';
+import { checkSamplerConfig } from '../../src/run/check-config.js';
 import { loadPromptSet } from '../../src/scenarios/prompts.js';
 import { tempDir } from '../helpers/models.js';
 
@@ -25,7 +26,10 @@ describe('run configuration', () => {
   it('every shipped config validates', () => {
     const files = readdirSync(configsDir).filter((f) => f.endsWith('.json') && f !== 'config.schema.json');
     expect(files).toEqual(expect.arrayContaining(['default.json', 'small-cpu.json', 'llada-8b-vs-llama3-8b.json', 'ci-regression.json', 'http-example.json']));
-    for (const f of files) expect(() => loadRunConfig(join(configsDir, f), []), f).not.toThrow();
+    for (const f of files) expect(() => {
+        const { config, source } = loadRunConfig(join(configsDir, f), []);
+        checkSamplerConfig(config, source);
+      }, f).not.toThrow();
   });
 
   it('the published JSON Schema is the zod schema (regenerate with npm run schema)', () => {
@@ -65,8 +69,14 @@ describe('run configuration', () => {
   });
 
   it('sampler combinations are checked before any work', () => {
-    expect(userError(() => loadRunConfig('default', [{ path: ['llada', 'blockLength'], value: 5 }]))).toMatch(/gen_length \(32\) must be a multiple of block_length \(5\)/);
-    expect(userError(() => loadRunConfig('default', [{ path: ['llada', 'blockLength'], value: 8 }, { path: ['llada', 'steps'], value: 6 }]))).toMatch(/steps \(6\) must be a multiple of the number of blocks/);
+    const checked = (overrides: Override[]) => () => {
+      const { config, source } = loadRunConfig('default', overrides);
+      checkSamplerConfig(config, source);
+    };
+    expect(userError(checked([{ path: ['llada', 'blockLength'], value: 5 }]))).toMatch(/default\.json: gen_length \(32\) must be a multiple of block_length \(5\)/);
+    expect(userError(checked([{ path: ['llada', 'blockLength'], value: 8 }, { path: ['llada', 'steps'], value: 6 }]))).toMatch(/steps \(6\) must be a multiple of the number of blocks/);
+    expect(userError(checked([{ path: ['llada', 'blockLength'], value: 16 }, { path: ['steps', 'steps'], value: [8, 7] }]))).toMatch(/steps sweep: steps \(7\)/);
+    expect(checked([{ path: ['llada', 'blockLength'], value: 5 }, { path: ['diffusion', 'model'], value: 'http://127.0.0.1:9/v1' }, { path: ['diffusion', 'http'], value: { model: 'm' } }])).not.toThrow();
     expect(userError(() => loadRunConfig('default', [{ path: ['diffusion', 'model'], value: 'http://127.0.0.1:9/v1' }]))).toMatch(/diffusion\.http .* is required/);
   });
 
