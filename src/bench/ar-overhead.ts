@@ -9,6 +9,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
+import { median } from '../stats/index.js';
 import { errorMessage } from '../util/errors.js';
 import type { ArGenerateOptions } from '../engines/ar-common.js';
 import { createOrtArEngine } from '../engines/ar-ort/engine.js';
@@ -32,12 +33,6 @@ export interface ArOverheadOptions {
   timeMs: number;
   iterations: number;
   rounds: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const DEFAULTS: ArOverheadOptions = { promptTokens: 64, genLength: 64, timeMs: 8000, iterations: 3, rounds: 4 };

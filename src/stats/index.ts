@@ -1,4 +1,5 @@
 /** Statistics as pure functions over raw samples. */
+import jStat from 'jstat';
 
 /** The summary of one metric's raw samples (results.json keeps one per metric beside the samples). */
 export interface Summary {
@@ -16,93 +17,16 @@ export interface Summary {
   outliers: number[];
 }
 
-/** ln Γ(x), Lanczos approximation (g = 7, n = 9). */
-function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  x -= 1;
-  let a = c[0]!;
-  const t = x + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i]! / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** Regularized incomplete beta I_x(a, b) by continued fraction (Numerical Recipes' Lentz method). */
-function incompleteBeta(x: number, a: number, b: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
-  const cf = (xx: number, aa: number, bb: number) => {
-    const tiny = 1e-300;
-    let c = 1;
-    let d = 1 - ((aa + bb) * xx) / (aa + 1);
-    if (Math.abs(d) < tiny) d = tiny;
-    d = 1 / d;
-    let h = d;
-    for (let m = 1; m <= 300; m++) {
-      const m2 = 2 * m;
-      let num = (m * (bb - m) * xx) / ((aa + m2 - 1) * (aa + m2));
-      d = 1 + num * d;
-      if (Math.abs(d) < tiny) d = tiny;
-      c = 1 + num / c;
-      if (Math.abs(c) < tiny) c = tiny;
-      d = 1 / d;
-      h *= d * c;
-      num = (-(aa + m) * (aa + bb + m) * xx) / ((aa + m2) * (aa + m2 + 1));
-      d = 1 + num * d;
-      if (Math.abs(d) < tiny) d = tiny;
-      c = 1 + num / c;
-      if (Math.abs(c) < tiny) c = tiny;
-      d = 1 / d;
-      const del = d * c;
-      h *= del;
-      if (Math.abs(del - 1) < 1e-14) break;
-    }
-    return h;
-  };
-  return x < (a + 1) / (a + b + 2) ? (front * cf(x, a, b)) / a : 1 - (front * cf(1 - x, b, a)) / b;
-}
-
-/** Student's t CDF with df degrees of freedom. */
-export function studentTCdf(t: number, df: number): number {
-  const x = df / (df + t * t);
-  const tail = 0.5 * incompleteBeta(x, df / 2, 0.5);
-  return t >= 0 ? 1 - tail : tail;
-}
-
-/** Quantile of Student's t (bisection on the CDF; exact to ~1e-10). */
+/** Quantile of Student's t with df degrees of freedom (jstat; df = Infinity is the standard normal). */
 export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`p must be in (0, 1), got ${p}`);
-  if (!Number.isFinite(df)) return normalQuantile(p);
-  // Widen the bracket until it holds the quantile (heavy tails at df = 1 reach far), then bisect.
-  let lo = -1;
-  let hi = 1;
-  while (studentTCdf(lo, df) > p) lo *= 2;
-  while (studentTCdf(hi, df) < p) hi *= 2;
-  for (let i = 0; i < 200; i++) {
-    const mid = (lo + hi) / 2;
-    if (studentTCdf(mid, df) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
+  if (!(df > 0)) throw new RangeError(`df must be > 0, got ${df}`);
+  return Number.isFinite(df) ? jStat.studentt.inv(p, df) : jStat.normal.inv(p, 0, 1);
 }
 
-/** Standard normal CDF (Abramowitz-Stegun 7.1.26 via erf, |error| < 1.5e-7). */
+/** Standard normal CDF. */
 export function normalCdf(z: number): number {
-  const t = 1 / (1 + 0.3275911 * (Math.abs(z) / Math.SQRT2));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);
-  return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-}
-
-export function normalQuantile(p: number): number {
-  let lo = -40;
-  let hi = 40;
-  for (let i = 0; i < 200; i++) {
-    const mid = (lo + hi) / 2;
-    if (normalCdf(mid) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
+  return jStat.normal.cdf(z, 0, 1);
 }
 
 /** Linear-interpolation percentile (the "type 7" definition used by numpy and R) over sorted values. */
@@ -114,6 +38,12 @@ export function percentileSorted(sorted: readonly number[], q: number): number {
   return i + 1 < sorted.length ? sorted[i]! + frac * (sorted[i + 1]! - sorted[i]!) : sorted[i]!;
 }
 
+/** Type-7 percentile (q in 0..1) of unsorted values; NaN when there are none. */
+export function percentile(values: readonly number[], q: number): number {
+  return percentileSorted([...values].sort((a, b) => a - b), Math.min(1, Math.max(0, q)));
+}
+
+/** Arithmetic mean; NaN when there are no values. */
 export function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }

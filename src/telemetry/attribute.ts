@@ -6,6 +6,7 @@
  * and energy are additive (sums of the per-GPU peak, mean and integral), i.e. what the selected boards used together.
  */
 import type { CaseTelemetry } from '../results/types.js';
+import { mean, percentile } from '../stats/index.js';
 import type { GpuSample } from './nvidia-smi.js';
 import type { ProcessSample } from './process-sampler.js';
 
@@ -28,22 +29,9 @@ export function inPhase(t: number, phase: Phase): boolean {
   return t >= phase.startMs && t <= phase.endMs;
 }
 
-export function mean(xs: readonly number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
-}
-
-/** Linear-interpolation percentile (q in 0..1) of an unsorted list; undefined when empty. */
-export function percentile(xs: readonly number[], q: number): number | undefined {
-  if (xs.length === 0) return undefined;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
+/** Mean and percentile from src/stats, undefined (field left out) instead of NaN when there are no samples. */
+const meanOf = (xs: readonly number[]) => (xs.length ? mean(xs) : undefined);
+const percentileOf = (xs: readonly number[], q: number) => (xs.length ? percentile(xs, q) : undefined);
 
 /**
  * Energy in joules over the phase from power samples (W) of one GPU, by the trapezoid rule between samples. Before
@@ -95,8 +83,8 @@ export function attributePhase(
   const out: CaseTelemetry = { samples: gpu.length + proc.length };
 
   const util = nonNull(gpu.map((s) => s.utilizationGpuPct));
-  out.gpuUtilizationPctMean = mean(util);
-  out.gpuUtilizationPctP95 = percentile(util, 0.95);
+  out.gpuUtilizationPctMean = meanOf(util);
+  out.gpuUtilizationPctP95 = percentileOf(util, 0.95);
 
   const byGpu = new Map<number, GpuSample[]>();
   for (const s of gpu) {
@@ -113,7 +101,7 @@ export function attributePhase(
     const power = list
       .filter((s) => s.powerWatts !== null)
       .map((s) => ({ tMs: s.hostTimeMs, watts: s.powerWatts as number }));
-    const pm = mean(power.map((x) => x.watts));
+    const pm = meanOf(power.map((x) => x.watts));
     if (pm !== undefined) powerMean = (powerMean ?? 0) + pm;
     const e = integrateEnergyJoules(power, phase);
     if (e !== undefined) energy = (energy ?? 0) + e;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchEfficiency, fitPowerLaw, madOutliers, mannWhitneyU, studentTQuantile, summarize } from '../../src/stats/index.js';
+import { batchEfficiency, fitPowerLaw, madOutliers, mannWhitneyU, mean, percentile, studentTQuantile, summarize } from '../../src/stats/index.js';
 
 describe('statistics', () => {
   it('Student t quantiles match tables', () => {
@@ -8,6 +8,19 @@ describe('statistics', () => {
     expect(studentTQuantile(0.975, 30)).toBeCloseTo(2.042, 3);
     expect(studentTQuantile(0.025, 10)).toBeCloseTo(-2.228, 3);
     expect(studentTQuantile(0.9999, 1)).toBeCloseTo(3183.1, 0); // beyond any fixed search bracket
+  });
+
+  it('Student t quantiles agree with scipy.stats.t.ppf to 1e-7 (relative)', () => {
+    const scipy: [p: number, df: number, ppf: number][] = [
+      [0.975, 2, 4.302652729749462],
+      [0.975, 30, 2.0422724563012378],
+      [0.975, 1000, 1.9623390808264083],
+      [0.999999, 2, 707.1057205157672],
+      [0.975, Infinity, 1.959963984540054],
+    ];
+    for (const [p, df, ppf] of scipy) expect(Math.abs(studentTQuantile(p, df) / ppf - 1), `t(${p}, ${df})`).toBeLessThan(1e-7);
+    expect(() => studentTQuantile(1, 3)).toThrow(RangeError);
+    expect(() => studentTQuantile(0.5, 0)).toThrow(RangeError);
   });
 
   it('summarize: mean, sample sd, interpolated percentiles, t interval', () => {
@@ -50,5 +63,16 @@ describe('statistics', () => {
     const a = Array.from({ length: 20 }, (_, i) => 100 + (i % 5));
     const b = Array.from({ length: 20 }, (_, i) => 80 + (i % 5));
     expect(mannWhitneyU(a, b).pValue).toBeLessThan(1e-6);
+  });
+
+  it('percentile interpolates linearly over unsorted values (numpy type 7)', () => {
+    expect(percentile([], 0.95)).toBeNaN();
+    expect(percentile([7], 0.95)).toBe(7);
+    // positions 0..4, p95 at 3.8: 40 + 0.8 * (50 - 40)
+    expect(percentile([50, 10, 40, 20, 30], 0.95)).toBeCloseTo(48, 10);
+    expect(percentile([1, 2, 3], 0.5)).toBe(2);
+    expect(percentile([3, 1], 1.5)).toBe(3);
+    expect(mean([1, 2, 6])).toBe(3);
+    expect(mean([])).toBeNaN();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attributePhase, integrateEnergyJoules, percentile } from '../../src/telemetry/attribute.js';
+import { attributePhase, integrateEnergyJoules } from '../../src/telemetry/attribute.js';
 import type { GpuSample } from '../../src/telemetry/nvidia-smi.js';
 import type { ProcessSample } from '../../src/telemetry/process-sampler.js';
 
@@ -24,16 +24,6 @@ function gpu(t: number, index: number, util: number | null, memMib: number | nul
 function proc(t: number, intervalMs: number, pct: number, rss: number): ProcessSample {
   return { hostTimeMs: t, intervalMs, cpuPctOfCore: pct, cpuPctOfAllCores: pct / 4, rssBytes: rss };
 }
-
-describe('percentile', () => {
-  it('interpolates linearly', () => {
-    expect(percentile([], 0.95)).toBeUndefined();
-    expect(percentile([7], 0.95)).toBe(7);
-    // positions 0..4, p95 at 3.8: 40 + 0.8 * (50 - 40)
-    expect(percentile([50, 10, 40, 20, 30], 0.95)).toBeCloseTo(48, 10);
-    expect(percentile([1, 2, 3], 0.5)).toBe(2);
-  });
-});
 
 describe('integrateEnergyJoules', () => {
   it('integrates by trapezoids and holds the edge values to the phase bounds', () => {
