@@ -4,7 +4,8 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { DataType, type DataTypeCode, ProtoWriter } from './proto.js';
+import { AttributeType, DataLocation, DataType, type DataTypeCode, Field } from './fields.js';
+import { ProtoWriter } from './proto.js';
 
 export { DataType, type DataTypeCode };
 
@@ -138,19 +139,20 @@ export function f32BitsToF16Bits(x: number): number {
 
 // ---- serialization -------------------------------------------------------------------------------------------
 
-const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
-
 interface ExternalSink {
   fd: number;
   fileName: string;
   offset: number;
 }
 
+const entry = (k: string, v: string) => new ProtoWriter().string(Field.StringStringEntry.key, k).string(Field.StringStringEntry.value, v);
+
 function tensorProto(t: TensorInit, sink: ExternalSink | null): ProtoWriter {
   const w = new ProtoWriter();
-  w.packedInts(1, t.dims);
-  w.int(2, t.dtype);
-  w.string(8, t.name);
+  const T = Field.Tensor;
+  w.packedInts(T.dims, t.dims);
+  w.int(T.dataType, t.dtype);
+  w.string(T.name, t.name);
   const data = typeof t.data === 'function' ? t.data() : t.data;
   if (sink && data.length >= 1024) {
     // Page-align each tensor so the runtime can mmap it.
@@ -158,14 +160,13 @@ function tensorProto(t: TensorInit, sink: ExternalSink | null): ProtoWriter {
     if (pad) writeSync(sink.fd, new Uint8Array(pad));
     sink.offset += pad;
     writeAll(sink.fd, data);
-    const entry = (k: string, v: string) => new ProtoWriter().string(1, k).string(2, v);
-    w.message(13, entry('location', sink.fileName));
-    w.message(13, entry('offset', String(sink.offset)));
-    w.message(13, entry('length', String(data.length)));
-    w.int(14, 1);
+    w.message(T.externalData, entry('location', sink.fileName));
+    w.message(T.externalData, entry('offset', String(sink.offset)));
+    w.message(T.externalData, entry('length', String(data.length)));
+    w.int(T.dataLocation, DataLocation.EXTERNAL);
     sink.offset += data.length;
   } else {
-    w.bytes(9, data);
+    w.bytes(T.rawData, data);
   }
   return w;
 }
@@ -176,43 +177,47 @@ function writeAll(fd: number, data: Uint8Array): void {
 }
 
 function valueInfo(v: ValueInfo): ProtoWriter {
-  const tensorType = new ProtoWriter().int(1, v.dtype);
+  const { TensorTypeProto: TT, Dimension: D } = Field;
+  const tensorType = new ProtoWriter().int(TT.elemType, v.dtype);
   if (v.dims) {
     const shape = new ProtoWriter();
     for (const d of v.dims) {
-      shape.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d));
+      shape.message(Field.TensorShape.dim, typeof d === 'number' ? new ProtoWriter().int(D.dimValue, d) : new ProtoWriter().string(D.dimParam, d));
     }
-    tensorType.message(2, shape);
+    tensorType.message(TT.shape, shape);
   }
-  return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
+  const type = new ProtoWriter().message(Field.Type.tensorType, tensorType);
+  return new ProtoWriter().string(Field.ValueInfo.name, v.name).message(Field.ValueInfo.type, type);
 }
 
 function attribute(name: string, value: AttrValue, sink: ExternalSink | null): ProtoWriter {
-  const w = new ProtoWriter().string(1, name);
-  if (typeof value === 'number') return w.int(3, value).int(20, AttrType.INT);
-  if (typeof value === 'string') return w.string(4, value).int(20, AttrType.STRING);
-  if (Array.isArray(value)) return w.packedInts(8, value).int(20, AttrType.INTS);
-  if (value instanceof Graph) return w.message(6, graphProto(value, sink)).int(20, AttrType.GRAPH);
-  if ('f' in value) return w.float(2, value.f).int(20, AttrType.FLOAT);
-  if ('floats' in value) return w.packedFloats(7, value.floats).int(20, AttrType.FLOATS);
-  return w.message(5, tensorProto(value, null)).int(20, AttrType.TENSOR);
+  const A = Field.Attribute;
+  const w = new ProtoWriter().string(A.name, name);
+  if (typeof value === 'number') return w.int(A.i, value).int(A.type, AttributeType.INT);
+  if (typeof value === 'string') return w.string(A.s, value).int(A.type, AttributeType.STRING);
+  if (Array.isArray(value)) return w.packedInts(A.ints, value).int(A.type, AttributeType.INTS);
+  if (value instanceof Graph) return w.message(A.g, graphProto(value, sink)).int(A.type, AttributeType.GRAPH);
+  if ('f' in value) return w.float(A.f, value.f).int(A.type, AttributeType.FLOAT);
+  if ('floats' in value) return w.packedFloats(A.floats, value.floats).int(A.type, AttributeType.FLOATS);
+  return w.message(A.t, tensorProto(value, null)).int(A.type, AttributeType.TENSOR);
 }
 
 function graphProto(g: Graph, sink: ExternalSink | null): ProtoWriter {
+  const { Graph: G, Node: N } = Field;
   const w = new ProtoWriter();
   for (const n of g.nodes) {
     const nw = new ProtoWriter();
-    for (const i of n.inputs) nw.string(1, i);
-    for (const o of n.outputs) nw.string(2, o);
-    nw.string(3, n.name).string(4, n.op);
-    for (const [k, v] of Object.entries(n.attrs)) nw.message(5, attribute(k, v, sink));
-    if (n.domain) nw.string(7, n.domain);
-    w.message(1, nw);
+    for (const i of n.inputs) nw.string(N.input, i);
+    for (const o of n.outputs) nw.string(N.output, o);
+    nw.string(N.name, n.name).string(N.opType, n.op);
+    for (const [k, v] of Object.entries(n.attrs)) nw.message(N.attribute, attribute(k, v, sink));
+    if (n.domain) nw.string(N.domain, n.domain);
+    w.message(G.node, nw);
   }
-  w.string(2, g.name);
-  for (const t of g.initializers) w.message(5, tensorProto(t, sink));
-  for (const i of g.inputs) w.message(11, valueInfo(i));
-  for (const o of g.outputs) w.message(12, valueInfo(o));
+  w.string(G.name, g.name);
+  for (const t of g.initializers) w.message(G.initializer, tensorProto(t, sink));
+  for (const i of g.inputs) w.message(G.input, valueInfo(i));
+  for (const o of g.outputs) w.message(G.output, valueInfo(o));
   return w;
 }
 
@@ -232,13 +237,14 @@ export function writeModel(path: string, g: Graph, opts: WriteModelOptions): { b
   }
   try {
     const m = new ProtoWriter();
-    m.int(1, 8); // IR version 8 (opset 18 era)
-    m.string(2, opts.producer ?? 'dllm-bench');
-    m.message(7, graphProto(g, sink));
+    const { Model: M, OperatorSetId: O } = Field;
+    m.int(M.irVersion, 8); // IR version 8 (opset 18 era)
+    m.string(M.producerName, opts.producer ?? 'dllm-bench');
+    m.message(M.graph, graphProto(g, sink));
     for (const [domain, version] of opts.opsets) {
-      m.message(8, new ProtoWriter().string(1, domain).int(2, version));
+      m.message(M.opsetImport, new ProtoWriter().string(O.domain, domain).int(O.version, version));
     }
-    for (const [k, v] of Object.entries(opts.metadata ?? {})) m.message(14, new ProtoWriter().string(1, k).string(2, v));
+    for (const [k, v] of Object.entries(opts.metadata ?? {})) m.message(M.metadataProps, entry(k, v));
     const fd = openSync(path, 'w');
     let bytes = 0;
     try {

@@ -3,14 +3,13 @@
  * a session: a minimal protobuf reader that walks ModelProto.graph and skips everything else.
  */
 import { readFileSync } from 'node:fs';
+import { Field, dataTypeName } from './fields.js';
 
 export interface IoInfo {
   name: string;
   elemType: string;
   shape: (number | string)[];
 }
-
-const ELEM: Record<number, string> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64', 16: 'bfloat16' };
 
 class Reader {
   pos = 0;
@@ -52,22 +51,21 @@ class Reader {
 }
 
 function valueInfo(r: Reader): IoInfo {
+  const { ValueInfo: V, Type: T, TensorTypeProto: TT, TensorShape: S, Dimension: D } = Field;
   const info: IoInfo = { name: '', elemType: 'unknown', shape: [] };
   for (const [f, , v] of r.fields()) {
-    if (f === 1 && v instanceof Reader) info.name = v.string();
-    if (f === 2 && v instanceof Reader) {
-      for (const [tf, , tv] of v.fields()) {
-        if (tf !== 1 || !(tv instanceof Reader)) continue; // tensor_type
-        for (const [ttf, , ttv] of tv.fields()) {
-          if (ttf === 1 && typeof ttv === 'number') info.elemType = ELEM[ttv] ?? `type${ttv}`;
-          if (ttf === 2 && ttv instanceof Reader) {
-            for (const [, , dim] of ttv.fields()) {
-              if (!(dim instanceof Reader)) continue;
-              for (const [df, , dv] of dim.fields()) {
-                if (df === 1 && typeof dv === 'number') info.shape.push(dv);
-                if (df === 2 && dv instanceof Reader) info.shape.push(dv.string());
-              }
-            }
+    if (f === V.name && v instanceof Reader) info.name = v.string();
+    if (f !== V.type || !(v instanceof Reader)) continue;
+    for (const [tf, , tv] of v.fields()) {
+      if (tf !== T.tensorType || !(tv instanceof Reader)) continue;
+      for (const [ttf, , ttv] of tv.fields()) {
+        if (ttf === TT.elemType && typeof ttv === 'number') info.elemType = dataTypeName(ttv);
+        if (ttf !== TT.shape || !(ttv instanceof Reader)) continue;
+        for (const [sf, , dim] of ttv.fields()) {
+          if (sf !== S.dim || !(dim instanceof Reader)) continue;
+          for (const [df, , dv] of dim.fields()) {
+            if (df === D.dimValue && typeof dv === 'number') info.shape.push(dv);
+            if (df === D.dimParam && dv instanceof Reader) info.shape.push(dv.string());
           }
         }
       }
@@ -77,26 +75,27 @@ function valueInfo(r: Reader): IoInfo {
 }
 
 export function readGraphIo(file: string): { inputs: IoInfo[]; outputs: IoInfo[]; nodes: number; opsets: Record<string, number> } {
+  const { Model: M, OperatorSetId: O, Graph: G } = Field;
   const model = new Reader(readFileSync(file));
   const inputs: IoInfo[] = [];
   const outputs: IoInfo[] = [];
   const opsets: Record<string, number> = {};
   let nodes = 0;
   for (const [f, , v] of model.fields()) {
-    if (f === 8 && v instanceof Reader) {
+    if (f === M.opsetImport && v instanceof Reader) {
       let domain = '';
       let version = 0;
       for (const [of, , ov] of v.fields()) {
-        if (of === 1 && ov instanceof Reader) domain = ov.string();
-        if (of === 2 && typeof ov === 'number') version = ov;
+        if (of === O.domain && ov instanceof Reader) domain = ov.string();
+        if (of === O.version && typeof ov === 'number') version = ov;
       }
       opsets[domain || 'ai.onnx'] = version;
     }
-    if (f !== 7 || !(v instanceof Reader)) continue;
+    if (f !== M.graph || !(v instanceof Reader)) continue;
     for (const [gf, , gv] of v.fields()) {
-      if (gf === 1) nodes++;
-      if (gf === 11 && gv instanceof Reader) inputs.push(valueInfo(gv));
-      if (gf === 12 && gv instanceof Reader) outputs.push(valueInfo(gv));
+      if (gf === G.node) nodes++;
+      if (gf === G.input && gv instanceof Reader) inputs.push(valueInfo(gv));
+      if (gf === G.output && gv instanceof Reader) outputs.push(valueInfo(gv));
     }
   }
   return { inputs, outputs, nodes, opsets };

@@ -1,23 +1,8 @@
 /**
  * A minimal protobuf writer for the subset of onnx.proto that a model needs (ModelProto, GraphProto, NodeProto,
- * AttributeProto, TensorProto, ValueInfoProto). Field numbers follow onnx/onnx.proto. Writing it by hand keeps the
+ * AttributeProto, TensorProto, ValueInfoProto); the field numbers are named in ./fields.ts. Writing it by hand keeps the
  * builder dependency-free and lets tensor payloads stream to an external data file.
  */
-
-export const DataType = {
-  FLOAT: 1,
-  UINT8: 2,
-  INT8: 3,
-  INT32: 6,
-  INT64: 7,
-  BOOL: 9,
-  FLOAT16: 10,
-  DOUBLE: 11,
-  UINT32: 12,
-  UINT64: 13,
-  BFLOAT16: 16,
-} as const;
-export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 const enum Wire {
   Varint = 0,
