@@ -7,6 +7,7 @@
 import type { EngineKind } from '../engines/types.js';
 import type { CaseResult, MetricName, ResultsFile, ScalingFit, ScenarioKind } from '../results/types.js';
 import { mean } from '../stats/index.js';
+import { fmt, pct, ratio } from '../util/format.js';
 
 export type ClaimId = 'speed-10x' | 'h100-1000-tokens-per-sec' | 'gpu-efficiency' | 'batch-efficiency' | 'context-scaling' | 'context-window-3000';
 
@@ -54,11 +55,9 @@ const isLlada = (c: { engine: EngineKind }) => c.engine === 'llada';
 const TOKEN_COUNTING =
   'tokens/s counts every generated position (a diffusion model fills all gen_length positions, EOS padding included); useful tokens/s counts only tokens before the first EOS/EoT';
 
-const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-');
-const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
-const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
-const pct = (v: number) => `${f0(v * 100)}%`;
-const ratio = (v: number) => (Number.isFinite(v) ? `${v >= 10 ? v.toFixed(1) : v.toFixed(2)}x` : '-');
+const f0 = (v: number) => fmt(v, 0);
+const f1 = (v: number) => fmt(v, 1);
+const f2 = (v: number) => fmt(v, 2);
 
 /** Mean of a metric over a case's raw samples (NaN when absent). */
 function m(c: CaseResult, metric: MetricName): number {

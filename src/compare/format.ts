@@ -1,15 +1,10 @@
 /** Wording shared by every compare exporter, so the table, markdown, JUnit and annotations say the same thing. */
+import { num, signedPct } from '../util/format.js';
 import type { Failure, MetricComparison } from './compare.js';
 
-export function num(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
-  const a = Math.abs(v);
-  return v.toFixed(a >= 100 ? 1 : a >= 1 ? 2 : 4);
-}
-
-export function pct(v: number): string {
-  if (!Number.isFinite(v)) return v > 0 ? '+inf%' : v < 0 ? '-inf%' : '-';
-  return `${v > 0 ? '+' : ''}${v.toFixed(1)}%`;
+/** The change of a metric, signed: "-20.0%" (MetricComparison.changePct is in percent). */
+export function changeText(m: MetricComparison): string {
+  return signedPct(m.changePct / 100);
 }
 
 /** "p=0.0012 (Mann-Whitney U)" or "95% CIs do not overlap" / "95% CIs overlap". */
@@ -20,7 +15,7 @@ export function significanceText(m: MetricComparison): string {
 
 /** "tokensPerSec 100.00 -> 80.00 tokens/s (-20.0%, p=0.0006 (Mann-Whitney U, n=7/7))" */
 export function metricChange(m: MetricComparison): string {
-  return `${m.metric} ${num(m.baseline.mean)} -> ${num(m.current.mean)} ${m.unit} (${pct(m.changePct)}, ${m.better} is better; ${significanceText(m)})`;
+  return `${m.metric} ${num(m.baseline.mean)} -> ${num(m.current.mean)} ${m.unit} (${changeText(m)}, ${m.better} is better; ${significanceText(m)})`;
 }
 
 /** One line naming the case, the metric and the change. */

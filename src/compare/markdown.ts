@@ -1,5 +1,6 @@
 import type { Comparison } from './compare.js';
-import { metricChange, num, pct, significanceText } from './format.js';
+import { num } from '../util/format.js';
+import { changeText, metricChange, significanceText } from './format.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
@@ -52,7 +53,7 @@ export function renderCompareMarkdown(c: Comparison): string {
     }
     for (const m of k.metrics) {
       const verdict = m.verdict === 'regression' ? '**regression**' : m.verdict;
-      out.push(`| ${cell(k.id)} | ${m.metric} | ${num(m.baseline.mean)} | ${num(m.current.mean)} | ${pct(m.changePct)} | ${cell(significanceText(m))} | ${verdict} |`);
+      out.push(`| ${cell(k.id)} | ${m.metric} | ${num(m.baseline.mean)} | ${num(m.current.mean)} | ${changeText(m)} | ${cell(significanceText(m))} | ${verdict} |`);
     }
   }
   out.push('', '</details>', '');

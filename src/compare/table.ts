@@ -1,7 +1,8 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
 import type { Comparison, Verdict } from './compare.js';
-import { failureLine, num, pct } from './format.js';
+import { num } from '../util/format.js';
+import { changeText, failureLine } from './format.js';
 
 const VERDICT_COLOR: Record<Verdict, (s: string) => string> = {
   regression: (s) => chalk.red.bold(s),
@@ -22,7 +23,7 @@ export function renderCompareTable(c: Comparison): string {
     }
     for (const m of k.metrics) {
       const p = m.method === 'mann-whitney-u' ? `p=${m.pValue! < 0.0001 ? m.pValue!.toExponential(1) : m.pValue!.toFixed(4)}` : `CI ${m.significant ? 'apart' : 'overlap'}`;
-      t.push([k.id, m.metric, `${num(m.baseline.mean)} ±${num(m.baseline.sd)}`, `${num(m.current.mean)} ±${num(m.current.sd)}`, pct(m.changePct), p, VERDICT_COLOR[m.verdict](m.verdict)]);
+      t.push([k.id, m.metric, `${num(m.baseline.mean)} ±${num(m.baseline.sd)}`, `${num(m.current.mean)} ±${num(m.current.sd)}`, changeText(m), p, VERDICT_COLOR[m.verdict](m.verdict)]);
     }
   }
   const out = [t.toString()];

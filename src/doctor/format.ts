@@ -12,10 +12,6 @@ const PAINT: Record<CheckStatus, (s: string) => string> = {
 /** Ids longer than this (model paths) do not widen the whole column. */
 const MAX_ID_WIDTH = 14;
 
-export function statusMark(status: CheckStatus): string {
-  return MARKS[status];
-}
-
 /**
  * One line per check (`✓ id  summary`), its detail and fix indented under the summary, then a tally line.
  * Colour comes from chalk's global level (set once in util/color.ts, called by cli/main.ts).
@@ -43,16 +39,4 @@ export function tally(checks: readonly CheckResult[]): string {
 
 export function formatJson(checks: CheckResult[]): string {
   return `${JSON.stringify(doctorReport(checks), null, 2)}\n`;
-}
-
-/** 1536 -> `1.5 KiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = bytes;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }

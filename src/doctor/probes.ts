@@ -13,7 +13,7 @@ import { onnxruntimeVersion } from '../results/environment.js';
 import type { GpuInfo } from '../results/types.js';
 import { NVIDIA_SMI_ENV, queryGpus, resolveNvidiaSmiPath } from '../telemetry/nvidia-smi.js';
 import type { CheckResult } from './checks.js';
-import { formatBytes } from './format.js';
+import { byteSize } from '../util/format.js';
 import { type SessionProbeResult, probeSession } from './session-probe.js';
 
 export const MIN_NODE_MAJOR = 20;
@@ -167,7 +167,7 @@ export function findExecutable(command: string, env: NodeJS.ProcessEnv = process
 }
 
 function describeGpu(g: GpuInfo): string {
-  const mem = g.memoryTotalBytes === null ? '' : `, ${formatBytes(g.memoryTotalBytes)}`;
+  const mem = g.memoryTotalBytes === null ? '' : `, ${byteSize(g.memoryTotalBytes)}`;
   return `GPU ${g.index}: ${g.name} (driver ${g.driver ?? 'unknown'}${mem})`;
 }
 
@@ -298,8 +298,8 @@ export function checkCache(env: NodeJS.ProcessEnv = process.env): CheckResult {
   const usable = entries.filter((e) => e.usable);
   const total = entries.reduce((s, e) => s + e.bytes, 0);
   const built = `${usable.length} model${usable.length === 1 ? '' : 's'} built${usable.length ? ` (${usable.map((e) => e.name).join(', ')})` : ''}`;
-  const summary = `${root}: ${writable ? 'writable' : 'not writable'}, ${built}, ${formatBytes(total)} in all`;
-  const detail = entries.map((e) => `${e.name}  ${formatBytes(e.bytes)}  ${e.note}`).join('\n');
+  const summary = `${root}: ${writable ? 'writable' : 'not writable'}, ${built}, ${byteSize(total)} in all`;
+  const detail = entries.map((e) => `${e.name}  ${byteSize(e.bytes)}  ${e.note}`).join('\n');
   if (writable) return { id: 'cache', status: 'ok', summary, ...(detail ? { detail } : {}) };
   // Read-only still works for presets already built; anything new cannot be.
   return { id: 'cache', status: usable.length ? 'warn' : 'fail', summary, ...(detail ? { detail } : {}), fix };
@@ -318,7 +318,7 @@ export function checkModel(dirArg: string): CheckResult {
   return {
     id,
     status: 'ok',
-    summary: `${m.family} (${m.graph} graph), ${m.dtype}, ${(m.parameters / 1e6).toFixed(1)}M parameters, ${formatBytes(m.onnxBytes)} ONNX; ${origin}${m.hasTokenizer ? '' : '; no tokenizer files'}`,
+    summary: `${m.family} (${m.graph} graph), ${m.dtype}, ${(m.parameters / 1e6).toFixed(1)}M parameters, ${byteSize(m.onnxBytes)} ONNX; ${origin}${m.hasTokenizer ? '' : '; no tokenizer files'}`,
     ...(isAbsolute(dirArg) ? {} : { detail: folder.dir }),
   };
 }

@@ -1,8 +1,8 @@
-/** Shared formatting for every exporter: case labels, numbers with their spread, the run's conditions. */
-import type { CaseResult, ResultsFile, Summary } from '../results/types.js';
+/** Shared wording for every exporter: case labels, rows, the run's conditions (numbers: src/util/format.ts). */
+import type { CaseResult, ResultsFile } from '../results/types.js';
+import { fmt, pct, pm } from '../util/format.js';
 
-export const fmt = (v: number | undefined | null, digits = 1): string => (v === undefined || v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits));
-export const pm = (s: Summary | undefined, digits = 1): string => (s ? `${fmt(s.mean, digits)} ± ${fmt(s.sd, digits)}` : '-');
+export { fmt, pm };
 
 export function caseLabel(c: CaseResult): string {
   const p = c.params;
@@ -43,7 +43,7 @@ export function conditionLines(r: ResultsFile): string[] {
 
 export function analysisLines(s: ResultsFile['scenarios'][number]): string[] {
   const lines: string[] = [];
-  for (const b of s.analysis.batchEfficiency ?? []) if (b.batchSize > 1) lines.push(`batch efficiency ${b.engine} at B=${b.batchSize}: ${fmt(b.efficiency * 100, 0)}%`);
+  for (const b of s.analysis.batchEfficiency ?? []) if (b.batchSize > 1) lines.push(`batch efficiency ${b.engine} at B=${b.batchSize}: ${pct(b.efficiency)}`);
   for (const f of s.analysis.scaling ?? []) {
     lines.push(`${f.engine}: ${f.metric} ~ prompt^${fmt(f.exponent, 2)} (95% CI ${fmt(f.ci95[0], 2)} to ${fmt(f.ci95[1], 2)}, R² ${fmt(f.r2, 3)})`);
   }

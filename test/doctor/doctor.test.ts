@@ -11,7 +11,7 @@ import { buildPreset } from '../../src/models/build.js';
 import { MODEL_FORMAT_VERSION } from '../../src/models/folder.js';
 import { type CheckResult, countByStatus, doctorReport, overallOk, runProbe, runProbes } from '../../src/doctor/checks.js';
 import { collectChecks } from '../../src/doctor/doctor.js';
-import { formatBytes, formatChecks, formatJson, tally } from '../../src/doctor/format.js';
+import { formatChecks, formatJson, tally } from '../../src/doctor/format.js';
 import {
   checkCache,
   checkCpu,
@@ -90,11 +90,6 @@ describe('formatting (pure)', () => {
     expect(tally(sample.slice(0, 2))).toBe('1 ok, 1 warning, 0 failed, 0 skipped');
   });
 
-  it('formats byte counts', () => {
-    expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(1536)).toBe('1.5 KiB');
-    expect(formatBytes(4.5 * 1024 ** 3)).toBe('4.5 GiB');
-  });
 });
 
 describe('aggregation (pure)', () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatBytes } from '../../doctor/format.js';
+import { byteSize } from '../../util/format.js';
 import { nonNegativeInt, oneOf } from '../parse.js';
 
 const FAMILIES = ['llada', 'llama'] as const;
@@ -25,7 +25,7 @@ export function register(program: Command): void {
       assertWritableDir(o.out);
       const r = buildPreset(o.out, { preset: o.preset, family: o.family, seed: o.seed, dtype: o.dtype });
       process.stderr.write(
-        `built ${o.preset} (${o.family}, ${o.dtype}, seed ${o.seed}): ${(r.meta.parameters / 1e6).toFixed(1)}M parameters, ${formatBytes(r.meta.onnxBytes)} in ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
+        `built ${o.preset} (${o.family}, ${o.dtype}, seed ${o.seed}): ${(r.meta.parameters / 1e6).toFixed(1)}M parameters, ${byteSize(r.meta.onnxBytes)} in ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
       );
     });
 
@@ -42,7 +42,7 @@ export function register(program: Command): void {
       const r = convertCheckpoint(checkpoint, o.out, { dtype: o.dtype });
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stderr.write(
-        `converted ${checkpoint} (${r.meta.family}, ${o.dtype}): ${(r.meta.parameters / 1e6).toFixed(1)}M parameters, ${formatBytes(r.meta.onnxBytes)} in ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
+        `converted ${checkpoint} (${r.meta.family}, ${o.dtype}): ${(r.meta.parameters / 1e6).toFixed(1)}M parameters, ${byteSize(r.meta.onnxBytes)} in ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
       );
     });
 
@@ -65,7 +65,7 @@ export function register(program: Command): void {
         `  parameters   ${(info.parameters / 1e6).toFixed(2)}M`,
         `  dimensions   d=${s.hiddenSize} layers=${s.numLayers} heads=${s.numHeads} kv=${s.numKvHeads} head_dim=${s.headDim} mlp=${s.intermediateSize} vocab=${s.vocabSize} max_len=${s.maxPositions}`,
         `  tokens       eos=${s.eosTokenIds.join(',')}${s.maskTokenId !== null ? ` mask=${s.maskTokenId}` : ''}${info.hasTokenizer ? '' : ' (no tokenizer files)'}`,
-        `  files        ${info.files.map((f) => `${f.path} ${formatBytes(f.bytes)}`).join(', ')}`,
+        `  files        ${info.files.map((f) => `${f.path} ${byteSize(f.bytes)}`).join(', ')}`,
         `  inputs       ${info.inputs.map((i) => `${i.name} ${i.elemType}[${i.shape.join(',')}]`).join('; ')}`,
         `  outputs      ${info.outputs.map((i) => `${i.name} ${i.elemType}[${i.shape.join(',')}]`).join('; ')}`,
       ];

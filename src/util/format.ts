@@ -1,0 +1,53 @@
+/**
+ * Number formatting for every report, table and message. Anything that is not a finite number prints as "-".
+ * Percentages have one meaning: the argument is a fraction (0.25 -> "25%").
+ */
+
+type Num = number | null | undefined;
+const finite = (v: Num): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Fixed decimals: fmt(3.14159, 2) -> "3.14". */
+export function fmt(v: Num, digits = 1): string {
+  return finite(v) ? v.toFixed(digits) : '-';
+}
+
+/** Mean ± sd of a summary: "12.3 ± 0.4". */
+export function pm(s: { mean: number; sd: number } | undefined, digits = 1): string {
+  return s ? `${fmt(s.mean, digits)} ± ${fmt(s.sd, digits)}` : '-';
+}
+
+/** Decimals by magnitude, for values of any scale side by side: 1234.5 -> "1234.5", 2.5 -> "2.50", 0.01234 -> "0.0123". */
+export function num(v: Num): string {
+  if (!finite(v)) return '-';
+  const a = Math.abs(v);
+  return v.toFixed(a >= 100 ? 1 : a >= 1 ? 2 : 4);
+}
+
+/** A fraction as a percentage: pct(0.256) -> "26%", pct(0.256, 1) -> "25.6%". */
+export function pct(fraction: Num, digits = 0): string {
+  return finite(fraction) ? `${(fraction * 100).toFixed(digits)}%` : '-';
+}
+
+/** A relative change (a fraction) with its sign: signedPct(-0.2) -> "-20.0%"; infinite changes print as "+inf%". */
+export function signedPct(fraction: Num, digits = 1): string {
+  if (fraction === null || fraction === undefined || Number.isNaN(fraction)) return '-';
+  if (!Number.isFinite(fraction)) return fraction > 0 ? '+inf%' : '-inf%';
+  return `${fraction > 0 ? '+' : ''}${(fraction * 100).toFixed(digits)}%`;
+}
+
+/** A speed-up or size ratio: ratio(2.345) -> "2.35x", ratio(12.34) -> "12.3x". */
+export function ratio(v: Num): string {
+  return finite(v) ? `${v >= 10 ? v.toFixed(1) : v.toFixed(2)}x` : '-';
+}
+
+/** Bytes in binary units: 1536 -> "1.5 KiB". */
+export function byteSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
