@@ -39,14 +39,36 @@ export function idList(value: string): number[] {
   return parts.map(Number);
 }
 
-/** "1,2,4" or "1-8" style grids are handled by the config layer; this is a plain positive-int list. */
+/** Free text (model names, paths): the value as given. */
+export function text(value: string): string {
+  return value;
+}
+
+/** Longest list a range may expand to: a sweep is a handful of points, a typo like 1-100000 is not. */
+const MAX_LIST = 1024;
+
+/**
+ * Positive integers as llama-bench writes them: comma items, each N, A-B (every integer from A to B), A-B+S (step
+ * S) or A-B*M (times M each step, M > 1). "1-8*2" -> [1, 2, 4, 8]; "256,1024-4096*2" -> [256, 1024, 2048, 4096].
+ */
 export function positiveIntList(value: string): number[] {
-  const parts = value.split(',').map((s) => s.trim());
-  return parts.map((p) => {
-    try {
-      return positiveInt(p);
-    } catch {
-      throw new InvalidArgumentError(`expected comma-separated positive integers, got "${value}".`);
+  const out: number[] = [];
+  for (const item of value.split(',').map((s) => s.trim())) {
+    const m = /^(\d+)(?:-(\d+)(?:([+*])(\d+))?)?$/.exec(item);
+    const bad = (why: string) => new InvalidArgumentError(`expected positive integers or ranges like 1-8, 1-8+2, 1-8*2; "${item}" ${why}.`);
+    if (!m) throw bad('is neither');
+    const [first, last, op, by] = [Number(m[1]), m[2] === undefined ? undefined : Number(m[2]), m[3], Number(m[4] ?? 1)];
+    if (!(first > 0) || (last !== undefined && !(last > 0))) throw bad('is not positive');
+    if (last === undefined) {
+      out.push(first);
+      continue;
     }
-  });
+    if (last < first) throw bad('ends before it starts');
+    if (op === '*' ? !(by > 1) : !(by > 0)) throw bad(op === '*' ? 'needs a factor above 1' : 'needs a step above 0');
+    for (let v = first; v <= last; v = op === '*' ? v * by : v + by) {
+      if (out.length >= MAX_LIST) throw bad(`expands to more than ${MAX_LIST} values`);
+      out.push(v);
+    }
+  }
+  return out;
 }

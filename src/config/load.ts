@@ -4,7 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { packageRoot } from '../util/version.js';
-import { RunConfig, type RunConfigInput, isUrl } from './schema.js';
+import { type ConfigPath, type ConfigValue, RunConfig, type RunConfigInput, isUrl } from './schema.js';
 
 /** A built-in config name (configs/NAME.json) or a path. */
 export function resolveConfigPath(nameOrPath: string): string {
@@ -28,7 +28,7 @@ export function readJsonFile(file: string, what: string): unknown {
   }
 }
 
-function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+function setPath(obj: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let cur = obj;
   for (const key of path.slice(0, -1)) {
     if (typeof cur[key] !== 'object' || cur[key] === null) cur[key] = {};
@@ -37,10 +37,8 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
   cur[path.at(-1)!] = value;
 }
 
-export interface Override {
-  path: string[];
-  value: unknown;
-}
+/** One flag's value for one config field; the path is checked against the schema's type (ConfigPath). */
+export type Override = ConfigPath extends infer P ? (P extends ConfigPath ? { path: P; value: ConfigValue<P> } : never) : never;
 
 export function formatZodError(err: z.ZodError, source: string): string {
   const issue = err.issues[0]!;

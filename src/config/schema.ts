@@ -1,11 +1,24 @@
 /**
  * The run configuration: one zod schema for configs/*.json (published as configs/config.schema.json) and the
- * flags of `dllm-bench run`, which override the file field by field (see src/config/flags.ts).
+ * flags of `dllm-bench run`, which override the file field by field (the flag table in src/cli/commands/run.ts,
+ * typed against this schema by ConfigPath). The enums below are the one list of each choice; flags and help
+ * text read them.
  */
 import { z } from 'zod';
 
-export const SCENARIOS = ['throughput', 'batch', 'context', 'steps'] as const;
-export const AR_ENGINES = ['ar', 'ar-ort'] as const;
+export const Scenario = z.enum(['throughput', 'batch', 'context', 'steps']);
+export const ArEngine = z.enum(['ar', 'ar-ort']);
+export const Device = z.enum(['auto', 'cpu', 'cuda', 'webgpu']);
+export const WeightDtype = z.enum(['fp32', 'fp16']);
+export const Remasking = z.enum(['low_confidence', 'random']);
+export type Scenario = z.infer<typeof Scenario>;
+export type ArEngine = z.infer<typeof ArEngine>;
+export type Device = z.infer<typeof Device>;
+export type WeightDtype = z.infer<typeof WeightDtype>;
+export type Remasking = z.infer<typeof Remasking>;
+
+export const SCENARIOS = Scenario.options;
+export const AR_ENGINES = ArEngine.options;
 
 const posInt = z.number().int().positive();
 const posIntList = z.array(posInt).min(1);
@@ -27,7 +40,7 @@ const Side = z
       .string()
       .min(1)
       .describe('a synthetic preset name (tiny, small, llada-8b, llama3-8b), a model folder, or an http(s) URL of an OpenAI-compatible server'),
-    dtype: z.enum(['fp32', 'fp16']).default('fp32').describe('weights dtype when building a preset'),
+    dtype: WeightDtype.default('fp32').describe('weights dtype when building a preset'),
     seed: z.number().int().nonnegative().default(0).describe('weight seed when building a preset'),
     http: Http.optional().describe('required when model is a URL'),
   })
@@ -40,11 +53,11 @@ export const RunConfig = z
     description: z.string().optional(),
     diffusion: Side.default({ model: 'tiny', dtype: 'fp32', seed: 0 }),
     ar: Side.extend({
-      engines: z.array(z.enum(AR_ENGINES)).min(1).default(['ar', 'ar-ort']).describe('ar = transformers.js, ar-ort = direct onnxruntime loop'),
+      engines: z.array(ArEngine).min(1).default(['ar', 'ar-ort']).describe('ar = transformers.js, ar-ort = direct onnxruntime loop'),
     })
       .strict()
       .default({ model: 'tiny', dtype: 'fp32', seed: 0, engines: ['ar', 'ar-ort'] }),
-    device: z.enum(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'),
+    device: Device.default('auto'),
     session: z
       .object({
         intraOpThreads: posInt.optional(),
@@ -53,7 +66,7 @@ export const RunConfig = z
       })
       .strict()
       .default({ graphOptimization: 'all' }),
-    scenarios: z.array(z.enum(SCENARIOS)).min(1).default([...SCENARIOS]),
+    scenarios: z.array(Scenario).min(1).default([...SCENARIOS]),
     prompts: z.string().default('default').describe('a built-in prompt set name (configs/prompts/NAME.json) or a path to one'),
     chatTemplate: z.boolean().default(true).describe('wrap prompts in each model\'s chat template'),
     warmup: z.number().int().nonnegative().default(1),
@@ -65,7 +78,7 @@ export const RunConfig = z
         blockLength: posInt.default(32),
         temperature: z.number().nonnegative().default(0),
         cfgScale: z.number().nonnegative().default(0),
-        remasking: z.enum(['low_confidence', 'random']).default('low_confidence'),
+        remasking: Remasking.default('low_confidence'),
         threshold: z.number().gt(0).lte(1).nullable().default(null),
         seed: z.number().int().nonnegative().default(0),
       })
@@ -103,6 +116,24 @@ export const RunConfig = z
 
 export type RunConfig = z.output<typeof RunConfig>;
 export type RunConfigInput = z.input<typeof RunConfig>;
+
+/** Every path into a config file, as a key tuple: ['llada', 'steps'] type-checks, ['llada', 'stepz'] does not. */
+export type ConfigPath = PathsOf<RunConfigInput>;
+/** The value a config file holds at a path. */
+export type ConfigValue<P extends ConfigPath> = ValueAt<RunConfigInput, P>;
+
+type PathsOf<T> = T extends readonly unknown[]
+  ? never
+  : T extends object
+    ? { [K in keyof T & string]-?: [K] | [K, ...PathsOf<NonNullable<T[K]>>] }[keyof T & string]
+    : never;
+type ValueAt<T, P> = P extends [infer K, ...infer Rest]
+  ? K extends keyof NonNullable<T>
+    ? Rest extends []
+      ? NonNullable<T>[K]
+      : ValueAt<NonNullable<T>[K], Rest>
+    : never
+  : never;
 
 export function isUrl(model: string): boolean {
   return /^https?:\/\//i.test(model);

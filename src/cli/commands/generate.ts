@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ArEngine, Device, Remasking } from '../../config/schema.js';
 import { idList, nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, probability } from '../parse.js';
 
 export function register(program: Command): void {
@@ -14,13 +15,13 @@ export function register(program: Command): void {
     .option('--block-length <n>', 'diffusion: block length (semi-autoregressive)', positiveInt)
     .option('--temperature <t>', 'diffusion: Gumbel temperature (0 = greedy)', nonNegativeFloat, 0)
     .option('--cfg <s>', 'diffusion: classifier-free guidance scale', nonNegativeFloat, 0)
-    .option('--remasking <mode>', 'diffusion: low_confidence | random', oneOf(['low_confidence', 'random'] as const), 'low_confidence')
+    .option('--remasking <mode>', `diffusion: ${Remasking.options.join(' | ')}`, oneOf(Remasking.options), 'low_confidence')
     .option('--threshold <x>', 'diffusion: Fast-dLLM parallel decoding threshold in (0, 1]', probability)
     .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
     .option('--max-new-tokens <n>', 'autoregressive: new tokens', positiveInt)
     .option('--mode <mode>', 'autoregressive: fixed (exactly N tokens) | natural (stop at EOS)', oneOf(['fixed', 'natural'] as const), 'natural')
-    .option('--engine <engine>', 'autoregressive engine: ar (transformers.js) | ar-ort (direct onnxruntime)', oneOf(['ar', 'ar-ort'] as const), 'ar')
-    .option('--device <device>', 'auto | cpu | cuda | webgpu', oneOf(['auto', 'cpu', 'cuda', 'webgpu'] as const), 'auto')
+    .option('--engine <engine>', 'autoregressive engine: ar (transformers.js) | ar-ort (direct onnxruntime)', oneOf(ArEngine.options), 'ar')
+    .option('--device <device>', Device.options.join(' | '), oneOf(Device.options), 'auto')
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { byteSize } from '../../util/format.js';
+import { WeightDtype } from '../../config/schema.js';
 import { nonNegativeInt, oneOf } from '../parse.js';
 
 const FAMILIES = ['llada', 'llama'] as const;
-const DTYPES = ['fp32', 'fp16'] as const;
-
+const DTYPES = WeightDtype.options;
 
 export function register(program: Command): void {
   const models = program.command('models').description('build, convert and inspect ONNX model folders');
@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .requiredOption('--family <family>', 'llada (diffusion graph) or llama (autoregressive graph)', oneOf(FAMILIES))
     .requiredOption('--out <dir>', 'output model folder')
     .option('--seed <n>', 'weight seed', nonNegativeInt, 0)
-    .option('--dtype <dtype>', 'fp32 | fp16', oneOf(DTYPES), 'fp32')
+    .option('--dtype <dtype>', DTYPES.join(' | '), oneOf(DTYPES), 'fp32')
     .action(async (o: { preset: string; family: (typeof FAMILIES)[number]; out: string; seed: number; dtype: (typeof DTYPES)[number] }) => {
       const { buildPreset } = await import('../../models/build.js');
       const { getPreset } = await import('../../models/presets.js');
@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .description('convert a checkpoint folder (config.json + *.safetensors, native HF layout) to an ONNX model folder')
     .argument('<checkpoint>', 'checkpoint folder')
     .requiredOption('--out <dir>', 'output model folder')
-    .option('--dtype <dtype>', 'fp32 | fp16', oneOf(DTYPES), 'fp32')
+    .option('--dtype <dtype>', DTYPES.join(' | '), oneOf(DTYPES), 'fp32')
     .action(async (checkpoint: string, o: { out: string; dtype: (typeof DTYPES)[number] }) => {
       const { convertCheckpoint } = await import('../../models/build.js');
       const { assertWritableDir } = await import('../../util/fs.js');

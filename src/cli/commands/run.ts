@@ -1,9 +1,8 @@
-import type { Command } from 'commander';
-import { AR_ENGINES, SCENARIOS } from '../../config/schema.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ArEngine, type ConfigPath, type ConfigValue, Device, Scenario, WeightDtype } from '../../config/schema.js';
 import type { Override } from '../../config/load.js';
 import { ExitCode } from '../../util/errors.js';
-import { nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, positiveIntList, probability } from '../parse.js';
-import { InvalidArgumentError } from 'commander';
+import { nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, positiveIntList, probability, text } from '../parse.js';
 
 function listOf<T extends string>(choices: readonly T[]) {
   return (value: string): T[] => {
@@ -18,33 +17,48 @@ function probabilityList(value: string): number[] {
   return value.split(',').map((s) => probability(s.trim()));
 }
 
+interface RunFlag {
+  option: Option;
+  /** The flag's value as the config overrides it sets. */
+  overrides(value: unknown): Override[];
+}
+
 /**
- * Every `run` flag, declared once: the flag, its parser, and the config field(s) it overrides. The zod schema in
- * src/config/schema.ts stays the single source of validity and defaults.
+ * One `run` flag: the config field(s) it overrides, typed against the schema, so a wrong path or a parser that
+ * returns the wrong type fails to compile. The zod schema stays the single source of validity and defaults.
  */
-const RUN_FLAGS: { flag: string; key: string; help: string; parse?: (v: string) => unknown; paths: string[][] }[] = [
-  { flag: '--diffusion <model>', key: 'diffusion', help: 'diffusion side: preset (tiny, small, llada-8b), LLaDA model folder, or http(s) URL', paths: [['diffusion', 'model']] },
-  { flag: '--ar <model>', key: 'ar', help: 'autoregressive side: preset, Llama model folder, or http(s) URL', paths: [['ar', 'model']] },
-  { flag: '--ar-engines <list>', key: 'arEngines', help: 'ar (transformers.js), ar-ort (direct onnxruntime loop)', parse: listOf(AR_ENGINES), paths: [['ar', 'engines']] },
-  { flag: '--device <device>', key: 'device', help: 'auto | cpu | cuda | webgpu', parse: oneOf(['auto', 'cpu', 'cuda', 'webgpu'] as const), paths: [['device']] },
-  { flag: '--dtype <dtype>', key: 'dtype', help: 'fp32 | fp16 weights for presets', parse: oneOf(['fp32', 'fp16'] as const), paths: [['diffusion', 'dtype'], ['ar', 'dtype']] },
-  { flag: '--scenarios <list>', key: 'scenarios', help: `comma list of ${SCENARIOS.join(', ')}`, parse: listOf(SCENARIOS), paths: [['scenarios']] },
-  { flag: '--prompts <set>', key: 'prompts', help: 'built-in prompt set name or a prompt set file', paths: [['prompts']] },
-  { flag: '--warmup <n>', key: 'warmup', help: 'warmup runs per case (excluded)', parse: nonNegativeInt, paths: [['warmup']] },
-  { flag: '--repetitions <n>', key: 'repetitions', help: 'measured runs per case', parse: positiveInt, paths: [['repetitions']] },
-  { flag: '--gen-length <n>', key: 'genLength', help: 'generated tokens per row', parse: positiveInt, paths: [['genLength']] },
-  { flag: '--steps <n>', key: 'steps', help: 'LLaDA diffusion steps', parse: positiveInt, paths: [['llada', 'steps']] },
-  { flag: '--block-length <n>', key: 'blockLength', help: 'LLaDA block length (semi-autoregressive)', parse: positiveInt, paths: [['llada', 'blockLength']] },
-  { flag: '--threshold <x>', key: 'threshold', help: 'Fast-dLLM parallel decoding threshold in (0, 1]', parse: probability, paths: [['llada', 'threshold']] },
-  { flag: '--cfg <s>', key: 'cfg', help: 'classifier-free guidance scale', parse: nonNegativeFloat, paths: [['llada', 'cfgScale']] },
-  { flag: '--temperature <t>', key: 'temperature', help: 'LLaDA Gumbel temperature', parse: nonNegativeFloat, paths: [['llada', 'temperature']] },
-  { flag: '--batch <list>', key: 'batch', help: 'batch sweep sizes, e.g. 1,2,4,8', parse: positiveIntList, paths: [['batch', 'batchSizes']] },
-  { flag: '--context <list>', key: 'context', help: 'context sweep prompt lengths, e.g. 256,1024', parse: positiveIntList, paths: [['context', 'promptLengths']] },
-  { flag: '--steps-grid <list>', key: 'stepsGrid', help: 'steps sweep values', parse: positiveIntList, paths: [['steps', 'steps']] },
-  { flag: '--thresholds <list>', key: 'thresholds', help: 'steps sweep thresholds', parse: probabilityList, paths: [['steps', 'thresholds']] },
-  { flag: '--concurrency <list>', key: 'concurrency', help: 'HTTP closed-loop concurrency levels', parse: positiveIntList, paths: [['http', 'concurrency']] },
-  { flag: '--threads <n>', key: 'threads', help: 'onnxruntime intra-op threads', parse: positiveInt, paths: [['session', 'intraOpThreads']] },
-  { flag: '--out <dir>', key: 'out', help: 'results folder (default results/<run-id>)', paths: [['out']] },
+function flag<P extends ConfigPath>(spec: string, help: string, parse: (v: string) => ConfigValue<P>, ...paths: P[]): RunFlag {
+  const option = new Option(spec, help).argParser(parse);
+  // Only values the parser returned reach here, so each one has the type of its path.
+  return { option, overrides: (value) => paths.map((path) => ({ path, value }) as Override) };
+}
+
+const list = (choices: readonly string[]) => choices.join(' | ');
+
+/** Every `run` flag, declared once. */
+const RUN_FLAGS: RunFlag[] = [
+  flag('--diffusion <model>', 'diffusion side: preset (tiny, small, llada-8b), LLaDA model folder, or http(s) URL', text, ['diffusion', 'model']),
+  flag('--ar <model>', 'autoregressive side: preset, Llama model folder, or http(s) URL', text, ['ar', 'model']),
+  flag('--ar-engines <list>', `comma list of ${list(ArEngine.options)} (ar = transformers.js, ar-ort = direct onnxruntime loop)`, listOf(ArEngine.options), ['ar', 'engines']),
+  flag('--device <device>', list(Device.options), oneOf(Device.options), ['device']),
+  flag('--dtype <dtype>', `${list(WeightDtype.options)} weights for presets`, oneOf(WeightDtype.options), ['diffusion', 'dtype'], ['ar', 'dtype']),
+  flag('--scenarios <list>', `comma list of ${Scenario.options.join(', ')}`, listOf(Scenario.options), ['scenarios']),
+  flag('--prompts <set>', 'built-in prompt set name or a prompt set file', text, ['prompts']),
+  flag('--warmup <n>', 'warmup runs per case (excluded)', nonNegativeInt, ['warmup']),
+  flag('--repetitions <n>', 'measured runs per case', positiveInt, ['repetitions']),
+  flag('--gen-length <n>', 'generated tokens per row', positiveInt, ['genLength']),
+  flag('--steps <n>', 'LLaDA diffusion steps', positiveInt, ['llada', 'steps']),
+  flag('--block-length <n>', 'LLaDA block length (semi-autoregressive)', positiveInt, ['llada', 'blockLength']),
+  flag('--threshold <x>', 'Fast-dLLM parallel decoding threshold in (0, 1]', probability, ['llada', 'threshold']),
+  flag('--cfg <s>', 'classifier-free guidance scale', nonNegativeFloat, ['llada', 'cfgScale']),
+  flag('--temperature <t>', 'LLaDA Gumbel temperature', nonNegativeFloat, ['llada', 'temperature']),
+  flag('--batch <list>', 'batch sweep sizes, e.g. 1,2,4,8 or 1-8*2', positiveIntList, ['batch', 'batchSizes']),
+  flag('--context <list>', 'context sweep prompt lengths, e.g. 256,1024 or 256-2048*2', positiveIntList, ['context', 'promptLengths']),
+  flag('--steps-grid <list>', 'steps sweep values, e.g. 8,16,32 or 8-64*2', positiveIntList, ['steps', 'steps']),
+  flag('--thresholds <list>', 'steps sweep thresholds, e.g. 0.9,0.7', probabilityList, ['steps', 'thresholds']),
+  flag('--concurrency <list>', 'HTTP closed-loop concurrency levels, e.g. 1,4 or 1-16*2', positiveIntList, ['http', 'concurrency']),
+  flag('--threads <n>', 'onnxruntime intra-op threads', positiveInt, ['session', 'intraOpThreads']),
+  flag('--out <dir>', 'results folder (default results/<run-id>)', text, ['out']),
 ];
 
 export function register(program: Command): void {
@@ -52,17 +66,15 @@ export function register(program: Command): void {
     .command('run')
     .description('run the same prompts through the LLaDA diffusion engine and the autoregressive baseline, side by side')
     .option('--config <file>', 'config file or built-in name (configs/NAME.json)', 'default');
-  for (const f of RUN_FLAGS) {
-    if (f.parse) cmd.option(f.flag, f.help, f.parse);
-    else cmd.option(f.flag, f.help);
-  }
+  for (const f of RUN_FLAGS) cmd.addOption(f.option);
   cmd
     .option('--json', 'print results.json on stdout when done')
     .option('--no-report', 'do not write report.md / report.html')
     .action(async (o: Record<string, unknown>) => {
       const overrides: Override[] = [];
       for (const f of RUN_FLAGS) {
-        if (o[f.key] !== undefined) for (const path of f.paths) overrides.push({ path, value: o[f.key] });
+        const value = o[f.option.attributeName()];
+        if (value !== undefined) overrides.push(...f.overrides(value));
       }
       const { runCommand } = await import('../../run/command.js');
       const { createProgress } = await import('../progress.js');
