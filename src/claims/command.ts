@@ -4,17 +4,28 @@ import { readResultsFile } from '../results/read.js';
 import { evaluateClaims } from './claims.js';
 import { renderClaimsJson, renderClaimsMarkdown, renderClaimsText } from './render.js';
 
+export const CLAIMS_FORMATS = ['table', 'md', 'json'] as const;
+export type ClaimsFormat = (typeof CLAIMS_FORMATS)[number];
+
 export interface ClaimsCommandOptions {
   results: string;
-  json?: boolean;
-  markdown?: boolean;
+  format: ClaimsFormat;
 }
 
+/** The requested report goes to stdout, whatever its format (README, Commands: stdout and stderr). */
 export async function claimsCommand(o: ClaimsCommandOptions, stdout: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const r = readResultsFile(o.results);
   const verdicts = evaluateClaims(r);
-  if (o.json) stdout(renderClaimsJson(verdicts, r));
-  else if (o.markdown) stdout(renderClaimsMarkdown(verdicts, r));
-  else stdout(`${renderClaimsText(verdicts, r)}\n`);
+  switch (o.format) {
+    case 'json':
+      stdout(renderClaimsJson(verdicts, r));
+      break;
+    case 'md':
+      stdout(renderClaimsMarkdown(verdicts, r));
+      break;
+    case 'table':
+      stdout(`${renderClaimsText(verdicts, r)}\n`);
+      break;
+  }
   return ExitCode.ok;
 }

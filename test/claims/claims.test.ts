@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { claimsCommand, evaluateClaims, renderClaimsJson, renderClaimsMarkdown, renderClaimsText, type ClaimId, type ClaimVerdict } from '../../src/claims/index.js';
 import type { CaseResult, ResultsFile, ScalingFit } from '../../src/results/types.js';
 import { buildCase, buildResults, cuda, h100Environment, writeJson } from '../fixtures/results/builder.js';
+import { cliAsync } from '../helpers/cli.js';
 
 chalk.level = 0;
 
@@ -226,13 +227,40 @@ describe('claims exporters and command', () => {
     expect(parsed.claims.map((c) => c.verdict)).toEqual(v.map((c) => c.verdict));
   });
 
-  it('claimsCommand reads a run folder and prints JSON with --json', async () => {
+  it('claimsCommand reads a run folder and prints the --format asked for', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dllm-claims-'));
     writeJson(dir, 'results.json', r);
-    let out = '';
-    expect(await claimsCommand({ results: dir, json: true }, (s) => void (out += s))).toBe(0);
-    expect((JSON.parse(out) as { claims: unknown[] }).claims).toHaveLength(6);
-    await expect(claimsCommand({ results: join(dir, 'none.json') }, () => {})).rejects.toMatchObject({ exitCode: 2 });
+    const printed = async (format: 'table' | 'md' | 'json') => {
+      let out = '';
+      expect(await claimsCommand({ results: dir, format }, (s) => void (out += s))).toBe(0);
+      return out;
+    };
+    expect((JSON.parse(await printed('json')) as { claims: unknown[] }).claims).toHaveLength(6);
+    expect(await printed('md')).toBe(renderClaimsMarkdown(v, r));
+    expect(await printed('table')).toBe(`${renderClaimsText(v, r)}\n`);
+    await expect(claimsCommand({ results: join(dir, 'none.json'), format: 'table' }, () => {})).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
+describe('dllm-bench claims (built CLI)', () => {
+  it('prints the requested --format on stdout, nothing on stderr; the old --json flag is gone', async () => {
+    const r = buildResults({ cases: throughput(80, 400, 760), runId: 'cli-run' });
+    const dir = mkdtempSync(join(tmpdir(), 'dllm-claims-cli-'));
+    writeJson(dir, 'results.json', r);
+    const [md, json, table, old] = await Promise.all([
+      cliAsync(['claims', dir, '--format', 'md']).done,
+      cliAsync(['claims', dir, '--format', 'json']).done,
+      cliAsync(['claims', dir]).done,
+      cliAsync(['claims', dir, '--json']).done,
+    ]);
+    expect([md.code, md.stderr]).toEqual([0, '']);
+    expect(md.stdout).toContain("## The blog's claims, checked");
+    expect([json.code, json.stderr]).toEqual([0, '']);
+    expect((JSON.parse(json.stdout) as { runId: string }).runId).toBe('cli-run');
+    expect([table.code, table.stderr]).toEqual([0, '']);
+    expect(table.stdout).toContain('REFUTED  speed-10x');
+    expect(old.code).toBe(2);
+    expect(old.stderr).toMatch(/unknown option '--json'/);
   });
 });
 

@@ -93,7 +93,7 @@ describe('report (built CLI)', () => {
     const html = join(root, 'r.html');
     expect(cli(['report', run, '--format', 'html', '--out', html]).code).toBe(0);
     expect(readFileSync(html, 'utf8')).toMatch(/<svg/);
-    expect(cli(['report', run]).stderr).toMatch(/tok\/s/);
+    expect(cli(['report', run]).stdout).toMatch(/tok\/s/);
     const bogus = join(root, 'bogus.json');
     writeFileSync(bogus, '{"hello": 1}');
     const bad = cli(['report', bogus]);

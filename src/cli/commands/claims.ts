@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
+import { CLAIMS_FORMATS as FORMATS, type ClaimsFormat } from '../../claims/command.js';
+import { oneOf } from '../parse.js';
 
 export function register(program: Command): void {
   program
     .command('claims')
     .description("verdicts on the blog's claims (10x faster, 1000+ tokens/s on H100, GPU and batch efficiency, context scaling and window) from a results file")
     .argument('<results>', 'results.json or run folder')
-    .option('--json', 'print the verdicts as JSON on stdout')
-    .option('--markdown', 'print a markdown table')
-    .action(async (results: string, o: { json?: boolean; markdown?: boolean }) => {
+    .option('--format <format>', FORMATS.join(' | '), oneOf(FORMATS), 'table')
+    .action(async (results: string, o: { format: ClaimsFormat }) => {
       const { claimsCommand } = await import('../../claims/command.js');
-      process.exitCode = await claimsCommand({ results, json: o.json, markdown: o.markdown });
+      process.exitCode = await claimsCommand({ results, format: o.format });
     });
 }

@@ -1,7 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { COMPARE_FORMATS as FORMATS, type CompareFormat } from '../../compare/command.js';
 import { oneOf } from '../parse.js';
-
-const FORMATS = ['table', 'md', 'json', 'github-action-benchmark', 'bmf'] as const;
 
 /** "5%" or "5" -> 5 (percent of the baseline mean). */
 export function percent(value: string): number {
@@ -28,7 +27,7 @@ export function register(program: Command): void {
     .option('--format <format>', `output: ${FORMATS.join(' | ')}`, oneOf(FORMATS), 'table')
     .option('--out <file>', 'write the output format to this file instead of stdout')
     .option('--junit <file>', 'also write JUnit XML (one failure per regression)')
-    .action(async (baseline: string, current: string, o: { threshold: number; alpha: number; format: (typeof FORMATS)[number]; out?: string; junit?: string }) => {
+    .action(async (baseline: string, current: string, o: { threshold: number; alpha: number; format: CompareFormat; out?: string; junit?: string }) => {
       const { compareCommand } = await import('../../compare/command.js');
       process.exitCode = await compareCommand({ baseline, current, thresholdPct: o.threshold, alpha: o.alpha, format: o.format, out: o.out, junit: o.junit });
     });

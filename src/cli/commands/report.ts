@@ -30,7 +30,6 @@ export function register(program: Command): void {
         } catch (err) {
           throw new UserError(`${o.out}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
         }
-      } else if (o.format === 'table') process.stderr.write(`${text}\n`);
-      else process.stdout.write(`${text}\n`);
+      } else process.stdout.write(`${text}\n`); // the requested report, whatever its format (README, Commands)
     });
 }
