@@ -7,7 +7,7 @@ import { packageRoot } from '../util/version.js';
 import { type ConfigPath, type ConfigValue, RunConfig, type RunConfigInput, isUrl } from './schema.js';
 
 /** A built-in config name (configs/NAME.json) or a path. */
-export function resolveConfigPath(nameOrPath: string): string {
+function resolveConfigPath(nameOrPath: string): string {
   if (existsSync(nameOrPath)) return nameOrPath;
   const builtIn = join(packageRoot, 'configs', `${nameOrPath.replace(/\.json$/, '')}.json`);
   if (!isAbsolute(nameOrPath) && existsSync(builtIn)) return builtIn;

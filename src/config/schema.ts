@@ -17,9 +17,6 @@ export type Device = z.infer<typeof Device>;
 export type WeightDtype = z.infer<typeof WeightDtype>;
 export type Remasking = z.infer<typeof Remasking>;
 
-export const SCENARIOS = Scenario.options;
-export const AR_ENGINES = ArEngine.options;
-
 const posInt = z.number().int().positive();
 const posIntList = z.array(posInt).min(1);
 
@@ -66,7 +63,7 @@ export const RunConfig = z
       })
       .strict()
       .default({ graphOptimization: 'all' }),
-    scenarios: z.array(Scenario).min(1).default([...SCENARIOS]),
+    scenarios: z.array(Scenario).min(1).default([...Scenario.options]),
     prompts: z.string().default('default').describe('a built-in prompt set name (configs/prompts/NAME.json) or a path to one'),
     chatTemplate: z.boolean().default(true).describe('wrap prompts in each model\'s chat template'),
     warmup: z.number().int().nonnegative().default(1),

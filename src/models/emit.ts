@@ -1,7 +1,7 @@
 /**
  * One transformer emitter for both families (pre-norm RMSNorm, rotate-half RoPE, SwiGLU) and both graph kinds:
  *  - 'diffusion': bidirectional attention with a padding mask, ending in a fused sampling head that outputs x0 and
- *    its confidence per position ([B, L]) so that only 16 bytes per position leave the device each step;
+ *    its confidence per position ([B, L]) so that only 12 bytes per position leave the device each step;
  *  - 'causal': a KV-cache decoder in the I/O layout transformers.js loads (past_key_values.N.key -> present.N.key).
  * Fused contrib ops where onnxruntime's CPU provider runs them (SimplifiedLayerNormalization,
  * SkipSimplifiedLayerNormalization, RotaryEmbedding, MultiHeadAttention): they are what is fast on GPUs.

@@ -108,7 +108,7 @@ export class Graph {
 }
 
 /** IEEE 754 half from a float32 value, round to nearest even. */
-export function float32ToFloat16Bits(value: number): number {
+function float32ToFloat16Bits(value: number): number {
   const f32 = new Float32Array([value]);
   const x = new Uint32Array(f32.buffer)[0]!;
   return f32BitsToF16Bits(x);

@@ -1,4 +1,4 @@
-/** results.json is rewritten after every scenario, atomically (temp file + rename): a crash never leaves half a file. */
+/** results.json is rewritten after every case, atomically (temp file + rename): a crash never leaves half a file. */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultsFile } from './types.js';

@@ -25,12 +25,12 @@ export function studentTQuantile(p: number, df: number): number {
 }
 
 /** Standard normal CDF. */
-export function normalCdf(z: number): number {
+function normalCdf(z: number): number {
   return jStat.normal.cdf(z, 0, 1);
 }
 
 /** Linear-interpolation percentile (the "type 7" definition used by numpy and R) over sorted values. */
-export function percentileSorted(sorted: readonly number[], q: number): number {
+function percentileSorted(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const pos = (sorted.length - 1) * q;
   const i = Math.floor(pos);

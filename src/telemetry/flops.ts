@@ -61,11 +61,6 @@ export function layerMatmulParams(s: TransformerSpec): number {
   return q + kv + o + mlp;
 }
 
-/** Matmul FLOPs per token through all layers and the LM head (no attention): ~2 x parameters. */
-export function matmulFlopsPerToken(s: TransformerSpec): number {
-  return 2 * (s.numLayers * layerMatmulParams(s) + s.vocabSize * s.hiddenSize);
-}
-
 export function forwardCost(spec: TransformerSpec, shape: ForwardShape): ForwardCost {
   const { batch, seqLen, pastLen, logitsPositions, dtypeBytes } = shape;
   const attention = shape.attention ?? (spec.family === 'llada' ? 'bidirectional' : 'causal');

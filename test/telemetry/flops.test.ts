@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { efficiency, forwardCost, layerMatmulParams, matmulFlopsPerToken } from '../../src/telemetry/flops.js';
+import { efficiency, forwardCost, layerMatmulParams } from '../../src/telemetry/flops.js';
 import { resolvePeak } from '../../src/telemetry/peaks.js';
 import { parameterCount, type TransformerSpec } from '../../src/models/spec.js';
 
@@ -39,6 +39,12 @@ const lladaShape = spec({
   intermediateSize: 12288,
   maskTokenId: 126336,
 });
+
+/** Matmul FLOPs of one token through every layer and the LM head (no attention), from one 1-token forward. */
+function matmulFlopsPerToken(spec: Parameters<typeof forwardCost>[0]): number {
+  const c = forwardCost(spec, { batch: 1, seqLen: 1, pastLen: 0, logitsPositions: 1, dtypeBytes: 2 });
+  return c.breakdown.linearFlops + c.breakdown.lmHeadFlops;
+}
 
 describe('forwardCost on a tiny spec (hand-computed)', () => {
   it('counts the layer params', () => {
