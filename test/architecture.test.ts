@@ -2,6 +2,8 @@
  * Imports point down. src/ folders form layers (README, Architecture); a folder imports only from its own files and
  * from strictly lower layers, and no file imports itself back through a chain (type-only imports count).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type ImportGraph, findCycles, importSpecifiers, layerViolations, readImportGraph } from './helpers/import-graph.js';
@@ -62,6 +64,18 @@ describe('src/ import graph', () => {
     const found = layerViolations(graph, LAYERS).filter((v) => !ALLOWED_UPWARD.has(edge(v.from, v.to)));
     const lines = found.map((v) => `${edge(v.from, v.to)} (${v.why})`);
     expect(lines, `imports against the layer order:\n${lines.join('\n')}`).toEqual([]);
+  });
+
+  it('is the order README draws', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = /## Architecture[\s\S]*?```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    // Lines that start with folder names ("report/ compare/ claims/  readers ..."), top layer first.
+    const drawn = block
+      .split('\n')
+      .map((l) => /^((?:[a-z]+\/ ?)+)/.exec(l)?.[1])
+      .filter((m): m is string => m !== undefined)
+      .map((m) => m.trim().split(/\s+/).map((f) => f.replace(/\/$/, '')));
+    expect(drawn.reverse()).toEqual(LAYERS.map((peers) => [...peers]));
   });
 
   it('allows only violations that still exist', () => {
