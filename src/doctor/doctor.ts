@@ -1,12 +1,12 @@
 /** `dllm-bench doctor`: every check, in a fixed order, then one document on stdout and an exit code. */
 import { ExitCode } from '../util/errors.js';
 import { type CheckResult, type Probe, overallOk, runProbes } from './checks.js';
-import { formatChecks, formatJson } from './format.js';
+import { type DoctorFormat, formatChecks, formatJson } from './format.js';
 import { checkCache, checkCpu, checkCuda, checkModel, checkNode, checkNvidiaSmi, checkOnnxruntime, checkWebgpu } from './probes.js';
 import { tempAddModel } from './session-probe.js';
 
 export interface DoctorOptions {
-  json?: boolean;
+  format: DoctorFormat;
   /** Model folders to validate (`--model DIR`, repeatable). */
   model?: string[];
 }
@@ -35,6 +35,6 @@ export async function collectChecks(options: { models?: string[]; env?: NodeJS.P
 
 export async function doctorCommand(options: DoctorOptions): Promise<number> {
   const checks = await collectChecks({ models: options.model ?? [] });
-  process.stdout.write(options.json ? formatJson(checks) : formatChecks(checks));
+  process.stdout.write(options.format === 'json' ? formatJson(checks) : formatChecks(checks));
   return overallOk(checks) ? ExitCode.ok : ExitCode.failure;
 }

@@ -2,6 +2,9 @@
 import chalk from 'chalk';
 import { type CheckResult, type CheckStatus, countByStatus, doctorReport } from './checks.js';
 
+export const DOCTOR_FORMATS = ['table', 'json'] as const;
+export type DoctorFormat = (typeof DOCTOR_FORMATS)[number];
+
 const MARKS: Record<CheckStatus, string> = { ok: '✓', warn: '!', fail: '✗', skip: '-' };
 const PAINT: Record<CheckStatus, (s: string) => string> = {
   ok: (s) => chalk.green(s),

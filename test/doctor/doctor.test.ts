@@ -342,7 +342,7 @@ describe('dllm-bench doctor (built CLI)', () => {
   const env = { DLLM_BENCH_CACHE: tempDir('dllm-doctor-cli-') };
 
   it('--json prints the report on stdout and exits 0 when nothing failed', () => {
-    const r = cli(['doctor', '--json'], env);
+    const r = cli(['doctor', '--format', 'json'], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
