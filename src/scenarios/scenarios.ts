@@ -3,20 +3,14 @@
  * as it is measured (so an interrupted run keeps it) and returns its scenario-level analysis.
  */
 import type { RunConfig } from '../config/schema.js';
-import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit, Warning } from '../results/types.js';
+import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit } from '../results/types.js';
 import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
-import { type EngineHandle, type MeasureContext, measureCase } from './measure.js';
+import type { ScenarioContext } from './context.js';
+import { type EngineHandle, measureCase } from './measure.js';
 import { measureHttpLoad } from './http.js';
-import { type PreparedPrompt, type PromptSet, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
+import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
 
-export interface ScenarioContext extends MeasureContext {
-  config: RunConfig;
-  handles: EngineHandle[];
-  set: PromptSet;
-  prompts: Map<EngineHandle, PreparedPrompt[]>;
-  emit: (c: CaseResult) => void;
-  warn: (w: Warning) => void;
-}
+export type { ScenarioContext } from './context.js';
 
 type LladaParams = Pick<CaseParams, 'steps' | 'blockLength' | 'threshold' | 'cfgScale' | 'temperature' | 'remasking'>;
 
@@ -32,7 +26,7 @@ function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams
   };
 }
 
-/** Engine options for a case: the LLaDA sampler settings, fixed-length AR, fixed-length HTTP. */
+/** Engine options for a case: the LLaDA sampler settings, fixed-length AR; HTTP follows its side's ignoreEos. */
 function optionsFor(h: EngineHandle, c: RunConfig, p: CaseParams): unknown {
   if (h.kind === 'llada') {
     return {
@@ -45,7 +39,7 @@ function optionsFor(h: EngineHandle, c: RunConfig, p: CaseParams): unknown {
       seed: c.llada.seed,
     };
   }
-  if (h.kind === 'openai') return { ignoreEos: true };
+  if (h.kind === 'openai') return {};
   return { mode: 'fixed' };
 }
 

@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultsFile } from '../../src/results/types.js';
 import { cliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/models.js';
-import { type SSEServer, startSSEServer } from '../helpers/sse-server.js';
+import { type HostileServer, startHostileServer } from '../helpers/hostile-server.js';
 
-let server: SSEServer;
+let server: HostileServer;
 const cache = tempDir('dllm-cache-');
 
 beforeAll(async () => {
-  server = await startSSEServer({ tokens: Array.from({ length: 8 }, (_, i) => ` t${i}`), firstDelayMs: 5, interDelayMs: 2 });
+  server = await startHostileServer({ tokens: Array.from({ length: 8 }, (_, i) => ` t${i}`), firstDelayMs: 5, interDelayMs: 2 });
 });
 afterAll(async () => {
   await server.close();
