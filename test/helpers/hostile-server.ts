@@ -32,6 +32,8 @@ export interface StreamScript {
   retryAfter?: string;
   /** Hold the request without answering for this long (bounded by MAX_RESPONSE_MS), then destroy the socket. */
   hangMs?: number;
+  /** Content type of a normal stream; default 'text/event-stream'. */
+  streamContentType?: string;
   /** Answer 200 with this content type and `body` instead of a stream (e.g. an HTML error page from a proxy). */
   contentType?: string;
   body?: string;
@@ -147,7 +149,7 @@ export async function startHostileServer(initial: ScriptSource = {}): Promise<Ho
         ? { index: 0, delta: role ? { role: 'assistant', content: '' } : text === null ? {} : { content: text }, finish_reason: finish }
         : { index: 0, text: text ?? '', logprobs: null, finish_reason: finish };
 
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, { 'content-type': s.streamContentType ?? 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.socket?.setNoDelay(true);
     res.flushHeaders();
 
