@@ -114,7 +114,9 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
         ctx.warn({ code: 'context-too-long', message: `context ${n} + gen ${c.genLength} exceeds ${h.kind}'s maximum length ${max}: skipped for ${h.kind}` });
         continue;
       }
-      const r = await runCase(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], {});
+      // Without a tokenizer (HTTP-only runs) the prompt is ~n tokens of text: record the length asked for, so case
+      // ids stay unique and the fit has its x values.
+      const r = await runCase(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], h.tokenizer ? {} : { promptTokens: n });
       const tpf = mean(r, 'timePerForwardMs');
       const lat = mean(r, 'latencyMs');
       if (r.state === 'completed' && tpf !== undefined && lat !== undefined) {
