@@ -5,6 +5,7 @@
  * text read them.
  */
 import { z } from 'zod';
+import { HttpSide } from './http.js';
 
 export const Scenario = z.enum(['throughput', 'batch', 'context', 'steps']);
 export const ArEngine = z.enum(['ar', 'ar-ort']);
@@ -20,17 +21,6 @@ export type Remasking = z.infer<typeof Remasking>;
 const posInt = z.number().int().positive();
 const posIntList = z.array(posInt).min(1);
 
-/** HTTP side: an OpenAI-compatible server (vLLM, SGLang, llama.cpp, TGI, Mercury). */
-const Http = z
-  .object({
-    model: z.string().min(1).describe('model name sent in requests'),
-    endpoint: z.enum(['completions', 'chat']).default('completions'),
-    apiKeyEnv: z.string().optional().describe('NAME of the environment variable holding the API key (the key is never written)'),
-    timeoutMs: posInt.default(60000),
-    ignoreEos: z.boolean().default(true).describe('ask the server for fixed-length output (vLLM: ignore_eos + min_tokens)'),
-  })
-  .strict();
-
 const Side = z
   .object({
     model: z
@@ -39,7 +29,7 @@ const Side = z
       .describe('a synthetic preset name (tiny, small, llada-8b, llama3-8b), a model folder, or an http(s) URL of an OpenAI-compatible server'),
     dtype: WeightDtype.default('fp32').describe('weights dtype when building a preset'),
     seed: z.number().int().nonnegative().default(0).describe('weight seed when building a preset'),
-    http: Http.optional().describe('required when model is a URL'),
+    http: HttpSide.optional().describe('required when model is a URL'),
   })
   .strict();
 

@@ -149,7 +149,8 @@ export interface CaseResult {
   model: string;
   params: CaseParams;
   conditions: CaseConditions;
-  state: 'completed' | 'errored';
+  /** 'aborted': interrupted (Ctrl-C) after `samples.length` repetitions; the samples measured are kept. */
+  state: 'completed' | 'errored' | 'aborted';
   error?: string;
   warmupRuns: number;
   samples: Sample[];
@@ -157,6 +158,25 @@ export interface CaseResult {
   /** Hardware efficiency from the architecture and measured time. */
   efficiency?: Efficiency;
   telemetry?: CaseTelemetry;
+  /** HTTP engines: every failed request of the case (warmups included), present when any failed. */
+  requestFailures?: RequestFailures;
+}
+
+/** Failed requests of one case: the first MAX_KEPT_FAILURES kept whole, the rest counted. */
+export interface RequestFailures {
+  /** All failed requests; = kept.length + dropped. */
+  count: number;
+  kept: RequestFailure[];
+  dropped: number;
+}
+
+export interface RequestFailure {
+  /** 'stream-cut', 'protocol', 'malformed-chunk', 'server-error', 'timeout', 'connection', 'http-500', 'http-429', ... */
+  code: string;
+  /** One line, API key removed. */
+  message: string;
+  /** 0-based measured repetition; null for a warmup run. */
+  repetition: number | null;
 }
 
 export interface Efficiency {
