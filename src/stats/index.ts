@@ -24,13 +24,18 @@ export function studentTQuantile(p: number, df: number): number {
   return Number.isFinite(df) ? jStat.studentt.inv(p, df) : jStat.normal.inv(p, 0, 1);
 }
 
+/** Student's t CDF with df degrees of freedom (jstat). */
+export function studentTCdf(t: number, df: number): number {
+  return jStat.studentt.cdf(t, df);
+}
+
 /** Standard normal CDF. */
 function normalCdf(z: number): number {
   return jStat.normal.cdf(z, 0, 1);
 }
 
 /** Linear-interpolation percentile (the "type 7" definition used by numpy and R) over sorted values. */
-function percentileSorted(sorted: readonly number[], q: number): number {
+export function percentileSorted(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const pos = (sorted.length - 1) * q;
   const i = Math.floor(pos);

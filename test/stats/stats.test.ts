@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchEfficiency, fitPowerLaw, madOutliers, mannWhitneyU, mean, percentile, studentTQuantile, summarize } from '../../src/stats/index.js';
+import { batchEfficiency, fitPowerLaw, madOutliers, mannWhitneyU, mean, percentile, studentTCdf, studentTQuantile, summarize } from '../../src/stats/index.js';
 
 describe('statistics', () => {
   it('Student t quantiles match tables', () => {
@@ -19,6 +19,13 @@ describe('statistics', () => {
       [0.975, Infinity, 1.959963984540054],
     ];
     for (const [p, df, ppf] of scipy) expect(Math.abs(studentTQuantile(p, df) / ppf - 1), `t(${p}, ${df})`).toBeLessThan(1e-7);
+    const cdf: [t: number, df: number, p: number][] = [
+      [2, 5, 0.9490302605850708],
+      [-1.5, 3, 0.11529193262241147],
+      [0.3, 1, 0.5927735790777423],
+      [4, 30, 0.9998090771819581],
+    ];
+    for (const [t, df, p] of cdf) expect(Math.abs(studentTCdf(t, df) / p - 1), `cdf(${t}, ${df})`).toBeLessThan(1e-7);
     expect(() => studentTQuantile(1, 3)).toThrow(RangeError);
     expect(() => studentTQuantile(0.5, 0)).toThrow(RangeError);
   });
