@@ -5,7 +5,7 @@
 import type { RunConfig } from '../config/schema.js';
 import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit, Warning } from '../results/types.js';
 import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
-import { type EngineHandle, type MeasureContext, measureCase } from './measure.js';
+import { type EngineHandle, type MeasureContext, engineCall, measureCase } from './measure.js';
 import { measureHttpLoad } from './http.js';
 import { type PreparedPrompt, type PromptSet, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
 
@@ -32,23 +32,6 @@ function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams
   };
 }
 
-/** Engine options for a case: the LLaDA sampler settings, fixed-length AR, fixed-length HTTP. */
-function optionsFor(h: EngineHandle, c: RunConfig, p: CaseParams): unknown {
-  if (h.kind === 'llada') {
-    return {
-      steps: p.steps!,
-      blockLength: p.blockLength!,
-      threshold: p.threshold ?? null,
-      cfgScale: p.cfgScale ?? 0,
-      temperature: p.temperature ?? 0,
-      remasking: p.remasking ?? 'low_confidence',
-      seed: c.llada.seed,
-    };
-  }
-  if (h.kind === 'openai') return { ignoreEos: true };
-  return { mode: 'fixed' };
-}
-
 async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}): Promise<CaseResult> {
   const c = ctx.config;
   const params: CaseParams = {
@@ -63,7 +46,7 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
     handle: h,
     params,
     requests: rows.map((r) => toRequest(r, c.genLength)),
-    options: optionsFor(h, c, params),
+    call: engineCall(h, params, c.llada.seed),
   });
   ctx.emit(result);
   return result;
