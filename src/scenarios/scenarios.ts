@@ -3,6 +3,7 @@
  * as it is measured (so an interrupted run keeps it) and returns its scenario-level analysis.
  */
 import type { RunConfig } from '../config/schema.js';
+import { positionsError } from '../engines/request.js';
 import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit, Warning } from '../results/types.js';
 import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
 import { type EngineHandle, type MeasureContext, engineCall, measureCase } from './measure.js';
@@ -99,7 +100,7 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   for (const n of [...c.context.promptLengths].sort((a, b) => a - b)) {
     for (const h of ctx.handles) {
       const max = h.info.maxPositions;
-      if (max !== undefined && n + c.genLength > max) {
+      if (max !== undefined && positionsError(n, c.genLength, max)) {
         ctx.warn({ code: 'context-too-long', message: `context ${n} + gen ${c.genLength} exceeds ${h.kind}'s maximum length ${max}: skipped for ${h.kind}` });
         continue;
       }
