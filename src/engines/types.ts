@@ -33,8 +33,11 @@ export interface GenerateOutput {
   tokens: number[][];
   /** Per row: generated tokens (= the row's length in `tokens` for local engines). Every count reported uses this. */
   generatedTokenCounts: number[];
-  /** Rows whose request failed (HTTP; 0 for local engines, which fail the whole call instead). */
-  failedRequests: number;
+  /**
+   * The rows whose request failed while others succeeded (HTTP), with the engine's code and message; such a row
+   * counts 0 generated tokens. Empty for local engines, which fail the whole call instead.
+   */
+  failures: RowFailure[];
   /** Per row: how many generated tokens are useful (up to, not including, the first EOS/EoT). */
   usefulTokens: number[];
   /** Forward passes in order. NFE = trace.length. */
@@ -47,6 +50,15 @@ export interface GenerateOutput {
   hostDeviceBytesPerForward?: number;
   /** Sum of time spent inside session.run (ms); totalMs - forwardMs is host overhead. */
   forwardMs: number;
+}
+
+/** One failed request of a call. */
+export interface RowFailure {
+  row: number;
+  /** The engine's own code, e.g. 'stream-cut', 'http-status', 'timeout'. */
+  code: string;
+  /** One line. */
+  message: string;
 }
 
 export interface EngineError {
@@ -108,7 +120,7 @@ export function completed(
     value: {
       tokens,
       generatedTokenCounts: tokens.map((t) => t.length),
-      failedRequests: 0,
+      failures: [],
       usefulTokens: tokens.map((t) => firstStopIndex(t, stopIds)),
       ...timing,
       ...extras,

@@ -63,7 +63,8 @@ export function engineCall(h: EngineHandle, params: CaseParams, seed: number): E
     }
     case 'openai': {
       const engine = h.engine;
-      return (request, signal) => engine.generate(request, { ignoreEos: true, signal });
+      // ignoreEos comes from the side's HTTP config (fixed length by default).
+      return (request, signal) => engine.generate(request, { signal });
     }
   }
 }
@@ -162,7 +163,7 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
     latency += o.totalMs;
     forward += o.forwardMs;
     nfe += o.trace.length;
-    errors += o.failedRequests;
+    errors += o.failures.length;
     for (const times of o.tokenTimesMs ?? []) {
       if (times.length > 0) ttfts.push(times[0]!);
       if (times.length > 1) itls.push((times.at(-1)! - times[0]!) / (times.length - 1));

@@ -74,7 +74,7 @@ describe('requestCost', () => {
 function output(over: Partial<GenerateOutput> & Pick<GenerateOutput, 'generatedTokenCounts' | 'usefulTokens' | 'totalMs' | 'forwardMs'>, nfe: number): GenerateOutput {
   return {
     tokens: over.generatedTokenCounts.map(() => []),
-    failedRequests: 0,
+    failures: [],
     trace: Array.from({ length: nfe }, (_, i) => ({ startMs: i, durationMs: 1, tokensCommitted: 1 })),
     ...over,
   };
@@ -83,11 +83,11 @@ function output(over: Partial<GenerateOutput> & Pick<GenerateOutput, 'generatedT
 describe('toSample', () => {
   const outs = [
     output({ generatedTokenCounts: [4], usefulTokens: [3], totalMs: 200, forwardMs: 150, tokenTimesMs: [[10, 40, 70, 100]], hostDeviceBytesPerForward: 0 }, 3),
-    output({ generatedTokenCounts: [2], usefulTokens: [2], totalMs: 300, forwardMs: 250, tokenTimesMs: [[20, 60]], failedRequests: 1 }, 3),
+    output({ generatedTokenCounts: [2], usefulTokens: [2], totalMs: 300, forwardMs: 250, tokenTimesMs: [[20, 60]], failures: [{ row: 1, code: 'stream-cut', message: 'cut' }] }, 3),
   ];
   const reqs = [req([[1, 2, 3]], 4), req([[1, 2, 3]], 4)];
 
-  it('counts generated positions from the per-row counts, over the repetition', () => {
+  it('counts generated positions from the per-row counts, and failed requests, over the repetition', () => {
     const { sample } = toSample(ar, reqs, outs, params);
     expect(sample).toEqual({
       latencyMs: 250, // (200 + 300) / 2 requests
