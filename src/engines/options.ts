@@ -3,11 +3,13 @@
  * Adding an engine kind is one member of EngineOptionsByKind (plus one case in factory.ts for a local engine).
  * This module imports only leaf modules (the pure sampler, the zod HTTP options), so every engine can import it.
  */
+import type { Device } from '../config/schema.js';
 import type { LladaOptions } from './llada/sampler.js';
 import type { OpenAIGenerateOptions } from './openai/options.js';
 import type { SessionTuning } from './session.js';
 
-export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+/** The --device choices, listed once in the config schema. */
+export type DeviceRequest = Device;
 
 /**
  * Cooperative cancellation, checked between forward passes. onnxruntime cannot be interrupted inside session.run,
