@@ -80,6 +80,21 @@ describe('run configuration', () => {
     expect(userError(() => loadRunConfig('default', [{ path: ['diffusion', 'model'], value: 'http://127.0.0.1:9/v1' }]))).toMatch(/diffusion\.http .* is required/);
   });
 
+  it('overrides are typed against the schema (npm test type-checks the @ts-expect-error lines)', () => {
+    const ok: Override[] = [
+      { path: ['llada', 'steps'], value: 8 },
+      { path: ['ar', 'engines'], value: ['ar-ort'] },
+    ];
+    // @ts-expect-error: no such field
+    const typo: Override = { path: ['llada', 'stepz'], value: 8 };
+    // @ts-expect-error: llada.steps is a number
+    const wrongType: Override = { path: ['llada', 'steps'], value: 'eight' };
+    // @ts-expect-error: not an AR engine
+    const wrongEnum: Override = { path: ['ar', 'engines'], value: ['llada'] };
+    expect(loadRunConfig('default', ok).config.llada.steps).toBe(8);
+    expect([typo, wrongType, wrongEnum]).toHaveLength(3);
+  });
+
   it('the schema rejects what it should', () => {
     expect(RunConfig.safeParse({ device: 'tpu' }).success).toBe(false);
     expect(RunConfig.safeParse({ scenarios: [] }).success).toBe(false);
