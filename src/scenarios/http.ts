@@ -7,11 +7,13 @@
 import type { OpenAIEngine } from '../engines/openai/engine.js';
 import { type LoadRequestRecord, runClosedLoop } from '../engines/openai/load.js';
 import type { CaseParams, CaseResult, Sample } from '../results/types.js';
+import { mean } from '../stats/index.js';
 import type { ScenarioContext } from './context.js';
 import { FailureLog } from './failures.js';
 import { type EngineHandle, AbortedError, caseBase, summarizeSamples } from './measure.js';
 
-const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+/** The stats mean, undefined (field left out) when there are no values. */
+const avg = (xs: number[]) => (xs.length ? mean(xs) : undefined);
 
 function logRecords(log: FailureLog, records: readonly LoadRequestRecord[], repetition: number | null): void {
   for (const r of records) {

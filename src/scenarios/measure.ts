@@ -9,7 +9,7 @@ import type { Engine, EngineInfo, EngineKind, EngineResult, GenerateOutput, Gene
 import type { PromptTokenizer } from '../models/tokenize.js';
 import type { TransformerSpec } from '../models/spec.js';
 import type { CaseParams, CaseResult, MetricName, Sample, ScenarioKind, Warning } from '../results/types.js';
-import { summarize } from '../stats/index.js';
+import { mean, summarize } from '../stats/index.js';
 import { forwardCost, efficiency } from '../telemetry/flops.js';
 import type { PeakFigures } from '../telemetry/peaks.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -111,8 +111,9 @@ export function caseId(scenario: ScenarioKind, engine: EngineKind, p: CaseParams
   return parts.join('/');
 }
 
-function mean(xs: number[]): number | undefined {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
+/** The stats mean, undefined (field left out) when there are no values. */
+function meanOrNone(xs: number[]): number | undefined {
+  return xs.length ? mean(xs) : undefined;
 }
 
 export interface Cost {
@@ -191,8 +192,8 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
     timePerForwardMs: nfe > 0 ? forward / nfe : 0,
     forwardMs: forward,
   };
-  const ttft = mean(ttfts);
-  const itl = mean(itls);
+  const ttft = meanOrNone(ttfts);
+  const itl = meanOrNone(itls);
   if (ttft !== undefined) sample.ttftMs = ttft;
   if (itl !== undefined) sample.itlMs = itl;
   const hd = outs[0]?.hostDeviceBytesPerForward;
