@@ -8,6 +8,7 @@ import type { OpenAIEngine } from '../engines/openai/engine.js';
 import { type LoadRequestRecord, runClosedLoop } from '../engines/openai/load.js';
 import type { CaseParams, CaseResult, Sample } from '../results/types.js';
 import { mean } from '../stats/index.js';
+import { pct } from '../util/format.js';
 import type { ScenarioContext } from './context.js';
 import { FailureLog } from './failures.js';
 import { type EngineHandle, AbortedError, caseBase, summarizeSamples } from './measure.js';
@@ -86,7 +87,7 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
     samples.push(sample);
     if (summary.failed) {
       const first = records.find((r) => r.error)?.error;
-      failure = `error rate ${(summary.errorRate * 100).toFixed(1)}% exceeds the limit ${(summary.maxErrorRate * 100).toFixed(1)}%${first ? ` (first: ${first.code}: ${first.message})` : ''}`;
+      failure = `error rate ${pct(summary.errorRate, 1)} exceeds the limit ${pct(summary.maxErrorRate, 1)}${first ? ` (first: ${first.code}: ${first.message})` : ''}`;
       break;
     }
   }
