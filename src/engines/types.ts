@@ -4,7 +4,9 @@
  * comparison see exactly the same prompt tokens.
  */
 
-export type EngineKind = 'llada' | 'ar' | 'ar-ort' | 'openai';
+import type { EngineKind } from '../config/kinds.js';
+
+export type { EngineKind };
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 export type ResolvedDevice = 'cpu' | 'cuda' | 'webgpu' | 'remote';
 

@@ -5,7 +5,8 @@
 import type { OpenAIEngine } from '../engines/openai/engine.js';
 import { runClosedLoop } from '../engines/openai/load.js';
 import type { CaseParams, CaseResult, Sample } from '../results/types.js';
-import { type EngineHandle, AbortedError, caseBase, summarizeSamples } from './measure.js';
+import { summarizeSamples } from '../results/summary.js';
+import { type EngineHandle, AbortedError, caseBase } from './measure.js';
 import type { ScenarioContext } from './scenarios.js';
 
 const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);

@@ -6,8 +6,8 @@
 import type { Engine, EngineInfo, EngineKind, GenerateOutput, GenerateRequest } from '../engines/types.js';
 import type { PromptTokenizer } from '../models/tokenize.js';
 import type { TransformerSpec } from '../models/spec.js';
-import type { CaseParams, CaseResult, MetricName, Sample, ScenarioKind } from '../results/types.js';
-import { summarize } from '../stats/index.js';
+import { summarizeSamples } from '../results/summary.js';
+import type { CaseHeader, CaseParams, CaseResult, Sample, ScenarioKind } from '../results/types.js';
 import { forwardCost, efficiency } from '../telemetry/flops.js';
 import type { PeakFigures } from '../telemetry/peaks.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -141,19 +141,8 @@ function toSample(h: EngineHandle, reqs: GenerateRequest[], outs: GenerateOutput
   return { sample, cost: costSum };
 }
 
-const METRICS: MetricName[] = ['latencyMs', 'tokensPerSec', 'usefulTokensPerSec', 'nfe', 'tokensPerForward', 'timePerForwardMs', 'ttftMs', 'itlMs'];
-
-export function summarizeSamples(samples: Sample[]): CaseResult['summary'] {
-  const summary: CaseResult['summary'] = {};
-  for (const m of METRICS) {
-    const values = samples.map((s) => s[m]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-    if (values.length === samples.length && values.length > 0) summary[m] = summarize(values);
-  }
-  return summary;
-}
-
 /** What every case records before it is measured: its key, parameters and the engine's conditions. */
-export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineHandle, params: CaseParams): Omit<CaseResult, 'state' | 'samples' | 'summary'> {
+export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineHandle, params: CaseParams): CaseHeader {
   return {
     id: caseId(scenario, h.kind, params),
     scenario,

@@ -3,6 +3,7 @@
  * as it is measured (so an interrupted run keeps it) and returns its scenario-level analysis.
  */
 import type { RunConfig } from '../config/schema.js';
+import { ci95OrNull } from '../results/summary.js';
 import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit, Warning } from '../results/types.js';
 import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
 import { type EngineHandle, type MeasureContext, measureCase } from './measure.js';
@@ -135,7 +136,7 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
     for (const metric of ['timePerForwardMs', 'latencyMs'] as const) {
       const values = pts.map((p) => ({ x: p.n, y: metric === 'latencyMs' ? p.lat : p.tpf }));
       const fit = fitPowerLaw(values);
-      scaling.push({ engine: h.kind, metric, exponent: fit.exponent, ci95: fit.ci95, r2: fit.r2, points: values.map((v) => ({ promptTokens: v.x, value: v.y })) });
+      scaling.push({ engine: h.kind, metric, exponent: fit.exponent, ci95: ci95OrNull(fit.ci95), r2: fit.r2, points: values.map((v) => ({ promptTokens: v.x, value: v.y })) });
     }
   }
   return { scaling };
