@@ -11,19 +11,14 @@ import type { ResultsFile } from './types.js';
 
 export const RESULTS_FILE = 'results.json';
 
-/** The schema's verdict on an in-memory results object: null when valid, else its first failing path. */
-export function resultsProblem(results: ResultsFile): string | null {
-  const r = ResultsSchema.safeParse(results);
-  return r.success ? null : firstIssue(r.error);
-}
-
+/** Fields in schema order, so the file, and the file read back, serialize to the same text. */
 export function writeResultsAtomic(dir: string, results: ResultsFile): string {
-  const problem = resultsProblem(results);
+  const checked = ResultsSchema.safeParse(results);
   // A bug in the writer, not bad input: the previous (valid) file stays in place.
-  if (problem) throw new Error(`results.json not written, it would not be valid: ${problem}`);
+  if (!checked.success) throw new Error(`results.json not written, it would not be valid: ${firstIssue(checked.error)}`);
   const file = join(dir, RESULTS_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(checked.data, null, 2)}\n`);
   renameSync(tmp, file);
   return file;
 }
