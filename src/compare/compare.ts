@@ -208,11 +208,11 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
     checkConditions(b, c);
     const ref: CaseRef = { id, scenario: b.scenario, engine: b.engine };
     if (b.state === 'errored') {
-      cases.push({ ...ref, state: 'baseline-errored', error: b.error ?? 'errored' });
+      cases.push({ ...ref, state: 'baseline-errored', error: b.error });
       continue;
     }
     if (c.state === 'errored') {
-      const error = c.error ?? 'errored';
+      const error = c.error;
       cases.push({ ...ref, state: 'current-errored', error });
       failures.push({ kind: 'errored', caseId: id, scenario: b.scenario, error });
       continue;
