@@ -136,6 +136,8 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
     for (const metric of ['timePerForwardMs', 'latencyMs'] as const) {
       const values = pts.map((p) => ({ x: p.n, y: metric === 'latencyMs' ? p.lat : p.tpf }));
       const fit = fitPowerLaw(values);
+      // One distinct prompt length (a repeated --context value) fits no exponent: nothing to record.
+      if (!Number.isFinite(fit.exponent) || !Number.isFinite(fit.r2)) continue;
       scaling.push({ engine: h.kind, metric, exponent: fit.exponent, ci95: ci95OrNull(fit.ci95), r2: fit.r2, points: values.map((v) => ({ promptTokens: v.x, value: v.y })) });
     }
   }
