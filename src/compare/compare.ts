@@ -74,9 +74,9 @@ interface CaseRef {
 /** A case present in both runs: its metrics, or why they could not be compared. */
 export type CaseComparison =
   | (CaseRef & { state: 'compared'; metrics: MetricComparison[] })
-  /** Completed in the baseline, errored in the current run: a failure of the gate. */
+  /** Completed in the baseline, errored or aborted in the current run: a failure of the gate. */
   | (CaseRef & { state: 'current-errored'; error: string })
-  /** Errored in the baseline: nothing to compare against. */
+  /** Errored or aborted in the baseline: nothing to compare against. */
   | (CaseRef & { state: 'baseline-errored'; error: string });
 
 export interface RunRef {
@@ -207,12 +207,12 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
     const c = cur.get(id)!;
     checkConditions(b, c);
     const ref: CaseRef = { id, scenario: b.scenario, engine: b.engine };
-    if (b.state === 'errored') {
-      cases.push({ ...ref, state: 'baseline-errored', error: b.error });
+    if (b.state !== 'completed') {
+      cases.push({ ...ref, state: 'baseline-errored', error: b.state === 'aborted' ? `aborted: ${b.error}` : b.error });
       continue;
     }
-    if (c.state === 'errored') {
-      const error = c.error;
+    if (c.state !== 'completed') {
+      const error = c.state === 'aborted' ? `aborted: ${c.error}` : c.error;
       cases.push({ ...ref, state: 'current-errored', error });
       failures.push({ kind: 'errored', caseId: id, scenario: b.scenario, error });
       continue;

@@ -19,6 +19,7 @@ export const WarningCode = z.enum([
   'telemetry-gpu-selection',
   'telemetry-nvidia-smi-exited',
   'telemetry-nvidia-smi-unparsed',
+  'http-no-done',
 ]);
 export type WarningCode = z.infer<typeof WarningCode>;
 

@@ -3,23 +3,13 @@
  * flags of `dllm-bench run`, which override the file field by field (see src/config/flags.ts).
  */
 import { z } from 'zod';
+import { HttpSide } from './http.js';
 
 export const SCENARIOS = ['throughput', 'batch', 'context', 'steps'] as const;
 export const AR_ENGINES = ['ar', 'ar-ort'] as const;
 
 const posInt = z.number().int().positive();
 const posIntList = z.array(posInt).min(1);
-
-/** HTTP side: an OpenAI-compatible server (vLLM, SGLang, llama.cpp, TGI, Mercury). */
-const Http = z
-  .object({
-    model: z.string().min(1).describe('model name sent in requests'),
-    endpoint: z.enum(['completions', 'chat']).default('completions'),
-    apiKeyEnv: z.string().optional().describe('NAME of the environment variable holding the API key (the key is never written)'),
-    timeoutMs: posInt.default(60000),
-    ignoreEos: z.boolean().default(true).describe('ask the server for fixed-length output (vLLM: ignore_eos + min_tokens)'),
-  })
-  .strict();
 
 const Side = z
   .object({
@@ -29,7 +19,7 @@ const Side = z
       .describe('a synthetic preset name (tiny, small, llada-8b, llama3-8b), a model folder, or an http(s) URL of an OpenAI-compatible server'),
     dtype: z.enum(['fp32', 'fp16']).default('fp32').describe('weights dtype when building a preset'),
     seed: z.number().int().nonnegative().default(0).describe('weight seed when building a preset'),
-    http: Http.optional().describe('required when model is a URL'),
+    http: HttpSide.optional().describe('required when model is a URL'),
   })
   .strict();
 

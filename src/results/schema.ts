@@ -95,6 +95,22 @@ const caseHeader = {
   warmupRuns: z.number().int().nonnegative(),
 };
 
+export const RequestFailure = z.strictObject({
+  code: z.string().describe("'stream-cut', 'protocol', 'malformed-chunk', 'server-error', 'timeout', 'connection', 'http-500', 'http-429', ..."),
+  message: z.string().describe('one line, API key removed'),
+  repetition: z.number().int().nonnegative().nullable().describe('0-based measured repetition; null for a warmup run'),
+});
+
+/** Failed requests of one case: the first MAX_KEPT_FAILURES kept whole, the rest counted. */
+export const RequestFailures = z.strictObject({
+  count: z.number().int().nonnegative().describe('all failed requests; = kept.length + dropped'),
+  kept: z.array(RequestFailure),
+  dropped: z.number().int().nonnegative(),
+});
+
+/** HTTP engines: every failed request of the case (warmups included), present when any failed. */
+const requestFailures = RequestFailures.optional();
+
 export const CompletedCase = z.strictObject({
   ...caseHeader,
   state: z.literal('completed'),
@@ -102,6 +118,7 @@ export const CompletedCase = z.strictObject({
   summary: CaseSummary,
   efficiency: Efficiency.optional(),
   telemetry: CaseTelemetry.optional(),
+  requestFailures,
 });
 
 /** A case that failed: the samples measured before the failure are kept. */
@@ -111,10 +128,21 @@ export const ErroredCase = z.strictObject({
   error: z.string().min(1).describe('one line: the engine error code and message'),
   samples: z.array(Sample),
   summary: CaseSummary,
+  requestFailures,
+});
+
+/** Interrupted (Ctrl-C) after `samples.length` repetitions: the samples measured are kept. */
+export const AbortedCase = z.strictObject({
+  ...caseHeader,
+  state: z.literal('aborted'),
+  error: z.string().min(1).describe("why it stopped, e.g. 'interrupted'"),
+  samples: z.array(Sample),
+  summary: CaseSummary,
+  requestFailures,
 });
 
 /** A case is a union on its state: readers narrow on `state` before reading what only that state has. */
-export const CaseResult = z.discriminatedUnion('state', [CompletedCase, ErroredCase]);
+export const CaseResult = z.discriminatedUnion('state', [CompletedCase, ErroredCase, AbortedCase]);
 
 export const ScalingFit = z.strictObject({
   engine: EngineKind,

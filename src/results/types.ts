@@ -23,7 +23,10 @@ export type Ci95 = z.infer<typeof S.Ci95>;
 export type CaseSummary = z.infer<typeof S.CaseSummary>;
 export type CompletedCase = z.infer<typeof S.CompletedCase>;
 export type ErroredCase = z.infer<typeof S.ErroredCase>;
+export type AbortedCase = z.infer<typeof S.AbortedCase>;
 export type CaseResult = z.infer<typeof S.CaseResult>;
 /** What a case records before it is measured (every state has it). */
-export type CaseHeader = Omit<CaseResult, 'state' | 'samples' | 'summary'>;
+export type CaseHeader = Omit<CaseResult, 'state' | 'samples' | 'summary' | 'requestFailures'>;
+export type RequestFailure = z.infer<typeof S.RequestFailure>;
+export type RequestFailures = z.infer<typeof S.RequestFailures>;
 export type RunError = z.infer<typeof S.RunError>;

@@ -84,7 +84,7 @@ async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): 
       if (kind === 'openai') {
         const http = c[side.role].http!;
         const engine = createOpenAIEngine(
-          { baseUrl: side.ref, model: http.model, endpoint: http.endpoint, apiKeyEnv: http.apiKeyEnv, timeoutMs: http.timeoutMs, maxErrorRate: c.http.maxErrorRate, ignoreEos: http.ignoreEos },
+          { ...http, baseUrl: side.ref },
           anyTokenizer ? { countTokens: (t) => anyTokenizer.count(t) } : {},
         );
         handles.push({ kind, role: side.role, engine, info: engine.info, spec: null, tokenizer: anyTokenizer, model: side.ref });
@@ -199,6 +199,11 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         scenario.analysis = await SCENARIO_RUNNERS[kind](ctx);
       } catch (err) {
         if (err instanceof AbortedError || opts.signal.aborted) {
+          // The interrupted case keeps the repetitions measured before Ctrl-C.
+          if (err instanceof AbortedError && err.partial) {
+            scenario.cases.push(err.partial);
+            opts.progress.line(`${err.partial.id}: interrupted after ${err.partial.samples.length} repetition(s)`);
+          }
           scenario.state = 'aborted';
           scenario.error = 'interrupted';
         } else {

@@ -1,15 +1,25 @@
 /**
  * HTTP engines in the throughput scenario: closed-loop load at a fixed concurrency (how serving benchmarks measure
- * a server). One repetition = one closed-loop run; its sample is throughput over the run's wall time.
+ * a server). One repetition = one closed-loop run; its sample is throughput over the run's wall time. Every failed
+ * request is kept (FailureLog), whatever the error rate; Ctrl-C aborts the requests in flight and keeps the
+ * repetitions already measured.
  */
 import type { OpenAIEngine } from '../engines/openai/engine.js';
-import { runClosedLoop } from '../engines/openai/load.js';
+import { type LoadRequestRecord, runClosedLoop } from '../engines/openai/load.js';
 import type { CaseParams, CaseResult, Sample } from '../results/types.js';
 import { summarizeSamples } from '../results/summary.js';
+import type { ScenarioContext } from './context.js';
+import { FailureLog } from './failures.js';
 import { type EngineHandle, AbortedError, caseBase } from './measure.js';
-import type { ScenarioContext } from './scenarios.js';
 
 const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+
+function logRecords(log: FailureLog, records: readonly LoadRequestRecord[], repetition: number | null): void {
+  for (const r of records) {
+    if (r.error) log.add(r.error, repetition);
+    else log.addNotes(r.notes);
+  }
+}
 
 export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, concurrency: number): Promise<CaseResult> {
   const c = ctx.config;
@@ -21,6 +31,14 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
     concurrency,
   };
   const base = caseBase(ctx, 'throughput', h, params);
+  const failures = new FailureLog();
+  const samples: Sample[] = [];
+  const finish = (r: CaseResult): CaseResult => {
+    for (const w of failures.warnings(r.id)) ctx.warn(w);
+    const requestFailures = failures.summary();
+    return requestFailures ? { ...r, requestFailures } : r;
+  };
+  const interrupted = () => new AbortedError(finish({ ...base, state: 'aborted', error: 'interrupted', samples, summary: summarizeSamples(samples) }));
   const load = () =>
     runClosedLoop({
       engine: h.engine as unknown as Pick<OpenAIEngine, 'send'>,
@@ -34,15 +52,17 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
     });
   for (let i = 0; i < ctx.warmup; i++) {
     ctx.progress(`${base.id} warmup ${i + 1}/${ctx.warmup}`);
-    await load();
-    if (ctx.signal.aborted) throw new AbortedError();
+    const { records } = await load();
+    logRecords(failures, records, null);
+    if (ctx.signal.aborted) throw interrupted();
   }
-  const samples: Sample[] = [];
   let failure: string | null = null;
   for (let i = 0; i < ctx.repetitions; i++) {
     ctx.progress(`${base.id} run ${i + 1}/${ctx.repetitions}`);
     const { records, summary } = await load();
-    if (ctx.signal.aborted) throw new AbortedError();
+    logRecords(failures, records, i);
+    // An interrupted repetition is incomplete: only the ones before it become samples.
+    if (ctx.signal.aborted) throw interrupted();
     const ok = records.filter((r) => !r.error);
     const e2e = avg(ok.map((r) => r.e2eMs)) ?? 0;
     const sample: Sample = {
@@ -69,7 +89,9 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
       break;
     }
   }
-  return failure
-    ? { ...base, state: 'errored', error: failure, samples, summary: summarizeSamples(samples) }
-    : { ...base, state: 'completed', samples, summary: summarizeSamples(samples) };
+  return finish(
+    failure
+      ? { ...base, state: 'errored', error: failure, samples, summary: summarizeSamples(samples) }
+      : { ...base, state: 'completed', samples, summary: summarizeSamples(samples) },
+  );
 }

@@ -7,11 +7,12 @@ import type { Engine, EngineInfo, EngineKind, GenerateOutput, GenerateRequest } 
 import type { PromptTokenizer } from '../models/tokenize.js';
 import type { TransformerSpec } from '../models/spec.js';
 import { summarizeSamples } from '../results/summary.js';
-import type { CaseHeader, CaseParams, CaseResult, Sample, ScenarioKind } from '../results/types.js';
+import type { CaseHeader, CaseParams, CaseResult, CompletedCase, Sample, ScenarioKind, Warning } from '../results/types.js';
 import { forwardCost, efficiency } from '../telemetry/flops.js';
 import type { PeakFigures } from '../telemetry/peaks.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { hostNowMs } from '../telemetry/clock.js';
+import { FailureLog, requestsOf } from './failures.js';
 
 export interface EngineHandle {
   kind: EngineKind;
@@ -33,6 +34,7 @@ export interface MeasureContext {
   signal: AbortSignal;
   /** Progress line for humans ("throughput llada rep 2/3"). */
   progress: (text: string) => void;
+  warn?: (w: Warning) => void;
 }
 
 export interface CaseRun {
@@ -44,14 +46,19 @@ export interface CaseRun {
   options: unknown;
 }
 
+/** Ctrl-C stopped a case; `partial` is the case with the repetitions measured before it (state 'aborted'). */
 export class AbortedError extends Error {
-  constructor() {
+  constructor(readonly partial?: CaseResult) {
     super('interrupted');
   }
 }
 
-export function caseId(scenario: ScenarioKind, engine: EngineKind, p: CaseParams): string {
-  const parts = [scenario, engine, `b${p.batchSize}`, `p${p.promptTokens}`, `g${p.genLength}`];
+/**
+ * Unique per run whatever engines run: only `openai` can serve both sides (two URLs), so its id names the side
+ * ("throughput/openai-ar/...").
+ */
+export function caseId(scenario: ScenarioKind, engine: EngineKind, p: CaseParams, role?: 'diffusion' | 'ar'): string {
+  const parts = [scenario, engine === 'openai' && role ? `openai-${role}` : engine, `b${p.batchSize}`, `p${p.promptTokens}`, `g${p.genLength}`];
   if (engine === 'llada') {
     parts.push(p.threshold != null ? `t${p.threshold}` : `s${p.steps}`, `bl${p.blockLength}`);
     if (p.cfgScale) parts.push(`cfg${p.cfgScale}`);
@@ -144,7 +151,7 @@ function toSample(h: EngineHandle, reqs: GenerateRequest[], outs: GenerateOutput
 /** What every case records before it is measured: its key, parameters and the engine's conditions. */
 export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineHandle, params: CaseParams): CaseHeader {
   return {
-    id: caseId(scenario, h.kind, params),
+    id: caseId(scenario, h.kind, params, h.role),
     scenario,
     engine: h.kind,
     model: h.model,
@@ -164,12 +171,23 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
 export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<CaseResult> {
   const h = run.handle;
   const base = caseBase(ctx, run.scenario, h, run.params);
-  const once = async (): Promise<{ ok: true; outs: GenerateOutput[] } | { ok: false; message: string }> => {
+  // HTTP requests are aborted by the signal itself (Ctrl-C must not wait for a hung server); workers stop on their own.
+  const options = h.kind === 'openai' ? { ...(run.options as object), signal: ctx.signal } : run.options;
+  const failures = new FailureLog();
+  const samples: Sample[] = [];
+  const withFailures = <C extends CaseResult>(r: C): C => {
+    for (const w of failures.warnings(r.id)) ctx.warn?.(w);
+    const requestFailures = failures.summary();
+    return requestFailures ? { ...r, requestFailures } : r;
+  };
+  const aborted = () => new AbortedError(withFailures({ ...base, state: 'aborted', error: 'interrupted', samples, summary: summarizeSamples(samples) }));
+  const once = async (repetition: number | null): Promise<{ ok: true; outs: GenerateOutput[] } | { ok: false; message: string }> => {
     const outs: GenerateOutput[] = [];
     for (const req of run.requests) {
-      if (ctx.signal.aborted) throw new AbortedError();
-      const r = await h.engine.generate(req, run.options);
-      if (ctx.signal.aborted) throw new AbortedError();
+      if (ctx.signal.aborted) throw aborted();
+      const r = await h.engine.generate(req, options);
+      if (ctx.signal.aborted) throw aborted();
+      failures.addMeasurements(requestsOf(r), repetition);
       if (!r.ok) return { ok: false, message: `${r.error.code}: ${r.error.message}` };
       outs.push(r.value);
     }
@@ -177,22 +195,21 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
   };
   for (let i = 0; i < ctx.warmup; i++) {
     ctx.progress(`${base.id} warmup ${i + 1}/${ctx.warmup}`);
-    const r = await once();
-    if (!r.ok) return { ...base, state: 'errored', error: r.message, samples: [], summary: {} };
+    const r = await once(null);
+    if (!r.ok) return withFailures({ ...base, state: 'errored', error: r.message, samples: [], summary: {} });
   }
-  const samples: Sample[] = [];
   const costs: ({ flops: number; bytes: number } | null)[] = [];
   const phaseStart = hostNowMs();
   for (let i = 0; i < ctx.repetitions; i++) {
     ctx.progress(`${base.id} run ${i + 1}/${ctx.repetitions}`);
-    const r = await once();
-    if (!r.ok) return { ...base, state: 'errored', error: r.message, samples, summary: summarizeSamples(samples) };
+    const r = await once(i);
+    if (!r.ok) return withFailures({ ...base, state: 'errored', error: r.message, samples, summary: summarizeSamples(samples) });
     const { sample, cost } = toSample(h, run.requests, r.outs, run.params);
     samples.push(sample);
     costs.push(cost);
   }
   const phaseEnd = hostNowMs();
-  const result: CaseResult = { ...base, state: 'completed', samples, summary: summarizeSamples(samples) };
+  const result: CompletedCase = withFailures({ ...base, state: 'completed', samples, summary: summarizeSamples(samples) });
   const totalNfe = samples.reduce((a, s) => a + s.nfe * run.requests.length, 0);
   const totalForward = samples.reduce((a, s) => a + s.forwardMs, 0);
   if (costs.every((c) => c !== null) && totalNfe > 0) {

@@ -4,20 +4,14 @@
  */
 import type { RunConfig } from '../config/schema.js';
 import { ci95OrNull } from '../results/summary.js';
-import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit, Warning } from '../results/types.js';
+import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit } from '../results/types.js';
 import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
-import { type EngineHandle, type MeasureContext, measureCase } from './measure.js';
+import type { ScenarioContext } from './context.js';
+import { type EngineHandle, measureCase } from './measure.js';
 import { measureHttpLoad } from './http.js';
-import { type PreparedPrompt, type PromptSet, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
+import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
 
-export interface ScenarioContext extends MeasureContext {
-  config: RunConfig;
-  handles: EngineHandle[];
-  set: PromptSet;
-  prompts: Map<EngineHandle, PreparedPrompt[]>;
-  emit: (c: CaseResult) => void;
-  warn: (w: Warning) => void;
-}
+export type { ScenarioContext } from './context.js';
 
 type LladaParams = Pick<CaseParams, 'steps' | 'blockLength' | 'threshold' | 'cfgScale' | 'temperature' | 'remasking'>;
 
@@ -33,7 +27,7 @@ function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams
   };
 }
 
-/** Engine options for a case: the LLaDA sampler settings, fixed-length AR, fixed-length HTTP. */
+/** Engine options for a case: the LLaDA sampler settings, fixed-length AR; HTTP follows its side's ignoreEos. */
 function optionsFor(h: EngineHandle, c: RunConfig, p: CaseParams): unknown {
   if (h.kind === 'llada') {
     return {
@@ -46,7 +40,7 @@ function optionsFor(h: EngineHandle, c: RunConfig, p: CaseParams): unknown {
       seed: c.llada.seed,
     };
   }
-  if (h.kind === 'openai') return { ignoreEos: true };
+  if (h.kind === 'openai') return {};
   return { mode: 'fixed' };
 }
 
@@ -121,7 +115,9 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
         ctx.warn({ code: 'context-too-long', message: `context ${n} + gen ${c.genLength} exceeds ${h.kind}'s maximum length ${max}: skipped for ${h.kind}` });
         continue;
       }
-      const r = await runCase(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], {});
+      // Without a tokenizer (HTTP-only runs) the prompt is ~n tokens of text: record the length asked for, so case
+      // ids stay unique and the fit has its x values.
+      const r = await runCase(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], h.tokenizer ? {} : { promptTokens: n });
       const tpf = mean(r, 'timePerForwardMs');
       const lat = mean(r, 'latencyMs');
       if (r.state === 'completed' && tpf !== undefined && lat !== undefined) {

@@ -167,6 +167,11 @@ describe('compareResults', () => {
     expect(renderCompareMarkdown(c)).toContain('New cases');
   });
 
+  it('a case interrupted in the current run fails the gate, saying so', () => {
+    const c = compareResults(run(), run({ ar: { state: 'aborted', tokensPerSec: [300] } }), { thresholdPct: 5, alpha: 0.05 });
+    expect(c.failures).toEqual([{ kind: 'errored', caseId: 'throughput/ar/b1/p64/g32', scenario: 'throughput', error: 'aborted: interrupted' }]);
+  });
+
   it('a case that errored in the current run fails the gate', () => {
     const c = compareResults(run(), run({ ar: { state: 'errored', error: 'CUDA out of memory' } }));
     expect(c.failures).toHaveLength(1);

@@ -13,10 +13,14 @@ import type { ResultsFile } from '../../src/results/types.js';
 import { writeResultsAtomic } from '../../src/results/writer.js';
 import { buildCase, buildResults } from '../fixtures/results/builder.js';
 
-/** One completed llada case with a single sample (123.4 tok/s), and a two-point scaling fit (no CI either). */
+/** A completed llada case with a single sample (123.4 tok/s), an AR case interrupted after one run, a two-point fit. */
 function oneSampleRun(): ResultsFile {
   return buildResults({
-    cases: [buildCase({ engine: 'llada', tokensPerSec: [123.4] }), buildCase({ scenario: 'context', engine: 'ar', tokensPerSec: [250, 260, 255] })],
+    cases: [
+      buildCase({ engine: 'llada', tokensPerSec: [123.4] }),
+      buildCase({ engine: 'ar', state: 'aborted', tokensPerSec: [310] }),
+      buildCase({ scenario: 'context', engine: 'ar', tokensPerSec: [250, 260, 255] }),
+    ],
     analysis: {
       context: { scaling: [{ engine: 'ar', metric: 'latencyMs', exponent: 1.04, ci95: null, r2: 1, points: [{ promptTokens: 64, value: 10 }, { promptTokens: 128, value: 20.6 }] }] },
     },
@@ -48,12 +52,14 @@ describe('write -> read -> render with one sample', () => {
     const t = renderTable(disk);
     expect(t).toMatch(/│ llada +│ b1 p64 g32 32 steps blk 32 +│ 123\.4 ± 0\.0 +│/);
     expect(t).toContain('ar: latencyMs ~ prompt^1.04 (95% CI - to -, R² 1.000)');
+    expect(t).toMatch(/│ ar +│ b1 p64 g32 +│ aborted after 1 run: interrupted +│/);
     expect(t).toBe(renderTable(memory));
   });
 
   it('markdown', () => {
     const md = renderMarkdown(disk);
     expect(md).toContain('| llada | b1 p64 g32 32 steps blk 32 | 123.4 ± 0.0 |');
+    expect(md).toContain('| ar | b1 p64 g32 | aborted after 1 run: interrupted |');
     expect(md).toBe(renderMarkdown(memory));
   });
 

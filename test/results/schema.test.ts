@@ -34,6 +34,10 @@ function richRun(): ResultsFile {
     cases: [
       buildCase({ engine: 'llada', tokensPerSec: [123.4], efficiency: { mfu: 0.31, mbu: 0.52, peakSource: 'NVIDIA H100 80GB HBM3 (SXM) fp16 dense' }, telemetry: { gpuUtilizationPctMean: 93, rssPeakBytes: 5e8 } }),
       errored,
+      {
+        ...buildCase({ engine: 'openai', state: 'aborted', tokensPerSec: [40, 42], params: { concurrency: 4 } }),
+        requestFailures: { count: 51, kept: [{ code: 'http-500', message: 'HTTP 500 Internal Server Error', repetition: 0 }, { code: 'stream-cut', message: 'stream closed before finish_reason', repetition: null }], dropped: 49 },
+      },
       buildCase({ scenario: 'context', engine: 'ar-ort', params: { promptTokens: 256 } }),
     ],
     analysis: {
@@ -163,7 +167,8 @@ describe('corrupt files', () => {
 
   it.each<[string, (r: Record<string, any>) => void, RegExp]>([
     ['a sample value of the wrong type', (r) => (r.scenarios[0].cases[1].samples[0].latencyMs = 'fast'), /invalid results file: scenarios\[0\]\.cases\[1\]\.samples\[0\]\.latencyMs: Invalid input: expected number, received string$/],
-    ['an unknown case state', (r) => (r.scenarios[0].cases[0].state = 'exploded'), /scenarios\[0\]\.cases\[0\]\.state: Invalid discriminator value\. Expected 'completed' \| 'errored'$/],
+    ['an unknown case state', (r) => (r.scenarios[0].cases[0].state = 'exploded'), /scenarios\[0\]\.cases\[0\]\.state: Invalid discriminator value\. Expected 'completed' \| 'errored' \| 'aborted'$/],
+    ['a request failure with a negative repetition', (r) => (r.scenarios[0].cases[2].requestFailures.kept[0].repetition = -1), /scenarios\[0\]\.cases\[2\]\.requestFailures\.kept\[0\]\.repetition: Too small: expected number to be >=0$/],
     ['an errored case without its error', (r) => delete r.scenarios[0].cases[1].error, /scenarios\[0\]\.cases\[1\]\.error: Invalid input: expected string, received undefined$/],
     ['a completed case without samples', (r) => (r.scenarios[0].cases[0].samples = []), /scenarios\[0\]\.cases\[0\]\.samples: Too small: expected array to have >=1 items$/],
     ['an unknown warning code', (r) => (r.warnings[0].code = 'something'), /warnings\[0\]\.code: Invalid option: expected one of "device-fallback"\|/],

@@ -12,13 +12,8 @@ import {
   type OpenAIEngineConfigInput,
   type OpenAIGenerateOptions,
 } from './options.js';
-import {
-  streamRequest,
-  type CountTokens,
-  type RequestError,
-  type RequestMeasurement,
-  type TokenCountSource,
-} from './sse.js';
+import type { CountTokens, RequestError, RequestMeasurement, TokenCountSource } from './measurement.js';
+import { streamRequest } from './request.js';
 
 export interface OpenAIEngineDeps {
   /** Where apiKeyEnv is looked up; default process.env. Read at every request, never stored. */
@@ -84,16 +79,18 @@ export function generatedTokenCounts(output: GenerateOutput & { generatedTokenCo
   return output.generatedTokenCounts ?? output.tokens.map((row) => row.length);
 }
 
-function engineErrorCode(error: RequestError): EngineError['code'] {
+/** The engine-level error of a call whose rows all failed; the request's own code leads the message. */
+function engineError(error: RequestError, rows: number): Pick<EngineError, 'code' | 'message'> {
+  const prefix = rows > 1 ? `all ${rows} requests failed; row 0: ` : '';
   switch (error.code) {
     case 'timeout':
-      return 'timeout';
+      return { code: 'timeout', message: `${prefix}${error.message}` };
     case 'aborted':
-      return 'aborted';
+      return { code: 'aborted', message: `${prefix}${error.message}` };
     case 'invalid-request':
-      return 'invalid-options';
+      return { code: 'invalid-options', message: `${prefix}${error.message}` };
     default:
-      return 'http';
+      return { code: 'http', message: `${prefix}${error.code}: ${error.message}` };
   }
 }
 
@@ -113,6 +110,8 @@ function invalidRequest(message: string, now: number): RequestMeasurement {
     tokenCountSource: 'chunks',
     promptTokens: null,
     finishReason: null,
+    retries: 0,
+    notes: [],
   };
 }
 
@@ -227,8 +226,7 @@ export function createOpenAIEngine(config: OpenAIEngineConfigInput, deps: OpenAI
     if (failed.length === rows) {
       const first = failed[0]!;
       const error = first.state === 'errored' ? first.error : { code: 'stream-cut' as const, message: '' };
-      const prefix = rows > 1 ? `all ${rows} requests failed; row 0: ` : '';
-      return { ok: false, error: { code: engineErrorCode(error), message: `${prefix}${error.message}`, requests } };
+      return { ok: false, error: { ...engineError(error, rows), requests } };
     }
 
     const ok = requests.map((r) => r.state === 'completed');

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { OpenAIEngine, OpenAIPrompt } from './engine.js';
-import type { RequestError, RequestMeasurement, TokenCountSource } from './sse.js';
+import type { RequestError, RequestMeasurement, RequestNote, TokenCountSource } from './measurement.js';
 
 export type LoadPrompt = OpenAIPrompt;
 
@@ -56,6 +56,8 @@ export interface LoadRequestRecord {
   e2eMs: number;
   outputTokens: number;
   tokenCountSource: TokenCountSource;
+  /** What a successful request should be reported with (e.g. 'no-done'). */
+  notes: RequestNote[];
   /** Present when the request failed; code 'aborted' means cancelled by the run (drain limit or signal). */
   error?: RequestError;
 }
@@ -158,6 +160,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
           e2eMs: endMs - startMs,
           outputTokens: 0,
           tokenCountSource: 'chunks',
+          notes: [],
           error: { code: 'internal', message: `send threw: ${thrown instanceof Error ? thrown.message : String(thrown)}` },
         });
         continue;
@@ -171,6 +174,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         e2eMs: m.e2eMs,
         outputTokens: m.outputTokens,
         tokenCountSource: m.tokenCountSource,
+        notes: m.notes,
       };
       if (m.state === 'errored') record.error = m.error;
       records.push(record);

@@ -1,13 +1,19 @@
 /**
- * A real HTTP server (node:http, 127.0.0.1, port 0) that streams completions in OpenAI's SSE chunk format for
- * /v1/completions and /v1/chat/completions, with scripted behaviours: normal, slow (known delays), HTTP errors,
- * socket destroyed midway, malformed JSON, no usage chunk, no [DONE], fragmented writes. It records what it
- * received, when it wrote each content chunk (performance.now, same clock as the client in the same process) and
- * how many requests were in flight at once.
+ * A hostile OpenAI-compatible server for tests (node:http, loopback only, port 0). It streams completions in
+ * OpenAI's SSE chunk format for /v1/completions and /v1/chat/completions, with scripted faults: slow (known
+ * delays), hung (no answer), HTTP errors (429 with Retry-After), socket destroyed midway, malformed chunks, a 200
+ * that is HTML or JSON instead of an event stream, no usage chunk, no [DONE] after finish_reason, a clean close
+ * before any finish_reason, bytes split across TCP writes mid-event and mid-UTF-8 character. Every response is
+ * bounded in time (MAX_RESPONSE_MS): whatever the script, the server destroys a socket it still holds by then.
+ * It records what it received, when it wrote each content chunk (performance.now, same clock as the client in the
+ * same process) and how many requests were in flight at once.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+
+/** No response lives longer than this, so a test can never hang on the server. */
+export const MAX_RESPONSE_MS = 10_000;
 
 export interface StreamScript {
   /** Content pieces, one chunk each. */
@@ -22,6 +28,15 @@ export interface StreamScript {
   usageCompletionTokens?: number;
   /** Answer with this HTTP status and errorBody instead of a stream. */
   status?: number;
+  /** Retry-After header sent with `status` (e.g. '1' or an HTTP date). */
+  retryAfter?: string;
+  /** Hold the request without answering for this long (bounded by MAX_RESPONSE_MS), then destroy the socket. */
+  hangMs?: number;
+  /** Content type of a normal stream; default 'text/event-stream'. */
+  streamContentType?: string;
+  /** Answer 200 with this content type and `body` instead of a stream (e.g. an HTML error page from a proxy). */
+  contentType?: string;
+  body?: string;
   /** Error body; '{auth}' is replaced by the Authorization header received (a server that echoes keys). */
   errorBody?: string;
   /** Destroy the socket after this many content chunks. */
@@ -30,10 +45,14 @@ export interface StreamScript {
   malformedAfter?: number;
   /** Send `{"error": {...}}` in the stream after this many content chunks. */
   streamErrorAfter?: number;
-  /** End the response cleanly but without `data: [DONE]`. */
+  /** After the finish_reason chunk (and usage), end the response cleanly without `data: [DONE]`. */
   omitDone?: boolean;
-  /** Write each event in 5-byte pieces, with CRLF line ends and comment lines. */
+  /** End the response cleanly after the content chunks: no finish_reason, no usage, no [DONE]. */
+  closeBeforeFinish?: boolean;
+  /** Write each event in 5-byte pieces (or `pieceBytes`), with CRLF line ends and comment lines. */
   fragment?: boolean;
+  /** Piece size of `fragment`; 1 splits every multi-byte character across writes. */
+  pieceBytes?: number;
   /** Answer 200 with a JSON body instead of a stream. */
   jsonInsteadOfStream?: boolean;
 }
@@ -49,7 +68,7 @@ export interface RecordedRequest {
 
 export type ScriptSource = StreamScript | ((requestIndex: number, body: Record<string, unknown>) => StreamScript);
 
-export interface SSEServer {
+export interface HostileServer {
   /** e.g. http://127.0.0.1:PORT/v1 */
   baseUrl: string;
   port: number;
@@ -64,7 +83,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export const DEFAULT_TOKENS = ['Hello', ' world', ',', ' fine', ' day'];
 
-export async function startSSEServer(initial: ScriptSource = {}): Promise<SSEServer> {
+export async function startHostileServer(initial: ScriptSource = {}): Promise<HostileServer> {
   let script: ScriptSource = initial;
   const requests: RecordedRequest[] = [];
   let inFlight = 0;
@@ -90,12 +109,30 @@ export async function startSSEServer(initial: ScriptSource = {}): Promise<SSESer
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;
     }
+    if (s.hangMs !== undefined) {
+      // Ends early when the client gives up, so a hung request never outlives the test that made it.
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(s.hangMs!, MAX_RESPONSE_MS));
+        res.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      res.destroy();
+      return;
+    }
     if (s.status !== undefined && s.status >= 400) {
       const text = (s.errorBody ?? `{"error":{"message":"scripted failure ${s.status}"}}`).replace(
         '{auth}',
         req.headers.authorization ?? '',
       );
-      res.writeHead(s.status, { 'content-type': 'application/json' }).end(text);
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (s.retryAfter !== undefined) headers['retry-after'] = s.retryAfter;
+      res.writeHead(s.status, headers).end(text);
+      return;
+    }
+    if (s.contentType !== undefined) {
+      res.writeHead(200, { 'content-type': s.contentType }).end(s.body ?? '');
       return;
     }
     if (s.jsonInsteadOfStream) {
@@ -112,7 +149,7 @@ export async function startSSEServer(initial: ScriptSource = {}): Promise<SSESer
         ? { index: 0, delta: role ? { role: 'assistant', content: '' } : text === null ? {} : { content: text }, finish_reason: finish }
         : { index: 0, text: text ?? '', logprobs: null, finish_reason: finish };
 
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, { 'content-type': s.streamContentType ?? 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.socket?.setNoDelay(true);
     res.flushHeaders();
 
@@ -123,8 +160,9 @@ export async function startSSEServer(initial: ScriptSource = {}): Promise<SSESer
         return;
       }
       const bytes = Buffer.from(text.replace(/\n/g, '\r\n'));
-      for (let i = 0; i < bytes.length && !closed; i += 5) {
-        res.write(bytes.subarray(i, i + 5));
+      const step = s.pieceBytes ?? 5;
+      for (let i = 0; i < bytes.length && !closed; i += step) {
+        res.write(bytes.subarray(i, i + step));
         await new Promise((r) => setImmediate(r));
       }
     };
@@ -159,6 +197,10 @@ export async function startSSEServer(initial: ScriptSource = {}): Promise<SSESer
       res.socket?.destroy();
       return;
     }
+    if (s.closeBeforeFinish) {
+      res.end();
+      return;
+    }
     await send({ ...base, choices: [choice(chat ? null : '', 'length')] });
     const wantsUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     if (wantsUsage && s.usage !== false) {
@@ -175,6 +217,8 @@ export async function startSSEServer(initial: ScriptSource = {}): Promise<SSESer
   };
 
   const server = createServer((req, res) => {
+    const limit = setTimeout(() => res.destroy(), MAX_RESPONSE_MS);
+    res.on('close', () => clearTimeout(limit));
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     let counted = true;

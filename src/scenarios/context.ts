@@ -1,0 +1,14 @@
+/** What every scenario runner gets: the run's config, engines, prompts and where cases and warnings go. */
+import type { RunConfig } from '../config/schema.js';
+import type { CaseResult, Warning } from '../results/types.js';
+import type { EngineHandle, MeasureContext } from './measure.js';
+import type { PreparedPrompt, PromptSet } from './prompts.js';
+
+export interface ScenarioContext extends MeasureContext {
+  config: RunConfig;
+  handles: EngineHandle[];
+  set: PromptSet;
+  prompts: Map<EngineHandle, PreparedPrompt[]>;
+  emit: (c: CaseResult) => void;
+  warn: (w: Warning) => void;
+}

@@ -1,0 +1,76 @@
+/**
+ * Ordinary least squares for cost models: y = c0 + c1·x + c2·x² (or any low degree), with each coefficient's 95%
+ * confidence interval from its standard error (Student's t, n - p degrees of freedom). Used to ask whether a
+ * quadratic term in sequence length is there at all, which a log-log exponent cannot answer when a large linear
+ * cost hides it.
+ */
+import { studentTQuantile } from './index.js';
+
+export interface Coefficient {
+  value: number;
+  /** null when the fit has no residual degrees of freedom (as many points as coefficients). */
+  ci95: [number, number] | null;
+  standardError: number | null;
+}
+
+export interface PolynomialFit {
+  degree: number;
+  /** c0, c1, ... in the units of y per x^i. */
+  coefficients: Coefficient[];
+  r2: number;
+  n: number;
+  /** Residual degrees of freedom, n - (degree + 1). */
+  dof: number;
+}
+
+/** Solves the symmetric positive-definite system A x = b (Gauss-Jordan with partial pivoting); returns A⁻¹ too. */
+function solveWithInverse(a: number[][], b: number[]): { x: number[]; inverse: number[][] } {
+  const p = a.length;
+  const m = a.map((row, i) => [...row, ...Array.from({ length: p }, (_, j) => (i === j ? 1 : 0)), b[i]!]);
+  for (let col = 0; col < p; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < p; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
+    if (Math.abs(m[pivot]![col]!) < 1e-300) throw new RangeError('fitPolynomial: the design is singular (too few distinct x values)');
+    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
+    const row = m[col]!;
+    const d = row[col]!;
+    for (let j = 0; j < row.length; j++) row[j] = row[j]! / d;
+    for (let r = 0; r < p; r++) {
+      if (r === col) continue;
+      const f = m[r]![col]!;
+      if (f === 0) continue;
+      for (let j = 0; j < row.length; j++) m[r]![j] = m[r]![j]! - f * row[j]!;
+    }
+  }
+  return { x: m.map((row) => row[2 * p]!), inverse: m.map((row) => row.slice(p, 2 * p)) };
+}
+
+/**
+ * Fits y = Σ c_i x^i (i = 0..degree) by least squares. x is rescaled internally (x / max|x|) so that x² at
+ * thousands of tokens does not ruin the conditioning; coefficients are returned in the original units.
+ */
+export function fitPolynomial(points: readonly { x: number; y: number }[], degree: number): PolynomialFit {
+  const p = degree + 1;
+  const n = points.length;
+  if (n < p) throw new RangeError(`fitPolynomial: degree ${degree} needs at least ${p} points, got ${n}`);
+  const scale = Math.max(...points.map((q) => Math.abs(q.x))) || 1;
+  const rows = points.map((q) => Array.from({ length: p }, (_, i) => (q.x / scale) ** i));
+  const ata = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => rows.reduce((s, r) => s + r[i]! * r[j]!, 0)));
+  const aty = Array.from({ length: p }, (_, i) => rows.reduce((s, r, k) => s + r[i]! * points[k]!.y, 0));
+  const { x: beta, inverse } = solveWithInverse(ata, aty);
+  const fitted = rows.map((r) => r.reduce((s, v, i) => s + v * beta[i]!, 0));
+  const sse = points.reduce((s, q, k) => s + (q.y - fitted[k]!) ** 2, 0);
+  const my = points.reduce((s, q) => s + q.y, 0) / n;
+  const sst = points.reduce((s, q) => s + (q.y - my) ** 2, 0);
+  const dof = n - p;
+  const sigma2 = dof > 0 ? sse / dof : NaN;
+  const t = dof > 0 ? studentTQuantile(0.975, dof) : NaN;
+  const coefficients = beta.map((b, i): Coefficient => {
+    const unscale = scale ** i;
+    const value = b / unscale;
+    if (dof <= 0) return { value, ci95: null, standardError: null };
+    const se = Math.sqrt(Math.max(0, sigma2 * inverse[i]![i]!)) / unscale;
+    return { value, ci95: [value - t * se, value + t * se], standardError: se };
+  });
+  return { degree, coefficients, r2: sst > 0 ? 1 - sse / sst : 1, n, dof };
+}
