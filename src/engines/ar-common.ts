@@ -1,28 +1,14 @@
-/** What the two in-process autoregressive engines share: options, validation, left padding, cache accounting. */
+/** What the two in-process autoregressive engines share: the causal-folder check, left padding, cache accounting. */
 import { UserError } from '../util/errors.js';
 import type { ModelFolder } from '../models/folder.js';
 import type { TransformerSpec } from '../models/spec.js';
-import type { Cancellable, EngineError, GenerateRequest } from './types.js';
 
-export interface ArGenerateOptions extends Cancellable {
-  /** fixed: exactly genLength tokens per row, EOS ignored (throughput runs); natural: stop at EOS. */
-  mode: 'fixed' | 'natural';
-}
+export type { ArGenerateOptions } from './options.js';
 
 export function requireCausal(folder: ModelFolder, dirArg: string): void {
   if (folder.meta.graph !== 'causal') {
     throw new UserError(`${dirArg}: a ${folder.meta.family} diffusion model; the autoregressive engines need a llama (causal) model folder`);
   }
-}
-
-export function validateArRequest(spec: TransformerSpec, req: GenerateRequest): EngineError | null {
-  if (!Number.isInteger(req.genLength) || req.genLength < 1) return { code: 'invalid-options', message: `new tokens must be a positive integer, got ${req.genLength}` };
-  if (req.prompts.length === 0 || req.prompts.some((p) => p.length === 0)) return { code: 'invalid-options', message: 'every batch row needs a non-empty prompt' };
-  const P = Math.max(...req.prompts.map((p) => p.length));
-  if (P + req.genLength > spec.maxPositions) {
-    return { code: 'invalid-options', message: `prompt (${P}) + new tokens (${req.genLength}) = ${P + req.genLength} exceeds the model's maximum length ${spec.maxPositions}` };
-  }
-  return null;
 }
 
 /** Left-padded ids, mask and positions (positions count real tokens only, as transformers.js computes them). */

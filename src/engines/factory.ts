@@ -1,34 +1,21 @@
 /**
- * EngineSpec -> Engine, in the current thread. In-process engines that call onnxruntime are normally created
- * through spawnEngine (src/engines/worker/client.ts) so that session.run never blocks the main event loop.
+ * LocalEngineSpec -> Engine, in the current thread. Local engines are normally created through spawnEngine
+ * (src/engines/worker/client.ts) so that session.run never blocks the main event loop; the `openai` engine does
+ * no blocking work and is created directly (createOpenAIEngine).
  */
-import type { SessionTuning } from './session.js';
-import type { DeviceRequest, Engine } from './types.js';
-import type { OpenAIEngineConfigInput } from './openai/options.js';
+import type { EngineLocation, EngineOptions, LocalEngineKind, LocalEngineSpec } from './options.js';
+import type { Engine } from './types.js';
 
-export type LocalEngineKind = 'llada' | 'ar' | 'ar-ort';
+type Factories = { [K in LocalEngineKind]: (location: EngineLocation) => Promise<Engine<EngineOptions<K>>> };
 
-export type EngineSpec =
-  | { kind: LocalEngineKind; modelDir: string; device: DeviceRequest; session?: SessionTuning }
-  | { kind: 'openai'; config: OpenAIEngineConfigInput };
+/** One entry per local engine kind; each module is imported only when its engine is created. */
+const FACTORIES: Factories = {
+  llada: async (location) => (await import('./llada/engine.js')).createLladaEngine(location),
+  ar: async (location) => (await import('./transformers/engine.js')).createTransformersEngine(location),
+  'ar-ort': async (location) => (await import('./ar-ort/engine.js')).createOrtArEngine(location),
+};
 
-export async function createEngine(spec: EngineSpec): Promise<Engine<any>> {
-  switch (spec.kind) {
-    case 'llada': {
-      const { createLladaEngine } = await import('./llada/engine.js');
-      return createLladaEngine(spec);
-    }
-    case 'ar': {
-      const { createTransformersEngine } = await import('./transformers/engine.js');
-      return createTransformersEngine(spec);
-    }
-    case 'ar-ort': {
-      const { createOrtArEngine } = await import('./ar-ort/engine.js');
-      return createOrtArEngine(spec);
-    }
-    case 'openai': {
-      const { createOpenAIEngine } = await import('./openai/engine.js');
-      return createOpenAIEngine(spec.config);
-    }
-  }
+export function createEngine<K extends LocalEngineKind>(spec: LocalEngineSpec<K>): Promise<Engine<EngineOptions<K>>> {
+  const create: Factories[K] = FACTORIES[spec.kind];
+  return create(spec);
 }

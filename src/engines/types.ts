@@ -4,10 +4,9 @@
  * comparison see exactly the same prompt tokens.
  */
 
-import type { EngineKind } from '../config/kinds.js';
+import type { EngineKind } from './options.js';
 
-export type { EngineKind };
-export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+export type { Cancellable, DeviceRequest, EngineKind, EngineOptions, LocalEngineKind } from './options.js';
 export type ResolvedDevice = 'cpu' | 'cuda' | 'webgpu' | 'remote';
 
 /** One forward pass (or, for HTTP engines, one streamed chunk) as seen by the host. */
@@ -30,8 +29,15 @@ export interface GenerateRequest {
 }
 
 export interface GenerateOutput {
-  /** Generated token ids per row (prompt excluded). */
+  /** Generated token ids per row (prompt excluded); empty rows over HTTP, where ids never come back. */
   tokens: number[][];
+  /** Per row: generated tokens (= the row's length in `tokens` for local engines). Every count reported uses this. */
+  generatedTokenCounts: number[];
+  /**
+   * The rows whose request failed while others succeeded (HTTP), with the engine's code and message; such a row
+   * counts 0 generated tokens. Empty for local engines, which fail the whole call instead.
+   */
+  failures: RowFailure[];
   /** Per row: how many generated tokens are useful (up to, not including, the first EOS/EoT). */
   usefulTokens: number[];
   /** Forward passes in order. NFE = trace.length. */
@@ -44,6 +50,15 @@ export interface GenerateOutput {
   hostDeviceBytesPerForward?: number;
   /** Sum of time spent inside session.run (ms); totalMs - forwardMs is host overhead. */
   forwardMs: number;
+}
+
+/** One failed request of a call. */
+export interface RowFailure {
+  row: number;
+  /** The engine's own code, e.g. 'stream-cut', 'http-status', 'timeout'. */
+  code: string;
+  /** One line. */
+  message: string;
 }
 
 export interface EngineError {
@@ -73,17 +88,10 @@ export interface EngineInfo {
   maxPositions?: number;
 }
 
-/**
- * Cooperative cancellation, checked between forward passes. onnxruntime cannot be interrupted inside session.run,
- * and terminating a worker thread during one aborts the process, so Ctrl-C asks engines to stop at the next step.
- */
-export interface Cancellable {
-  shouldStop?: () => boolean;
-}
-
 export const ABORTED: EngineResult = { ok: false, error: { code: 'aborted', message: 'interrupted' } };
 
-export interface Engine<Options = unknown> {
+/** An engine taking `Options` per call; `Engine<EngineOptions<K>>` is the engine of kind K. */
+export interface Engine<Options> {
   readonly info: EngineInfo;
   generate(request: GenerateRequest, options: Options): Promise<EngineResult>;
   dispose(): Promise<void>;
@@ -94,9 +102,30 @@ export function runtimeError(source: string, err: unknown): EngineResult {
   return { ok: false, error: { code: 'runtime', message: `${source}: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}` } };
 }
 
-/** A successful result; useful tokens are counted up to the first stop id of each row. */
-export function completed(tokens: number[][], stopIds: readonly number[], rest: Omit<GenerateOutput, 'tokens' | 'usefulTokens'>): EngineResult {
-  return { ok: true, value: { tokens, usefulTokens: tokens.map((t) => firstStopIndex(t, stopIds)), ...rest } };
+/** What a local engine adds to its forwards' timing (see ForwardTimer) when it completes. */
+export type LocalOutputExtras = Pick<GenerateOutput, 'tokenTimesMs' | 'hostDeviceBytesPerForward'>;
+
+/**
+ * A local engine's successful result: every row's ids are its generated tokens, useful tokens are counted up to
+ * the first stop id of each row, and nothing failed (a local failure fails the whole call).
+ */
+export function completed(
+  tokens: number[][],
+  stopIds: readonly number[],
+  timing: Pick<GenerateOutput, 'trace' | 'totalMs' | 'forwardMs'>,
+  extras: LocalOutputExtras = {},
+): EngineResult {
+  return {
+    ok: true,
+    value: {
+      tokens,
+      generatedTokenCounts: tokens.map((t) => t.length),
+      failures: [],
+      usefulTokens: tokens.map((t) => firstStopIndex(t, stopIds)),
+      ...timing,
+      ...extras,
+    },
+  };
 }
 
 export function firstStopIndex(tokens: number[], stopIds: readonly number[]): number {

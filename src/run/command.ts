@@ -4,7 +4,7 @@ import { assertWritableDir } from '../util/fs.js';
 import type { Progress } from './progress.js';
 import { ExitCode } from '../util/errors.js';
 import { type Override, loadRunConfig } from '../config/load.js';
-import type { WorkerEngine } from '../engines/worker/client.js';
+import type { Abortable } from '../engines/worker/client.js';
 import { newRunId, serializeResults } from '../results/writer.js';
 import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
@@ -37,7 +37,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   progress.line(`config ${relative(process.cwd(), source) || source}; results -> ${outDir}`);
 
   const controller = new AbortController();
-  const workers: WorkerEngine<unknown>[] = [];
+  const workers: Abortable[] = [];
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;

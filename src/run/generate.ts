@@ -4,7 +4,8 @@ import { UserError } from '../util/errors.js';
 import { isInteractive } from '../util/color.js';
 import { validateLladaOptions, DEFAULT_LLADA_OPTIONS, type LladaOptions } from '../engines/llada/sampler.js';
 import type { StepEvent } from '../engines/llada/engine.js';
-import { spawnEngine } from '../engines/worker/client.js';
+import { positionsError } from '../engines/request.js';
+import { spawnTagged } from '../engines/worker/client.js';
 import type { DeviceRequest, EngineResult } from '../engines/types.js';
 import { openModel } from '../models/hub.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
@@ -74,17 +75,21 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     if (!tokenizer) throw new UserError(`${f.model}: no tokenizer files; use --prompt-ids`);
     ids = tokenizer.encode(f.prompt!, !f.raw);
   }
-  const max = folder.meta.spec.maxPositions;
-  if (ids.length + genLength > max) {
-    throw new UserError(`prompt (${ids.length} tokens) + ${genLength} new tokens exceeds the model's maximum length ${max}`);
-  }
+  const tooLong = positionsError(ids.length, genLength, folder.meta.spec.maxPositions);
+  if (tooLong) throw new UserError(tooLong);
   const kind = diffusion ? 'llada' : f.engine;
-  const engine = await spawnEngine({ kind, modelDir: folder.dir, device: f.device, session: f.threads ? { intraOpThreads: f.threads } : undefined });
+  const tagged = await spawnTagged({ kind, modelDir: folder.dir, device: f.device, session: f.threads ? { intraOpThreads: f.threads } : undefined });
+  const { engine } = tagged;
   if (!f.json && engine.info.deviceNote) process.stderr.write(`${chalk.dim(engine.info.deviceNote)}\n`);
-  const live = diffusion && !f.json && isInteractive() ? liveView(tokenizer) : undefined;
+  const request = { prompts: [ids], genLength, promptTexts: f.prompt ? [f.prompt] : undefined };
   let r: EngineResult;
   try {
-    r = await engine.generate({ prompts: [ids], genLength, promptTexts: f.prompt ? [f.prompt] : undefined }, diffusion ? { ...llada, onStep: live } : { mode: f.mode });
+    if (tagged.kind === 'llada') {
+      const live = !f.json && isInteractive() ? liveView(tokenizer) : undefined;
+      r = await tagged.engine.generate(request, { ...llada, onStep: live });
+    } else {
+      r = await tagged.engine.generate(request, { mode: f.mode });
+    }
   } finally {
     await engine.dispose();
   }

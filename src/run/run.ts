@@ -7,10 +7,10 @@ import { ExitCode, UserError, errorMessage } from '../util/errors.js';
 import type { Progress } from './progress.js';
 import { gitSha, toolVersion } from '../util/version.js';
 import { type RunConfig, isUrl } from '../config/schema.js';
-import type { EngineSpec } from '../engines/factory.js';
 import { createOpenAIEngine } from '../engines/openai/engine.js';
+import { positionsError } from '../engines/request.js';
 import type { EngineKind } from '../engines/types.js';
-import { spawnEngine, type WorkerEngine } from '../engines/worker/client.js';
+import { type Abortable, spawnTagged } from '../engines/worker/client.js';
 import { resolveModelRef } from '../models/cache.js';
 import type { ModelFolder } from '../models/folder.js';
 import { openModel } from '../models/hub.js';
@@ -33,7 +33,7 @@ export interface RunOptions {
   /** Aborted on Ctrl-C. */
   signal: AbortSignal;
   /** Called with every engine that owns a worker, so Ctrl-C can stop them at once. */
-  onWorker?: (w: WorkerEngine<unknown>) => void;
+  onWorker?: (w: Abortable) => void;
 }
 
 export interface RunOutcome {
@@ -90,15 +90,14 @@ async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): 
         handles.push({ kind, role: side.role, engine, info: engine.info, spec: null, tokenizer: anyTokenizer, model: side.ref });
         continue;
       }
-      const spec: EngineSpec = { kind, modelDir: side.dir!, device: c.device, session: c.session };
-      const engine = await spawnEngine(spec);
-      opts.onWorker?.(engine as WorkerEngine<unknown>);
-      if (engine.info.deviceNote) opts.progress.line(`${kind}: ${engine.info.deviceNote}`);
+      const tagged = await spawnTagged({ kind, modelDir: side.dir!, device: c.device, session: c.session });
+      const { info } = tagged.engine;
+      opts.onWorker?.(tagged.engine);
+      if (info.deviceNote) opts.progress.line(`${kind}: ${info.deviceNote}`);
       handles.push({
-        kind,
+        ...tagged,
         role: side.role,
-        engine,
-        info: engine.info,
+        info,
         spec: folders.get(side.role)!.meta.spec,
         tokenizer: tokenizers.get(side.role) ?? null,
         model: side.ref,
@@ -157,7 +156,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     // A prompt that cannot fit is bad input: say so before any work rather than fail case after case.
     for (const [h, list] of prompts) {
       const longest = Math.max(...list.map((p) => p.ids.length));
-      if (h.info.maxPositions !== undefined && longest + c.genLength > h.info.maxPositions) {
+      if (h.info.maxPositions !== undefined && positionsError(longest, c.genLength, h.info.maxPositions)) {
         throw new UserError(`prompt set ${c.prompts}: its longest prompt (${longest} tokens) + gen_length ${c.genLength} exceeds ${h.kind}'s maximum length ${h.info.maxPositions}`);
       }
     }

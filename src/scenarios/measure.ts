@@ -3,7 +3,9 @@
  * trace. Counting rules (DESIGN.md "Honest counting"): generated positions only, useful tokens up to EOS/EoT,
  * NFE = forward passes, TTFT/ITL from per-token timestamps.
  */
-import type { Engine, EngineInfo, EngineKind, GenerateOutput, GenerateRequest } from '../engines/types.js';
+import type { OpenAIEngine } from '../engines/openai/engine.js';
+import type { EngineOptions, LladaGenerateOptions } from '../engines/options.js';
+import type { Engine, EngineInfo, EngineKind, EngineResult, GenerateOutput, GenerateRequest } from '../engines/types.js';
 import type { PromptTokenizer } from '../models/tokenize.js';
 import type { TransformerSpec } from '../models/spec.js';
 import { summarizeSamples } from '../results/summary.js';
@@ -14,16 +16,58 @@ import type { Telemetry } from '../telemetry/telemetry.js';
 import { hostNowMs } from '../telemetry/clock.js';
 import { FailureLog, requestsOf } from './failures.js';
 
-export interface EngineHandle {
+/** The engine object of each kind as scenarios see it: the HTTP engine also sends single requests (load runs). */
+export type EngineOf<K extends EngineKind> = K extends 'openai' ? OpenAIEngine : Engine<EngineOptions<K>>;
+
+/** What FLOPs and bytes per request are computed from. */
+export interface CostSubject {
   kind: EngineKind;
-  role: 'diffusion' | 'ar';
-  engine: Engine<any>;
-  info: EngineInfo;
+  info: Pick<EngineInfo, 'dtype'>;
   /** Architecture (null over HTTP): FLOPs and bytes for MFU/MBU. */
   spec: TransformerSpec | null;
+}
+
+interface HandleBase extends CostSubject {
+  role: 'diffusion' | 'ar';
+  info: EngineInfo;
   tokenizer: PromptTokenizer | null;
   /** What results call the model: preset name, folder or URL. */
   model: string;
+}
+
+/** An engine with what results say about it; a union by kind, so `engine` has the kind's own options. */
+export type EngineHandle = { [K in EngineKind]: HandleBase & { kind: K; engine: EngineOf<K> } }[EngineKind];
+
+/** One request of a case, its options bound; `signal` aborts an in-flight request where the engine can (HTTP). */
+export type EngineCall = (request: GenerateRequest, signal: AbortSignal) => Promise<EngineResult>;
+
+/** A case's engine call: the LLaDA sampler settings of its params, fixed-length AR, fixed-length HTTP. */
+export function engineCall(h: EngineHandle, params: CaseParams, seed: number): EngineCall {
+  switch (h.kind) {
+    case 'llada': {
+      const engine = h.engine;
+      const options: LladaGenerateOptions = {
+        steps: params.steps!,
+        blockLength: params.blockLength!,
+        threshold: params.threshold ?? null,
+        cfgScale: params.cfgScale ?? 0,
+        temperature: params.temperature ?? 0,
+        remasking: params.remasking ?? 'low_confidence',
+        seed,
+      };
+      return (request) => engine.generate(request, options);
+    }
+    case 'ar':
+    case 'ar-ort': {
+      const engine = h.engine;
+      return (request) => engine.generate(request, { mode: 'fixed' });
+    }
+    case 'openai': {
+      const engine = h.engine;
+      // ignoreEos comes from the side's HTTP config (fixed length by default).
+      return (request, signal) => engine.generate(request, { signal });
+    }
+  }
 }
 
 export interface MeasureContext {
@@ -43,7 +87,7 @@ export interface CaseRun {
   params: CaseParams;
   /** One repetition runs these requests in sequence. */
   requests: GenerateRequest[];
-  options: unknown;
+  call: EngineCall;
 }
 
 /** Ctrl-C stopped a case; `partial` is the case with the repetitions measured before it (state 'aborted'). */
@@ -71,14 +115,22 @@ function mean(xs: number[]): number | undefined {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
 }
 
-/** FLOPs and bytes for one request's forwards, from the architecture. */
-function requestCost(h: EngineHandle, req: GenerateRequest, out: GenerateOutput, params: CaseParams): { flops: number; bytes: number } | null {
+export interface Cost {
+  flops: number;
+  bytes: number;
+}
+
+/**
+ * FLOPs and bytes for one request's `nfe` forwards, from the architecture (null without one). LLaDA: nfe full
+ * forwards over prompt + answer (2B rows with CFG), logits over the answer only. AR: a prefill over the prompt,
+ * then nfe - 1 one-token decode steps over a growing cache.
+ */
+export function requestCost(h: CostSubject, req: GenerateRequest, nfe: number, params: CaseParams): Cost | null {
   const spec = h.spec;
   if (!spec) return null;
   const dtypeBytes = h.info.dtype === 'fp16' ? 2 : 4;
   const B = req.prompts.length;
   const P = Math.max(...req.prompts.map((p) => p.length));
-  const nfe = out.trace.length;
   if (h.kind === 'llada') {
     const rows = params.cfgScale ? 2 * B : B;
     const c = forwardCost(spec, { batch: rows, seqLen: P + req.genLength, pastLen: 0, logitsPositions: req.genLength, dtypeBytes, attention: 'bidirectional' });
@@ -95,12 +147,14 @@ function requestCost(h: EngineHandle, req: GenerateRequest, out: GenerateOutput,
   return { flops, bytes };
 }
 
-interface RepOutcome {
+export interface RepOutcome {
   sample: Sample;
-  cost: { flops: number; bytes: number } | null;
+  /** Summed over the repetition's requests; null when any has no architecture. */
+  cost: Cost | null;
 }
 
-function toSample(h: EngineHandle, reqs: GenerateRequest[], outs: GenerateOutput[], params: CaseParams): RepOutcome {
+/** One repetition (these requests, in sequence) as a Sample: every reported number is computed here. */
+export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: GenerateOutput[], params: CaseParams): RepOutcome {
   let generated = 0;
   let useful = 0;
   let latency = 0;
@@ -109,20 +163,19 @@ function toSample(h: EngineHandle, reqs: GenerateRequest[], outs: GenerateOutput
   let errors = 0;
   const ttfts: number[] = [];
   const itls: number[] = [];
-  let costSum: { flops: number; bytes: number } | null = { flops: 0, bytes: 0 };
+  let costSum: Cost | null = { flops: 0, bytes: 0 };
   outs.forEach((o, i) => {
-    const counts = (o as GenerateOutput & { generatedTokenCounts?: number[] }).generatedTokenCounts ?? o.tokens.map((t) => t.length);
-    generated += counts.reduce((a, b) => a + b, 0);
+    generated += o.generatedTokenCounts.reduce((a, b) => a + b, 0);
     useful += o.usefulTokens.reduce((a, b) => a + b, 0);
     latency += o.totalMs;
     forward += o.forwardMs;
     nfe += o.trace.length;
-    errors += (o as GenerateOutput & { failedRequests?: number }).failedRequests ?? 0;
+    errors += o.failures.length;
     for (const times of o.tokenTimesMs ?? []) {
       if (times.length > 0) ttfts.push(times[0]!);
       if (times.length > 1) itls.push((times.at(-1)! - times[0]!) / (times.length - 1));
     }
-    const c = requestCost(h, reqs[i]!, o, params);
+    const c = requestCost(h, reqs[i]!, o.trace.length, params);
     costSum = c && costSum ? { flops: costSum.flops + c.flops, bytes: costSum.bytes + c.bytes } : null;
   });
   const seconds = latency / 1000;
@@ -171,8 +224,6 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
 export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<CaseResult> {
   const h = run.handle;
   const base = caseBase(ctx, run.scenario, h, run.params);
-  // HTTP requests are aborted by the signal itself (Ctrl-C must not wait for a hung server); workers stop on their own.
-  const options = h.kind === 'openai' ? { ...(run.options as object), signal: ctx.signal } : run.options;
   const failures = new FailureLog();
   const samples: Sample[] = [];
   const withFailures = <C extends CaseResult>(r: C): C => {
@@ -185,7 +236,7 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
     const outs: GenerateOutput[] = [];
     for (const req of run.requests) {
       if (ctx.signal.aborted) throw aborted();
-      const r = await h.engine.generate(req, options);
+      const r = await run.call(req, ctx.signal);
       if (ctx.signal.aborted) throw aborted();
       failures.addMeasurements(requestsOf(r), repetition);
       if (!r.ok) return { ok: false, message: `${r.error.code}: ${r.error.message}` };
@@ -198,7 +249,7 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
     const r = await once(null);
     if (!r.ok) return withFailures({ ...base, state: 'errored', error: r.message, samples: [], summary: {} });
   }
-  const costs: ({ flops: number; bytes: number } | null)[] = [];
+  const costs: (Cost | null)[] = [];
   const phaseStart = hostNowMs();
   for (let i = 0; i < ctx.repetitions; i++) {
     ctx.progress(`${base.id} run ${i + 1}/${ctx.repetitions}`);

@@ -3,11 +3,12 @@
  * as it is measured (so an interrupted run keeps it) and returns its scenario-level analysis.
  */
 import type { RunConfig } from '../config/schema.js';
+import { positionsError } from '../engines/request.js';
 import { ci95OrNull } from '../results/summary.js';
 import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit } from '../results/types.js';
 import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
 import type { ScenarioContext } from './context.js';
-import { type EngineHandle, measureCase } from './measure.js';
+import { type EngineHandle, engineCall, measureCase } from './measure.js';
 import { measureHttpLoad } from './http.js';
 import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
 
@@ -27,23 +28,6 @@ function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams
   };
 }
 
-/** Engine options for a case: the LLaDA sampler settings, fixed-length AR; HTTP follows its side's ignoreEos. */
-function optionsFor(h: EngineHandle, c: RunConfig, p: CaseParams): unknown {
-  if (h.kind === 'llada') {
-    return {
-      steps: p.steps!,
-      blockLength: p.blockLength!,
-      threshold: p.threshold ?? null,
-      cfgScale: p.cfgScale ?? 0,
-      temperature: p.temperature ?? 0,
-      remasking: p.remasking ?? 'low_confidence',
-      seed: c.llada.seed,
-    };
-  }
-  if (h.kind === 'openai') return {};
-  return { mode: 'fixed' };
-}
-
 async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}): Promise<CaseResult> {
   const c = ctx.config;
   const params: CaseParams = {
@@ -58,7 +42,7 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
     handle: h,
     params,
     requests: rows.map((r) => toRequest(r, c.genLength)),
-    options: optionsFor(h, c, params),
+    call: engineCall(h, params, c.llada.seed),
   });
   ctx.emit(result);
   return result;
@@ -111,7 +95,7 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   for (const n of [...c.context.promptLengths].sort((a, b) => a - b)) {
     for (const h of ctx.handles) {
       const max = h.info.maxPositions;
-      if (max !== undefined && n + c.genLength > max) {
+      if (max !== undefined && positionsError(n, c.genLength, max)) {
         ctx.warn({ code: 'context-too-long', message: `context ${n} + gen ${c.genLength} exceeds ${h.kind}'s maximum length ${max}: skipped for ${h.kind}` });
         continue;
       }

@@ -1,5 +1,19 @@
 /** Statistics as pure functions over raw samples. */
-import type { Summary } from '../results/types.js';
+
+/** A summary of raw values. With one value the interval is unknown: ±Infinity (results.json stores null). */
+export interface Summary {
+  n: number;
+  mean: number;
+  sd: number;
+  min: number;
+  max: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  ci95: [number, number];
+  /** Indices of values flagged as outliers (|x - median| / MAD > 3.5 scaled). */
+  outliers: number[];
+}
 
 /** ln Γ(x), Lanczos approximation (g = 7, n = 9). */
 function logGamma(x: number): number {

@@ -346,8 +346,8 @@ describe('probes, one at a time', () => {
 describe('dllm-bench doctor (built CLI)', () => {
   const env = { DLLM_BENCH_CACHE: tempDir('dllm-doctor-cli-') };
 
-  it('--json prints the report on stdout and exits 0 when nothing failed', () => {
-    const r = cli(['doctor', '--json'], env);
+  it('--json prints the report on stdout and exits 0 when nothing failed', async () => {
+    const r = await cli(['doctor', '--json'], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -357,8 +357,8 @@ describe('dllm-bench doctor (built CLI)', () => {
     expect(doc.checks.find((c: CheckResult) => c.id === 'cpu').status).toBe('ok');
   });
 
-  it('a bogus --model makes it exit 1; the human list marks it', () => {
-    const r = cli(['doctor', '--model', '/definitely/not/here'], env);
+  it('a bogus --model makes it exit 1; the human list marks it', async () => {
+    const r = await cli(['doctor', '--model', '/definitely/not/here'], env);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^✓ node /m);
     expect(r.stdout).toContain('✗ model:/definitely/not/here  /definitely/not/here: model folder not found');

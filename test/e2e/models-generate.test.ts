@@ -9,13 +9,13 @@ const llada = join(root, 'tiny-llada');
 const llama = join(root, 'tiny-llama');
 
 describe('models and generate (built CLI)', () => {
-  beforeAll(() => {
-    expect(cli(['models', 'build', '--preset', 'tiny', '--family', 'llada', '--out', llada, '--seed', '3']).code).toBe(0);
-    expect(cli(['models', 'build', '--preset', 'tiny', '--family', 'llama', '--out', llama, '--seed', '3']).code).toBe(0);
+  beforeAll(async () => {
+    expect((await cli(['models', 'build', '--preset', 'tiny', '--family', 'llada', '--out', llada, '--seed', '3'])).code).toBe(0);
+    expect((await cli(['models', 'build', '--preset', 'tiny', '--family', 'llama', '--out', llama, '--seed', '3'])).code).toBe(0);
   }, 120_000);
 
-  it('inspect --json describes the graph', () => {
-    const r = cli(['models', 'inspect', llada, '--json']);
+  it('inspect --json describes the graph', async () => {
+    const r = await cli(['models', 'inspect', llada, '--json']);
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout);
     expect(info.family).toBe('llada');
@@ -26,17 +26,17 @@ describe('models and generate (built CLI)', () => {
     expect(info.synthetic).toEqual({ preset: 'tiny', seed: 3 });
   });
 
-  it('convert re-converts the preset\'s native checkpoint (fp16)', () => {
+  it('convert re-converts the preset\'s native checkpoint (fp16)', async () => {
     const out = join(root, 'converted');
-    const r = cli(['models', 'convert', join(llama, 'checkpoint'), '--out', out, '--dtype', 'fp16']);
+    const r = await cli(['models', 'convert', join(llama, 'checkpoint'), '--out', out, '--dtype', 'fp16']);
     expect(r.code).toBe(0);
-    const info = JSON.parse(cli(['models', 'inspect', out, '--json']).stdout);
+    const info = JSON.parse((await cli(['models', 'inspect', out, '--json'])).stdout);
     expect(info.dtype).toBe('fp16');
     expect(info.files.map((f: { path: string }) => f.path)).toContain('onnx/model_fp16.onnx');
   });
 
-  it('generate --json (diffusion): one row of gen_length token ids, text, nfe, timings', () => {
-    const r = cli(['generate', '--model', llada, '--prompt', 'Hello there', '--gen-length', '16', '--steps', '8', '--block-length', '8', '--json', '--device', 'cpu']);
+  it('generate --json (diffusion): one row of gen_length token ids, text, nfe, timings', async () => {
+    const r = await cli(['generate', '--model', llada, '--prompt', 'Hello there', '--gen-length', '16', '--steps', '8', '--block-length', '8', '--json', '--device', 'cpu']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.tokens).toHaveLength(1);
@@ -47,18 +47,18 @@ describe('models and generate (built CLI)', () => {
     expect(out.totalMs).toBeGreaterThan(0);
   });
 
-  it('generate --json (autoregressive) has the same shape; --prompt-ids works', () => {
-    const r = cli(['generate', '--model', llama, '--prompt-ids', '1018,5,6,7', '--max-new-tokens', '12', '--mode', 'fixed', '--json', '--device', 'cpu']);
+  it('generate --json (autoregressive) has the same shape; --prompt-ids works', async () => {
+    const r = await cli(['generate', '--model', llama, '--prompt-ids', '1018,5,6,7', '--max-new-tokens', '12', '--mode', 'fixed', '--json', '--device', 'cpu']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.tokens).toHaveLength(1);
     expect(out.tokens[0]).toHaveLength(12);
     expect(out.nfe).toBe(12);
-    const direct = JSON.parse(cli(['generate', '--model', llama, '--prompt-ids', '1018,5,6,7', '--max-new-tokens', '12', '--mode', 'fixed', '--json', '--engine', 'ar-ort']).stdout);
+    const direct = JSON.parse((await cli(['generate', '--model', llama, '--prompt-ids', '1018,5,6,7', '--max-new-tokens', '12', '--mode', 'fixed', '--json', '--engine', 'ar-ort'])).stdout);
     expect(direct.tokens).toEqual(out.tokens);
   });
 
-  it('bad generate input: one line, exit 2', () => {
+  it('bad generate input: one line, exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['--gen-length', '10', '--block-length', '4'], /gen_length \(10\) must be a multiple of block_length \(4\)/],
       [['--gen-length', '16', '--steps', '3', '--block-length', '8'], /steps \(3\) must be a multiple of the number of blocks/],
@@ -68,16 +68,16 @@ describe('models and generate (built CLI)', () => {
     ];
     for (const [args, message] of cases) {
       const withPrompt = args.includes('--prompt') || args.includes('--prompt-ids') ? args : ['--prompt', 'hi', ...args];
-      const r = cli(['generate', '--model', llada, ...withPrompt]);
+      const r = await cli(['generate', '--model', llada, ...withPrompt]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(message);
     }
   });
 
-  it('an unreadable model folder and a wrong family fail clearly', () => {
-    expect(cli(['run', '--diffusion', llama, '--out', join(root, 'x')]).stderr).toMatch(/a llama model, but this side needs a llada model/);
-    const r = cli(['models', 'inspect', root]);
+  it('an unreadable model folder and a wrong family fail clearly', async () => {
+    expect((await cli(['run', '--diffusion', llama, '--out', join(root, 'x')])).stderr).toMatch(/a llama model, but this side needs a llada model/);
+    const r = await cli(['models', 'inspect', root]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not a model folder \(no config\.json\)/);
   });
@@ -87,16 +87,16 @@ describe('report (built CLI)', () => {
   it('re-renders a run in every format; a non-results file is exit 2', async () => {
     const { writeFileSync, readFileSync } = await import('node:fs');
     const run = join(root, 'run');
-    expect(cli(['run', '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--gen-length', '8', '--steps', '8', '--block-length', '8', '--out', run], { DLLM_BENCH_CACHE: join(root, 'cache') }).code).toBe(0);
-    expect(cli(['report', run, '--format', 'md']).stdout).toMatch(/## throughput/);
-    expect(cli(['report', join(run, 'results.json'), '--format', 'json']).stdout).toContain('"schemaVersion": 2');
+    expect((await cli(['run', '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--gen-length', '8', '--steps', '8', '--block-length', '8', '--out', run], { DLLM_BENCH_CACHE: join(root, 'cache') })).code).toBe(0);
+    expect((await cli(['report', run, '--format', 'md'])).stdout).toMatch(/## throughput/);
+    expect((await cli(['report', join(run, 'results.json'), '--format', 'json'])).stdout).toContain('"schemaVersion": 2');
     const html = join(root, 'r.html');
-    expect(cli(['report', run, '--format', 'html', '--out', html]).code).toBe(0);
+    expect((await cli(['report', run, '--format', 'html', '--out', html])).code).toBe(0);
     expect(readFileSync(html, 'utf8')).toMatch(/<svg/);
-    expect(cli(['report', run]).stderr).toMatch(/tok\/s/);
+    expect((await cli(['report', run])).stderr).toMatch(/tok\/s/);
     const bogus = join(root, 'bogus.json');
     writeFileSync(bogus, '{"hello": 1}');
-    const bad = cli(['report', bogus]);
+    const bad = await cli(['report', bogus]);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   }, 120_000);

@@ -5,12 +5,11 @@
  *
  * Slow (a real dependency install over the network); DLLM_BENCH_SKIP_PACK=1 skips it.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultsFile } from '../../src/results/types.js';
-import { cli, root } from '../helpers/cli.js';
+import { type CliResult, cli, root, run as spawnRun } from '../helpers/cli.js';
 import { tempDir } from '../helpers/models.js';
 
 const skip = process.env.DLLM_BENCH_SKIP_PACK === '1';
@@ -24,13 +23,12 @@ const baseEnv = { ...process.env, NO_COLOR: '1', CI: '1', npm_config_onnxruntime
 /** `--no`: never fetch a package of that name from the registry; `--`: the rest is the CLI's, not npx's (--help). */
 const installed = ['--no', '--', 'dllm-bench'];
 
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = baseEnv): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+function run(cmd: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = baseEnv): Promise<CliResult> {
+  return spawnRun(cmd, args, { cwd, env, timeoutMs });
 }
 
-function must(r: SpawnSyncReturns<string>, what: string): string {
-  if (r.error) throw new Error(`${what}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${what} exited with ${r.status ?? r.signal}:\n${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-25).join('\n')}`);
+function must(r: CliResult, what: string): string {
+  if (r.code !== 0) throw new Error(`${what} exited with ${r.code}:\n${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-25).join('\n')}`);
   return r.stdout;
 }
 
@@ -50,19 +48,19 @@ describe.skipIf(skip)(title, () => {
   let packed: string[];
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     work = tempDir('dllm-pack-');
     app = join(work, 'app');
-    // prepare is not run for tarball installs: dist must already be in the tarball.
-    must(run(npm, ['run', 'build'], root, 120_000), 'npm run build');
-    // --ignore-scripts: prepare would only repeat the build that just ran.
-    const out = must(run(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root, 120_000), 'npm pack');
+    // prepare is not run for tarball installs: dist must already be in the tarball. The suite's global setup has
+    // checked that dist/ is up to date (rebuilding here would race the worker tests that load dist/).
+    // --ignore-scripts: prepare would only repeat the build.
+    const out = must(await run(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root, 120_000), 'npm pack');
     const info = (JSON.parse(out) as { filename: string; files: { path: string }[] }[])[0]!;
     tarball = join(work, info.filename);
     packed = info.files.map((f) => f.path);
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'dllm-bench-pack-test', version: '0.0.0', private: true }));
-    must(run(npm, ['install', '--no-audit', '--no-fund', '--loglevel', 'error', tarball], app, 280_000), `npm install ${tarball}`);
+    must(await run(npm, ['install', '--no-audit', '--no-fund', '--loglevel', 'error', tarball], app, 280_000), `npm install ${tarball}`);
   }, 300_000);
 
   // The install is a few hundred MB of node_modules.
@@ -76,24 +74,24 @@ describe.skipIf(skip)(title, () => {
     expect(existsSync(join(app, 'node_modules', '.bin', 'dllm-bench'))).toBe(true);
   });
 
-  it('npx dllm-bench --help works from the install and lists the same commands as this checkout', () => {
-    const r = run(npx, [...installed, '--help'], app, 60_000);
+  it('npx dllm-bench --help works from the install and lists the same commands as this checkout', async () => {
+    const r = await run(npx, [...installed, '--help'], app, 60_000);
     expect(r.stderr).not.toMatch(/internal error|Cannot find module|ERR_MODULE_NOT_FOUND/);
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: dllm-bench /);
     const names = commandNames(r.stdout);
     expect(names).toEqual(expect.arrayContaining(['run', 'generate', 'models']));
-    expect(names).toEqual(commandNames(cli(['--help']).stdout));
-    const v = run(npx, [...installed, '--version'], app, 60_000);
+    expect(names).toEqual(commandNames((await cli(['--help'])).stdout));
+    const v = await run(npx, [...installed, '--version'], app, 60_000);
     expect(v.stdout.trim()).toBe(version);
   });
 
-  it('the default run (throughput only) completes from the install and writes results.json', () => {
+  it('the default run (throughput only) completes from the install and writes results.json', async () => {
     const out = join(work, 'results');
     const env = { ...baseEnv, DLLM_BENCH_CACHE: join(work, 'cache') };
-    const r = run(npx, [...installed, 'run', '--out', out, '--repetitions', '1', '--warmup', '0', '--scenarios', 'throughput'], app, 280_000, env);
+    const r = await run(npx, [...installed, 'run', '--out', out, '--repetitions', '1', '--warmup', '0', '--scenarios', 'throughput'], app, 280_000, env);
     expect(r.stderr).not.toMatch(/internal error|Cannot find module|ERR_MODULE_NOT_FOUND/);
-    expect(r.status, `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-20).join('\n')).toBe(0);
+    expect(r.code, `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-20).join('\n')).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile;
     expect(results.complete).toBe(true);
     expect(results.scenarios.map((s) => s.kind)).toEqual(['throughput']);

@@ -19,10 +19,10 @@ function readResults(dir: string): ResultsFile {
 
 describe('dllm-bench run (built CLI, CPU)', () => {
   let out: string;
-  let result: ReturnType<typeof cli>;
-  beforeAll(() => {
+  let result: Awaited<ReturnType<typeof cli>>;
+  beforeAll(async () => {
     out = join(tempDir(), 'run');
-    result = cli(['run', '--device', 'cpu', '--out', out, ...fast], env);
+    result = await cli(['run', '--device', 'cpu', '--out', out, ...fast], env);
   }, 300_000);
 
   it('exits 0 and writes a complete, valid results.json with every engine in every scenario', () => {
@@ -70,9 +70,9 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     }
   });
 
-  it('prints tables to stderr and nothing but JSON to stdout with --json', () => {
+  it('prints tables to stderr and nothing but JSON to stdout with --json', async () => {
     expect(result.stderr).toMatch(/tok\/s/);
-    const json = cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16'], env);
+    const json = await cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16'], env);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as ResultsFile;
     expect(parsed.scenarios[0]!.cases.length).toBe(3);
@@ -99,9 +99,9 @@ describe('dllm-bench run: faults keep what was measured', () => {
     expect(res.stderr).toMatch(/interrupted/);
   }, 180_000);
 
-  it('an engine worker that crashes fails its cases; the other engines and scenarios still run', () => {
+  it('an engine worker that crashes fails its cases; the other engines and scenarios still run', async () => {
     const out = join(tempDir(), 'crash');
-    const r = cli(['run', '--device', 'cpu', '--out', out, ...fast, '--scenarios', 'throughput,batch'], { ...env, DLLM_BENCH_FAULT: 'worker-crash:llada:3' });
+    const r = await cli(['run', '--device', 'cpu', '--out', out, ...fast, '--scenarios', 'throughput,batch'], { ...env, DLLM_BENCH_FAULT: 'worker-crash:llada:3' });
     expect(r.code).toBe(1);
     const res = readResults(out);
     expect(res.complete).toBe(false);
@@ -129,26 +129,26 @@ describe('dllm-bench: bad input is one line and a non-zero exit', () => {
     ['hub model without a network', ['generate', '--model', 'dllm-bench-test/no-such-model', '--prompt', 'hi'], /not a local model folder, and loading it from the Hugging Face hub failed/],
     ['explicit cuda without the provider', ['run', '--device', 'cuda', '--scenarios', 'throughput', '--out', join(tempDir(), 'cuda')], /--device cuda: .*not installed.*ONNXRUNTIME_NODE_INSTALL=cuda12/],
   ];
-  it.each(cases)('%s', (_n, args, message) => {
-    const r = cli(args, env);
+  it.each(cases)('%s', async (_n, args, message) => {
+    const r = await cli(args, env);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('a prompt longer than the model allows: exit 2 before any work', () => {
+  it('a prompt longer than the model allows: exit 2 before any work', async () => {
     const dir = tempDir();
     const set = join(dir, 'long.json');
     writeFileSync(set, JSON.stringify({ name: 'long', prompts: [{ id: 'x', category: 'chat', text: 'word '.repeat(600) }], longContext: { instruction: 'i', document: 'd' } }));
-    const r = cli(['run', '--prompts', set, '--out', join(dir, 'out'), '--scenarios', 'throughput'], env);
+    const r = await cli(['run', '--prompts', set, '--out', join(dir, 'out'), '--scenarios', 'throughput'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/longest prompt \(\d+ tokens\) \+ gen_length 32 exceeds llada's maximum length 2048/);
   });
 
-  it('an output folder that cannot be written', () => {
+  it('an output folder that cannot be written', async () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, 'x');
-    const r = cli(['run', '--out', join(file, 'sub')], env);
+    const r = await cli(['run', '--out', join(file, 'sub')], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot write output folder/);
   });

@@ -6,6 +6,7 @@ import type { ArGenerateOptions } from '../../src/engines/ar-common.js';
 import type { Engine } from '../../src/engines/types.js';
 import { UserError } from '../../src/util/errors.js';
 import { buildMicroModel, microSpec, toRefSpec } from '../helpers/models.js';
+import { okValue } from '../helpers/engine.js';
 import { argmax, loadCheckpoint, referenceForward } from '../helpers/reference-forward.js';
 
 const base = microSpec('llama', { numKvHeads: 2, vocabSize: 96 });
@@ -55,7 +56,7 @@ describe.each([
 
   it('greedy tokens equal the reference forward', async () => {
     const r = await engine.generate({ prompts: [prompt], genLength: 8 }, { mode: 'fixed' });
-    expect(r.ok && r.value.tokens).toEqual([greedy]);
+    expect(okValue(r).tokens).toEqual([greedy]);
     if (!r.ok) return;
     expect(r.value.trace).toHaveLength(8); // one prefill + 7 decode steps
     const t = r.value.tokenTimesMs![0]!;
@@ -67,7 +68,7 @@ describe.each([
 
   it('a left-padded batch gives each row the tokens it gets alone', async () => {
     const r = await engine.generate({ prompts: [prompt, short], genLength: 8 }, { mode: 'fixed' });
-    expect(r.ok && r.value.tokens).toEqual([greedy, greedyShort]);
+    expect(okValue(r).tokens).toEqual([greedy, greedyShort]);
   });
 
   it('fixed mode yields exactly N tokens through EOS; natural mode stops at it', async () => {
@@ -87,7 +88,7 @@ describe.each([
     const r = await engine.generate({ prompts: [prompt], genLength: 8 }, { mode: 'fixed', shouldStop: () => ++calls > 3 });
     expect(r).toEqual({ ok: false, error: { code: 'aborted', message: 'interrupted' } });
     const again = await engine.generate({ prompts: [prompt], genLength: 8 }, { mode: 'fixed' });
-    expect(again.ok && again.value.tokens).toEqual([greedy]);
+    expect(okValue(again).tokens).toEqual([greedy]);
   });
 
   it('invalid requests are values, not throws', async () => {

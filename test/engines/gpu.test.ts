@@ -9,6 +9,7 @@ import { createLladaEngine } from '../../src/engines/llada/engine.js';
 import { DEFAULT_LLADA_OPTIONS } from '../../src/engines/llada/sampler.js';
 import { createOrtArEngine } from '../../src/engines/ar-ort/engine.js';
 import { buildMicroModel, microSpec } from '../helpers/models.js';
+import { okValue } from '../helpers/engine.js';
 
 function gpuReason(): string | null {
   if (!cudaProviderInstalled()) return 'CUDA provider libraries not installed (ONNXRUNTIME_NODE_INSTALL=cuda12)';
@@ -30,7 +31,7 @@ describe.skipIf(reason !== null)(`CUDA${reason ? ` (skipped: ${reason})` : ''}`,
     const req = { prompts: [[90, 3, 4, 5]], genLength: 16 };
     const o = { ...DEFAULT_LLADA_OPTIONS, steps: 16, blockLength: 8 };
     const [a, b] = [await cpu.generate(req, o), await gpu.generate(req, o)];
-    expect(b.ok && b.value.tokens).toEqual(a.ok && a.value.tokens);
+    expect(okValue(b).tokens).toEqual(okValue(a).tokens);
     await cpu.dispose();
     await gpu.dispose();
   });
@@ -40,7 +41,7 @@ describe.skipIf(reason !== null)(`CUDA${reason ? ` (skipped: ${reason})` : ''}`,
     const gpu = await createOrtArEngine({ modelDir: built.out, device: 'cuda' });
     expect(gpu.info.handicaps.join(' ')).toMatch(/KV cache copied device->host->device/);
     const r = await gpu.generate({ prompts: [[90, 3, 4]], genLength: 8 }, { mode: 'fixed' });
-    expect(r.ok && r.value.hostDeviceBytesPerForward).toBeGreaterThan(0);
+    expect(okValue(r).hostDeviceBytesPerForward).toBeGreaterThan(0);
     await gpu.dispose();
   });
 });

@@ -9,6 +9,7 @@ import type { Engine } from '../../src/engines/types.js';
 import { DEFAULT_LLADA_OPTIONS, transferSchedule, validateLladaOptions } from '../../src/engines/llada/sampler.js';
 import type { LladaGenerateOptions } from '../../src/engines/llada/engine.js';
 import { buildMicroModel, microSpec } from '../helpers/models.js';
+import { okValue } from '../helpers/engine.js';
 
 const spec = microSpec('llada', { vocabSize: 128, maxPositions: 128 });
 const MASK = spec.maskTokenId!;
@@ -134,16 +135,16 @@ describe('LLaDA engine = reference sampler, token for token', () => {
   it('with classifier-free guidance', async () => {
     const ref = await referenceGenerate(prompts1, 16, 8, 8, 1.5);
     const r = await engine.generate({ prompts: prompts1, genLength: 16 }, { ...DEFAULT_LLADA_OPTIONS, steps: 8, blockLength: 8, cfgScale: 1.5 });
-    expect(r.ok && r.value.tokens).toEqual(ref.tokens);
+    expect(okValue(r).tokens).toEqual(ref.tokens);
     const plain = await engine.generate({ prompts: prompts1, genLength: 16 }, { ...DEFAULT_LLADA_OPTIONS, steps: 8, blockLength: 8 });
-    expect(plain.ok && plain.value.tokens).not.toEqual(ref.tokens);
+    expect(okValue(plain).tokens).not.toEqual(ref.tokens);
   });
 
   it('for a left-padded batch', async () => {
     const ref = await referenceGenerate(batch, 16, 8, 8);
     const r = await engine.generate({ prompts: batch, genLength: 16 }, { ...DEFAULT_LLADA_OPTIONS, steps: 8, blockLength: 8 });
-    expect(r.ok && r.value.tokens).toEqual(ref.tokens);
-    expect(r.ok && r.value.trace.map((t) => t.tokensCommitted)).toEqual(ref.history.map((h) => h.committed.reduce((a, c) => a + c, 0)));
+    expect(okValue(r).tokens).toEqual(ref.tokens);
+    expect(okValue(r).trace.map((t) => t.tokensCommitted)).toEqual(ref.history.map((h) => h.committed.reduce((a, c) => a + c, 0)));
   });
 });
 
@@ -176,7 +177,7 @@ describe('LLaDA engine behaviour', () => {
     const t1 = await engine.generate({ prompts: prompts1, genLength: 8 }, { ...o, temperature: 2, seed: 3 });
     const t2 = await engine.generate({ prompts: prompts1, genLength: 8 }, { ...o, temperature: 2, seed: 3 });
     const t3 = await engine.generate({ prompts: prompts1, genLength: 8 }, { ...o, temperature: 2, seed: 4 });
-    const tok = (r: typeof a) => (r.ok ? r.value.tokens : null);
+    const tok = (r: typeof a) => okValue(r).tokens;
     expect(tok(a)).toEqual(tok(b));
     expect(tok(t1)).toEqual(tok(t2));
     expect(tok(t1)).not.toEqual(tok(t3));

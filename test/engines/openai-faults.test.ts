@@ -141,7 +141,7 @@ function caseRun(engine: OpenAIEngine, rows = 1): CaseRun {
     handle: handleFor(engine),
     params: { batchSize: rows, promptTokens: 0, genLength: 5 },
     requests: [toRequest(Array.from({ length: rows }, () => row), 5)],
-    options: {},
+    call: (request, signal) => engine.generate(request, { signal }),
   };
 }
 /** Requests from `from` on hang; the caller's signal aborts 50 ms after the first of them arrives. */

@@ -7,17 +7,14 @@ import ort from 'onnxruntime-node';
 import { IO } from '../../models/emit.js';
 import { loadModelFolder } from '../../models/folder.js';
 import { padIdOf } from '../../models/spec.js';
-import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
+import { cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap } from '../ar-common.js';
 import { withDevice } from '../device.js';
+import { ForwardTimer } from '../forward.js';
 import { localEngineInfo } from '../local-info.js';
-import { type SessionTuning, sessionOptions } from '../session.js';
-import { ABORTED, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
-
-export interface ArEngineOptions {
-  modelDir: string;
-  device: DeviceRequest;
-  session?: SessionTuning;
-}
+import type { ArGenerateOptions, EngineLocation } from '../options.js';
+import { validateRequest } from '../request.js';
+import { sessionOptions } from '../session.js';
+import { ABORTED, type Engine, type EngineResult, type GenerateRequest, completed, runtimeError } from '../types.js';
 
 function argmaxRows(logits: Float32Array, rows: number, V: number): number[] {
   const out: number[] = [];
@@ -37,7 +34,7 @@ function argmaxRows(logits: Float32Array, rows: number, V: number): number[] {
   return out;
 }
 
-export async function createOrtArEngine(opts: ArEngineOptions): Promise<Engine<ArGenerateOptions>> {
+export async function createOrtArEngine(opts: EngineLocation): Promise<Engine<ArGenerateOptions>> {
   const folder = loadModelFolder(opts.modelDir);
   requireCausal(folder, opts.modelDir);
   const spec = folder.meta.spec;
@@ -49,8 +46,8 @@ export async function createOrtArEngine(opts: ArEngineOptions): Promise<Engine<A
   const emptyPast = (B: number) =>
     fp16 ? new ort.Tensor('float16', new Uint16Array(0), [B, spec.numKvHeads, 0, spec.headDim]) : new ort.Tensor('float32', new Float32Array(0), [B, spec.numKvHeads, 0, spec.headDim]);
 
-  async function generate(req: Parameters<Engine<ArGenerateOptions>['generate']>[0], o: ArGenerateOptions): Promise<EngineResult> {
-    const invalid = validateArRequest(spec, req);
+  async function generate(req: GenerateRequest, o: ArGenerateOptions): Promise<EngineResult> {
+    const invalid = validateRequest(req, spec.maxPositions);
     if (invalid) return { ok: false, error: invalid };
     const B = req.prompts.length;
     const gen = req.genLength;
@@ -65,20 +62,15 @@ export async function createOrtArEngine(opts: ArEngineOptions): Promise<Engine<A
     const tokens: number[][] = Array.from({ length: B }, () => []);
     const times: number[][] = Array.from({ length: B }, () => []);
     const done = new Array<boolean>(B).fill(false);
-    const trace: ForwardTrace[] = [];
     const maskRows = mask.map((r) => [...r]);
     const lastPos = positions.map((r) => r.at(-1)!);
-    let forwardMs = 0;
-    const t0 = performance.now();
+    const timer = new ForwardTimer();
     try {
       for (let step = 0; step < gen; step++) {
         if (o.shouldStop?.()) return ABORTED;
-        const rs = performance.now();
-        const out = await session.run(feeds);
-        const re = performance.now();
-        forwardMs += re - rs;
+        const { out, commit } = await timer.time(() => session.run(feeds));
         const next = argmaxRows(out[IO.logits]!.data as Float32Array, B, spec.vocabSize);
-        const now = performance.now() - t0;
+        const now = timer.elapsedMs();
         let committed = 0;
         next.forEach((tok, b) => {
           if (done[b]) return;
@@ -87,7 +79,7 @@ export async function createOrtArEngine(opts: ArEngineOptions): Promise<Engine<A
           committed++;
           if (o.mode === 'natural' && spec.eosTokenIds.includes(tok)) done[b] = true;
         });
-        trace.push({ startMs: rs - t0, durationMs: re - rs, tokensCommitted: committed });
+        commit(committed);
         if (done.every(Boolean) || step === gen - 1) break;
         for (let b = 0; b < B; b++) {
           maskRows[b]!.push(1n);
@@ -108,10 +100,7 @@ export async function createOrtArEngine(opts: ArEngineOptions): Promise<Engine<A
     } catch (err) {
       return runtimeError('onnxruntime', err);
     }
-    return completed(tokens, spec.eosTokenIds, {
-      trace,
-      totalMs: performance.now() - t0,
-      forwardMs,
+    return completed(tokens, spec.eosTokenIds, timer.timing(), {
       tokenTimesMs: times,
       hostDeviceBytesPerForward: choice.device === 'cpu' ? 0 : cudaRoundTripBytes(spec, B, P, gen, dtypeBytes),
     });

@@ -10,33 +10,17 @@ import { loadModelFolder, type ModelFolder } from '../../models/folder.js';
 import { mulberry32 } from '../../util/random.js';
 import { padIdOf } from '../../models/spec.js';
 import { withDevice } from '../device.js';
+import { ForwardTimer } from '../forward.js';
 import { localEngineInfo } from '../local-info.js';
-import { type SessionTuning, sessionOptions } from '../session.js';
-import { ABORTED, type Cancellable, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
-import { type LladaOptions, selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions } from './sampler.js';
+import type { EngineLocation, LladaGenerateOptions } from '../options.js';
+import { validateRequest } from '../request.js';
+import { sessionOptions } from '../session.js';
+import { ABORTED, type Engine, type EngineResult, completed, runtimeError } from '../types.js';
+import { selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions } from './sampler.js';
 
-export interface StepEvent {
-  /** Global step index (0-based) and the block it belongs to. */
-  step: number;
-  block: number;
-  /** Generated region of every row after this step (mask id where still masked). */
-  tokens: number[][];
-  committed: number;
-  maskId: number;
-}
+export type { LladaGenerateOptions, StepEvent } from '../options.js';
 
-export interface LladaGenerateOptions extends LladaOptions, Cancellable {
-  /** Called after every step (the CLI's live view). Keep it cheap: it runs on the hot path. */
-  onStep?: (event: StepEvent) => void;
-}
-
-export interface LladaEngineOptions {
-  modelDir: string;
-  device: DeviceRequest;
-  session?: SessionTuning;
-}
-
-export async function createLladaEngine(opts: LladaEngineOptions): Promise<Engine<LladaGenerateOptions>> {
+export async function createLladaEngine(opts: EngineLocation): Promise<Engine<LladaGenerateOptions>> {
   const folder = loadModelFolder(opts.modelDir);
   if (folder.meta.graph !== 'diffusion') {
     throw new UserError(`${opts.modelDir}: a ${folder.meta.family} autoregressive model; the llada engine needs a LLaDA diffusion model folder`);
@@ -65,19 +49,12 @@ async function generate(
   const spec = folder.meta.spec;
   const invalid = validateLladaOptions(genLength, o);
   if (invalid) return { ok: false, error: { code: 'invalid-options', message: invalid } };
-  if (prompts.length === 0 || prompts.some((p) => p.length === 0)) {
-    return { ok: false, error: { code: 'invalid-options', message: 'every batch row needs a non-empty prompt' } };
-  }
+  const badRequest = validateRequest({ prompts, genLength }, spec.maxPositions);
+  if (badRequest) return { ok: false, error: badRequest };
   const maskId = spec.maskTokenId;
   if (maskId === null) return { ok: false, error: { code: 'model', message: 'the model has no mask token id' } };
   const P = Math.max(...prompts.map((p) => p.length));
   const L = P + genLength;
-  if (L > spec.maxPositions) {
-    return {
-      ok: false,
-      error: { code: 'invalid-options', message: `prompt (${P}) + gen_length (${genLength}) = ${L} exceeds the model's maximum length ${spec.maxPositions}` },
-    };
-  }
 
   const B = prompts.length;
   const cfg = o.cfgScale > 0;
@@ -117,10 +94,8 @@ async function generate(
   const randomConf = rand ? new Float32Array(B * genLength) : null;
   const blocks = genLength / o.blockLength;
   const stepsPerBlock = o.threshold === null ? o.steps / blocks : 0;
-  const trace: ForwardTrace[] = [];
-  let forwardMs = 0;
+  const timer = new ForwardTimer();
   let step = 0;
-  const t0 = performance.now();
 
   try {
     for (let blk = 0; blk < blocks; blk++) {
@@ -139,10 +114,7 @@ async function generate(
         if (o.threshold !== null && candidates.every((c) => c.length === 0)) break;
         if (o.shouldStop?.()) return ABORTED;
         noiseSeed[0] = BigInt(stepNoiseSeed(o.seed, step));
-        const rs = performance.now();
-        const out = await session.run(feeds, fetches);
-        const re = performance.now();
-        forwardMs += re - rs;
+        const { out, commit } = await timer.time(() => session.run(feeds, fetches));
         const x0 = out[IO.x0]!.data as BigInt64Array;
         let conf = out[IO.confidence]!.data as Float32Array;
         if (randomConf && rand) {
@@ -161,7 +133,7 @@ async function generate(
             committed++;
           }
         }
-        trace.push({ startMs: rs - t0, durationMs: re - rs, tokensCommitted: committed });
+        commit(committed);
         o.onStep?.({ step, block: blk, tokens: rowsOf(x, B, genLength), committed, maskId });
         step++;
       }
@@ -169,10 +141,7 @@ async function generate(
   } catch (err) {
     return runtimeError('onnxruntime', err);
   }
-  return completed(rowsOf(x, B, genLength), spec.eosTokenIds, {
-    trace,
-    totalMs: performance.now() - t0,
-    forwardMs,
+  return completed(rowsOf(x, B, genLength), spec.eosTokenIds, timer.timing(), {
     // On a GPU every step uploads ids/mask/positions and downloads x0 + confidence; nothing else crosses.
     hostDeviceBytesPerForward: device === 'cpu' ? 0 : rows * L * 8 * 3 + B * genLength * 12,
   });

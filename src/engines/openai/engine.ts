@@ -258,6 +258,7 @@ export function createOpenAIEngine(config: OpenAIEngineConfigInput, deps: OpenAI
         forwardMs: totalMs,
         requests,
         failedRequests: failed.length,
+        failures: requests.flatMap((r, row) => (r.state === 'errored' ? [{ row, code: r.error.code, message: r.error.message }] : [])),
       },
     };
   };

@@ -7,23 +7,19 @@
 import { basename, dirname } from 'node:path';
 import { openModel } from '../../models/hub.js';
 import { padIdOf } from '../../models/spec.js';
-import { type ArGenerateOptions, cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap, validateArRequest } from '../ar-common.js';
+import { cudaRoundTripBytes, leftPad, requireCausal, roundTripHandicap } from '../ar-common.js';
 import { withDevice } from '../device.js';
+import { ForwardTimer } from '../forward.js';
 import { localEngineInfo } from '../local-info.js';
-import type { SessionTuning } from '../session.js';
-import { ABORTED, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
-
-export interface TransformersEngineOptions {
-  modelDir: string;
-  device: DeviceRequest;
-  session?: SessionTuning;
-}
+import type { ArGenerateOptions, EngineLocation } from '../options.js';
+import { validateRequest } from '../request.js';
+import { ABORTED, type Engine, type EngineResult, type GenerateRequest, completed, runtimeError } from '../types.js';
 
 interface TimedSession {
   run: (...args: unknown[]) => Promise<unknown>;
 }
 
-export async function createTransformersEngine(opts: TransformersEngineOptions): Promise<Engine<ArGenerateOptions>> {
+export async function createTransformersEngine(opts: EngineLocation): Promise<Engine<ArGenerateOptions>> {
   // A local folder, or an owner/name hub id (network permitting): transformers.js loads either.
   const folder = await openModel(opts.modelDir);
   requireCausal(folder, opts.modelDir);
@@ -60,17 +56,15 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
   const handicaps = choice.device === 'cuda' ? [roundTripHandicap(cudaRoundTripBytes(spec, 1, 128, 128, dtypeBytes))] : [];
   const info = localEngineInfo('ar', opts.modelDir, folder, choice, handicaps);
 
-  async function generate(req: Parameters<Engine<ArGenerateOptions>['generate']>[0], o: ArGenerateOptions): Promise<EngineResult> {
-    const invalid = validateArRequest(spec, req);
+  async function generate(req: GenerateRequest, o: ArGenerateOptions): Promise<EngineResult> {
+    const invalid = validateRequest(req, spec.maxPositions);
     if (invalid) return { ok: false, error: invalid };
     const B = req.prompts.length;
     const gen = req.genLength;
     const padId = padIdOf(spec);
     const { P, ids, mask } = leftPad(req.prompts, padId);
-    const trace: ForwardTrace[] = [];
     const times: number[][] = Array.from({ length: B }, () => []);
     const done = new Array<boolean>(B).fill(false);
-    let forwardMs = 0;
     let puts = 0;
     if (o.shouldStop?.()) return ABORTED;
     // Cancellation between forwards through a stopping criterion: failing a forward instead would make
@@ -82,15 +76,12 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
         return inputIds.map(() => stopped);
       }
     })();
-    const t0 = performance.now();
-    onForward = (s, e) => {
-      forwardMs += e - s;
-      trace.push({ startMs: s - t0, durationMs: e - s, tokensCommitted: done.filter((d) => !d).length });
-    };
+    const timer = new ForwardTimer();
+    onForward = (s, e) => timer.record(s, e, done.filter((d) => !d).length);
     const streamer = {
       put(value: bigint[][]) {
         if (puts++ === 0) return; // the first put is the prompt
-        const now = performance.now() - t0;
+        const now = timer.elapsedMs();
         value.forEach((row, b) => {
           if (done[b]) return;
           times[b]!.push(now);
@@ -130,7 +121,7 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
       onForward = null;
     }
     if (stopped) return ABORTED;
-    const totalMs = performance.now() - t0;
+    const timing = timer.timing();
     const tokens = out.tolist().map((row) => {
       const genIds = row.slice(P).map(Number);
       if (o.mode === 'fixed') return genIds.slice(0, gen);
@@ -139,10 +130,7 @@ export async function createTransformersEngine(opts: TransformersEngineOptions):
     });
     tokens.forEach((t, b) => (times[b] = times[b]!.slice(0, t.length)));
     // Each forward's trace entry counted rows still running before the step's tokens arrived.
-    return completed(tokens, spec.eosTokenIds, {
-      trace,
-      totalMs,
-      forwardMs,
+    return completed(tokens, spec.eosTokenIds, timing, {
       tokenTimesMs: times,
       hostDeviceBytesPerForward: choice.device === 'cuda' ? cudaRoundTripBytes(spec, B, P, gen, dtypeBytes) : 0,
     });

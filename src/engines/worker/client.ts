@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../../util/errors.js';
 import { packageRoot } from '../../util/version.js';
-import type { EngineSpec } from '../factory.js';
+import type { EngineOptions, LocalEngineKind, LocalEngineSpec, StepEvent, WireOptions } from '../options.js';
 import type { Engine, EngineInfo, EngineResult, GenerateRequest } from '../types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
@@ -18,16 +18,28 @@ function hostPath(): string {
   return existsSync(here) ? here : join(packageRoot, 'dist', 'engines', 'worker', 'host.js');
 }
 
-export interface WorkerEngine<O> extends Engine<O> {
+export interface Abortable {
   /** Ctrl-C: the running generate stops at its next forward pass and resolves as 'aborted'; later calls too. */
   abort(): void;
 }
 
-export async function spawnEngine<O = unknown>(spec: EngineSpec): Promise<WorkerEngine<O>> {
+export interface WorkerEngine<K extends LocalEngineKind> extends Engine<EngineOptions<K>>, Abortable {}
+
+/** The options' plain data for the worker, and the step callback that stays on this side. */
+function splitHooks(options: EngineOptions<LocalEngineKind>): { wire: WireOptions<LocalEngineKind>; onStep?: (e: StepEvent) => void } {
+  if ('onStep' in options) {
+    const { onStep, shouldStop: _stop, ...wire } = options;
+    return { wire, onStep };
+  }
+  const { shouldStop: _stop, ...wire } = options;
+  return { wire };
+}
+
+export async function spawnEngine<K extends LocalEngineKind>(spec: LocalEngineSpec<K>): Promise<WorkerEngine<K>> {
   const worker = new Worker(hostPath());
   const stopBuffer = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stopBuffer);
-  const pending = new Map<number, { resolve: (r: EngineResult) => void; onStep?: (e: unknown) => void }>();
+  const pending = new Map<number, { resolve: (r: EngineResult) => void; onStep?: (e: StepEvent) => void }>();
   let nextId = 1;
   let dead: string | null = null;
   let disposing = false;
@@ -74,13 +86,13 @@ export async function spawnEngine<O = unknown>(spec: EngineSpec): Promise<Worker
 
   return {
     info,
-    generate(request: GenerateRequest, options: O): Promise<EngineResult> {
+    generate(request: GenerateRequest, options: EngineOptions<K>): Promise<EngineResult> {
       if (dead) return Promise.resolve({ ok: false, error: { code: 'runtime', message: dead } });
-      const { onStep, ...plain } = (options ?? {}) as { onStep?: (e: unknown) => void };
+      const { wire, onStep } = splitHooks(options);
       const id = nextId++;
       return new Promise((resolve) => {
         pending.set(id, { resolve, onStep });
-        worker.postMessage({ type: 'generate', id, request, options: plain, wantSteps: Boolean(onStep) } satisfies ToWorker);
+        worker.postMessage({ type: 'generate', id, request, options: wire, wantSteps: Boolean(onStep) } satisfies ToWorker);
       });
     },
     async dispose() {
@@ -102,4 +114,12 @@ export async function spawnEngine<O = unknown>(spec: EngineSpec): Promise<Worker
       Atomics.store(stopFlag, 0, 1);
     },
   };
+}
+
+/** A worker engine beside its kind, as a union by kind (what callers holding a kind from a config need). */
+export type TaggedWorkerEngine<K extends LocalEngineKind = LocalEngineKind> = { [P in K]: { kind: P; engine: WorkerEngine<P> } }[K];
+
+export async function spawnTagged<K extends LocalEngineKind>(spec: LocalEngineSpec<K>): Promise<TaggedWorkerEngine<K>> {
+  const engine: WorkerEngine<K> = await spawnEngine(spec);
+  return { kind: spec.kind, engine };
 }

@@ -2,6 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import { UserError } from '../../util/errors.js';
 import { createEngine } from '../factory.js';
+import type { EngineOptions, LocalEngineKind, StepEvent } from '../options.js';
 import type { Engine } from '../types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
@@ -14,7 +15,8 @@ const send = (m: FromWorker) => port.postMessage(m);
 const fault = /^worker-crash:([\w-]+):(\d+)$/.exec(process.env.DLLM_BENCH_FAULT ?? '');
 let kind = '';
 let generates = 0;
-let engine: Engine<any> | null = null;
+// The client sends options of its spec's kind (WorkerEngine<K> is typed by it), so this engine takes them.
+let engine: Engine<EngineOptions<LocalEngineKind>> | null = null;
 let stopFlag: Int32Array | null = null;
 const shouldStop = () => stopFlag !== null && Atomics.load(stopFlag, 0) === 1;
 
@@ -34,7 +36,8 @@ port.on('message', async (msg: ToWorker) => {
     case 'generate': {
       generates++;
       if (fault && fault[1] === kind && generates >= Number(fault[2])) process.exit(70);
-      const options = { ...(msg.options as object), shouldStop, ...(msg.wantSteps ? { onStep: (event: unknown) => send({ type: 'step', id: msg.id, event }) } : {}) };
+      const onStep = msg.wantSteps ? (event: StepEvent) => send({ type: 'step', id: msg.id, event }) : undefined;
+      const options = { ...msg.options, shouldStop, onStep };
       let result;
       try {
         result = await engine!.generate(msg.request, options);
