@@ -4,8 +4,7 @@
  * verdict says whether *this run* reproduces the claim under *its* conditions, and every verdict states them.
  * A claim the run cannot speak to is 'not-measurable' with the reason, never a guess and never a crash.
  */
-import type { EngineKind } from '../engines/types.js';
-import type { CaseResult, MetricName, ResultsFile, ScalingFit, ScenarioKind } from '../results/types.js';
+import type { CaseResult, CompletedCase, EngineKind, MetricName, ResultsFile, ScalingFit, ScenarioKind } from '../results/types.js';
 import { mean } from '../stats/index.js';
 import { fmt, pct, ratio } from '../util/format.js';
 
@@ -74,7 +73,7 @@ function stateNote(s: { kind: ScenarioKind; state: string; error?: string } | un
   return s && s.state !== 'completed' ? ` (the ${s.kind} scenario ${s.state}${s.error ? `: ${s.error}` : ''})` : '';
 }
 
-const completed = (cases: readonly CaseResult[]) => cases.filter((c) => c.state === 'completed' && c.samples.length > 0);
+const completed = (cases: readonly CaseResult[]) => cases.filter((c): c is CompletedCase => c.state === 'completed' && c.samples.length > 0);
 
 function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];
@@ -106,14 +105,14 @@ function runSummary(r: ResultsFile): string {
 }
 
 /** Rough parameter count from the recorded FLOPs per forward (~2 FLOPs per parameter per position). */
-function approxParams(c: CaseResult): number | null {
+function approxParams(c: CompletedCase): number | null {
   const flops = c.efficiency?.flopsPerForward;
   if (!flops) return null;
   const positions = c.params.batchSize * (c.params.promptTokens + (c.engine === 'llada' ? c.params.genLength : 1));
   return flops / (2 * positions);
 }
 
-function sizeNote(c: CaseResult): string {
+function sizeNote(c: CompletedCase): string {
   const p = approxParams(c);
   const size = p === null ? '' : `, ~${p >= 1e9 ? `${(p / 1e9).toFixed(1)} B` : `${(p / 1e6).toFixed(0)} M`} parameters`;
   return `model ${c.model}${size}${c.conditions.synthetic ? ', synthetic weights' : ''}`;
@@ -136,7 +135,7 @@ function speed10x(r: ResultsFile): ClaimVerdict {
     return verdict(r, id, 'not-measurable', `The throughput scenario has no completed ${!llada.length ? 'LLaDA' : 'autoregressive (ar, ar-ort)'} case to compare${stateNote(s)}.`, cases);
   }
   // Same generated length and batch: the prompts are the same texts (token counts differ only by tokenizer).
-  let best: { l: CaseResult; a: CaseResult; others: CaseResult[] } | null = null;
+  let best: { l: CompletedCase; a: CompletedCase; others: CompletedCase[] } | null = null;
   for (const l of llada) {
     const peers = ar.filter((a) => a.params.genLength === l.params.genLength && a.params.batchSize === l.params.batchSize);
     if (!peers.length) continue;
@@ -214,8 +213,8 @@ function gpuEfficiency(r: ResultsFile): ClaimVerdict {
           : `no ${!llada.length ? 'LLaDA' : 'AR'} case has GPU utilization`;
     return verdict(r, id, 'not-measurable', `Needs per-case GPU utilization (nvidia-smi) for LLaDA and an AR engine: ${why}; the run had ${runSummary(r)}.`, pool);
   }
-  const util = (cs: CaseResult[]) => mean(cs.map((c) => c.telemetry!.gpuUtilizationPctMean!));
-  const mfu = (cs: CaseResult[]) => {
+  const util = (cs: CompletedCase[]) => mean(cs.map((c) => c.telemetry!.gpuUtilizationPctMean!));
+  const mfu = (cs: CompletedCase[]) => {
     const v = cs.map((c) => c.efficiency?.mfu).filter((x): x is number => typeof x === 'number');
     return v.length ? mean(v) : null;
   };
@@ -267,9 +266,8 @@ function batchEff(r: ResultsFile): ClaimVerdict {
 const EXPONENT_TOLERANCE = 0.25;
 const SCALING_METRICS = ['latencyMs', 'timePerForwardMs'] as const;
 
-const finiteCi = (f: ScalingFit) => f.ci95.every((x) => typeof x === 'number' && Number.isFinite(x));
-const ciTouches = (f: ScalingFit, target: number) => finiteCi(f) && f.ci95[0] <= target + EXPONENT_TOLERANCE && f.ci95[1] >= target - EXPONENT_TOLERANCE;
-const ciExcludes = (f: ScalingFit, target: number) => finiteCi(f) && !ciTouches(f, target);
+const ciTouches = (f: ScalingFit, target: number) => f.ci95 !== null && f.ci95[0] <= target + EXPONENT_TOLERANCE && f.ci95[1] >= target - EXPONENT_TOLERANCE;
+const ciExcludes = (f: ScalingFit, target: number) => f.ci95 !== null && !ciTouches(f, target);
 
 const WHY_SCALING =
   'Mechanism: a diffusion model without a KV cache runs a full forward over the whole sequence (prompt + gen_length) at every step, so its per-forward cost grows with the whole sequence (linearly in the MLPs, quadratically in attention once the sequence is several times the hidden size); ' +
@@ -285,7 +283,7 @@ function contextScaling(r: ResultsFile): ClaimVerdict {
   if (!metric) return verdict(r, id, 'not-measurable', `The context scenario has no scaling fit for both LLaDA and an AR engine (needs at least two prompt lengths per engine)${stateNote(s)}. ${WHY_SCALING}`, cases);
   const l = fits.find((f) => f.metric === metric && isLlada(f))!;
   const ar = fits.filter((f) => f.metric === metric && isAr(f));
-  const fitText = (f: ScalingFit) => `${f.engine} ${f2(f.exponent)} (95% CI ${finiteCi(f) ? `${f2(f.ci95[0])} to ${f2(f.ci95[1])}` : 'unbounded'})`;
+  const fitText = (f: ScalingFit) => `${f.engine} ${f2(f.exponent)} (95% CI ${f.ci95 ? `${f2(f.ci95[0])} to ${f2(f.ci95[1])}` : 'unbounded'})`;
   const lens = uniq(cases.map((c) => c.params.promptTokens)).sort((a, b) => a - b);
   const others = fits.filter((f) => f.metric !== metric).map((f) => `${f.metric} ${fitText(f)}`);
   let v: ClaimVerdictKind;
@@ -305,9 +303,9 @@ function contextScaling(r: ResultsFile): ClaimVerdict {
     `(~1 and ~2 within ±${EXPONENT_TOLERANCE}): ${why}.${others.length ? ` Other fits: ${others.join('; ')}.` : ''} ${WHY_SCALING}`;
   return verdict(r, id, v, evidence, cases, {
     lladaExponent: l.exponent,
-    lladaExponentCiLow: finiteCi(l) ? l.ci95[0] : null,
-    lladaExponentCiHigh: finiteCi(l) ? l.ci95[1] : null,
-    ...Object.fromEntries(ar.flatMap((f) => [[`${f.engine}Exponent`, f.exponent], [`${f.engine}ExponentCiLow`, finiteCi(f) ? f.ci95[0] : null], [`${f.engine}ExponentCiHigh`, finiteCi(f) ? f.ci95[1] : null]])),
+    lladaExponentCiLow: l.ci95?.[0] ?? null,
+    lladaExponentCiHigh: l.ci95?.[1] ?? null,
+    ...Object.fromEntries(ar.flatMap((f) => [[`${f.engine}Exponent`, f.exponent], [`${f.engine}ExponentCiLow`, f.ci95?.[0] ?? null], [`${f.engine}ExponentCiHigh`, f.ci95?.[1] ?? null]])),
   });
 }
 
@@ -318,7 +316,7 @@ const CONTEXT_CLAIM_TOKENS = 3000;
 function lladaLimit(r: ResultsFile): number | null {
   const recorded = r.scenarios.flatMap((s) => s.cases).find((c) => isLlada(c) && c.conditions.maxPositions !== undefined);
   if (recorded) return recorded.conditions.maxPositions!;
-  const texts = [...r.warnings.filter((w) => w.code === 'context-too-long').map((w) => w.message), ...r.scenarios.flatMap((s) => s.cases.filter((c) => isLlada(c) && c.error).map((c) => c.error!))];
+  const texts = [...r.warnings.filter((w) => w.code === 'context-too-long').map((w) => w.message), ...r.scenarios.flatMap((s) => s.cases.flatMap((c) => (isLlada(c) && c.state === 'errored' ? [c.error] : [])))];
   for (const t of texts) {
     const hit = /(?:llada's|the model's) maximum length (\d+)/.exec(t);
     if (hit) return Number(hit[1]);

@@ -3,8 +3,9 @@
  * A change counts only when it is both larger than the threshold (does it matter?) and significant (is it real?).
  */
 import { UserError } from '../util/errors.js';
-import type { CaseResult, MetricName, ResultsFile } from '../results/types.js';
-import { mannWhitneyU, summarize } from '../stats/index.js';
+import { summarizeMetric } from '../results/summary.js';
+import type { CaseResult, Ci95, MetricName, ResultsFile } from '../results/types.js';
+import { mannWhitneyU } from '../stats/index.js';
 
 export type Better = 'higher' | 'lower';
 
@@ -44,8 +45,8 @@ export interface SideStats {
   n: number;
   mean: number;
   sd: number;
-  /** 95% CI of the mean; null bounds when unbounded (one sample). */
-  ci95: [number | null, number | null];
+  /** 95% CI of the mean; null when undefined (one sample). */
+  ci95: Ci95;
 }
 
 export interface MetricComparison {
@@ -73,9 +74,9 @@ interface CaseRef {
 /** A case present in both runs: its metrics, or why they could not be compared. */
 export type CaseComparison =
   | (CaseRef & { state: 'compared'; metrics: MetricComparison[] })
-  /** Completed in the baseline, errored in the current run: a failure of the gate. */
+  /** Completed in the baseline, errored or aborted in the current run: a failure of the gate. */
   | (CaseRef & { state: 'current-errored'; error: string })
-  /** Errored in the baseline: nothing to compare against. */
+  /** Errored or aborted in the baseline: nothing to compare against. */
   | (CaseRef & { state: 'baseline-errored'; error: string });
 
 export interface RunRef {
@@ -141,16 +142,13 @@ function values(c: CaseResult, metric: MetricName): number[] | null {
 }
 
 function sideStats(v: number[]): SideStats {
-  const s = summarize(v);
-  const bound = (x: number) => (Number.isFinite(x) ? x : null);
-  return { n: s.n, mean: s.mean, sd: s.sd, ci95: [bound(s.ci95[0]), bound(s.ci95[1])] };
+  const s = summarizeMetric(v);
+  return { n: s.n, mean: s.mean, sd: s.sd, ci95: s.ci95 };
 }
 
 function ciDisjoint(a: SideStats, b: SideStats): boolean {
-  const [alo, ahi] = a.ci95;
-  const [blo, bhi] = b.ci95;
-  if (alo === null || ahi === null || blo === null || bhi === null) return false;
-  return ahi < blo || bhi < alo;
+  if (!a.ci95 || !b.ci95) return false;
+  return a.ci95[1] < b.ci95[0] || b.ci95[1] < a.ci95[0];
 }
 
 export function compareMetric(metric: MetricName, better: Better, unit: string, base: number[], cur: number[], o: CompareOptions): MetricComparison {
@@ -209,12 +207,12 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
     const c = cur.get(id)!;
     checkConditions(b, c);
     const ref: CaseRef = { id, scenario: b.scenario, engine: b.engine };
-    if (b.state === 'errored') {
-      cases.push({ ...ref, state: 'baseline-errored', error: b.error ?? 'errored' });
+    if (b.state !== 'completed') {
+      cases.push({ ...ref, state: 'baseline-errored', error: b.state === 'aborted' ? `aborted: ${b.error}` : b.error });
       continue;
     }
-    if (c.state === 'errored') {
-      const error = c.error ?? 'errored';
+    if (c.state !== 'completed') {
+      const error = c.state === 'aborted' ? `aborted: ${c.error}` : c.error;
       cases.push({ ...ref, state: 'current-errored', error });
       failures.push({ kind: 'errored', caseId: id, scenario: b.scenario, error });
       continue;

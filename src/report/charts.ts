@@ -20,7 +20,7 @@ export function throughputSpec(results: ResultsFile): Spec | null {
       : (['tokensPerSec', 'usefulTokensPerSec'] as const).flatMap((m) => {
           const v = c.summary[m];
           if (!v) return [];
-          return [{ engine: c.engine, metric: m === 'tokensPerSec' ? 'all positions' : 'useful (to EOS)', mean: v.mean, lo: Number.isFinite(v.ci95[0]) ? v.ci95[0] : v.mean, hi: Number.isFinite(v.ci95[1]) ? v.ci95[1] : v.mean, case: c.id }];
+          return [{ engine: c.engine, metric: m === 'tokensPerSec' ? 'all positions' : 'useful (to EOS)', mean: v.mean, lo: v.ci95?.[0] ?? v.mean, hi: v.ci95?.[1] ?? v.mean, case: c.id }];
         }),
   );
   if (rows.length === 0) return null;

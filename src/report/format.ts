@@ -45,7 +45,7 @@ export function analysisLines(s: ResultsFile['scenarios'][number]): string[] {
   const lines: string[] = [];
   for (const b of s.analysis.batchEfficiency ?? []) if (b.batchSize > 1) lines.push(`batch efficiency ${b.engine} at B=${b.batchSize}: ${pct(b.efficiency)}`);
   for (const f of s.analysis.scaling ?? []) {
-    lines.push(`${f.engine}: ${f.metric} ~ prompt^${fmt(f.exponent, 2)} (95% CI ${fmt(f.ci95[0], 2)} to ${fmt(f.ci95[1], 2)}, R² ${fmt(f.r2, 3)})`);
+    lines.push(`${f.engine}: ${f.metric} ~ prompt^${fmt(f.exponent, 2)} (95% CI ${fmt(f.ci95?.[0], 2)} to ${fmt(f.ci95?.[1], 2)}, R² ${fmt(f.r2, 3)})`);
   }
   return lines;
 }

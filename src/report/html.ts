@@ -1,6 +1,7 @@
 import type { ResultsFile } from '../results/types.js';
 import { renderCharts } from './charts.js';
 import { COLUMNS, analysisLines, caseRow, conditionLines, environmentLine } from './format.js';
+import { notCompleted } from './state.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
@@ -9,7 +10,7 @@ export async function renderHtml(results: ResultsFile): Promise<string> {
   const charts = await renderCharts(results);
   const sections = results.scenarios.map((s) => {
     const rows = s.cases
-      .map((c) => (c.state === 'errored' ? `<tr class="err"><td>${esc(c.engine)}</td><td>${esc(caseRow(c)[1]!)}</td><td colspan="${COLUMNS.length - 2}">error: ${esc(c.error ?? '')}</td></tr>` : `<tr>${caseRow(c).map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`))
+      .map((c) => (c.state !== 'completed' ? `<tr class="err"><td>${esc(c.engine)}</td><td>${esc(caseRow(c)[1]!)}</td><td colspan="${COLUMNS.length - 2}">${esc(notCompleted(c))}</td></tr>` : `<tr>${caseRow(c).map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`))
       .join('\n');
     const analysis = analysisLines(s).map((a) => `<li>${esc(a)}</li>`).join('');
     return `<section><h2>${esc(s.kind)}${s.state !== 'completed' ? ` <small>(${esc(s.state)})</small>` : ''}</h2>

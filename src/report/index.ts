@@ -1,4 +1,4 @@
-/** Report exporters, each a pure `(results) => string` (HTML is async: chart rendering). */
+/** Report exporters (table, Markdown, HTML, JSON), each a pure `(results) => string` (HTML is async: chart rendering). */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultsFile } from '../results/types.js';
@@ -8,6 +8,7 @@ import { renderMarkdown } from './markdown.js';
 export { renderTable } from './table.js';
 export { renderMarkdown } from './markdown.js';
 export { renderHtml } from './html.js';
+export { renderJson } from './json.js';
 
 /** report.md and report.html beside results.json. */
 export async function writeReports(results: ResultsFile, dir: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ResultsFile } from '../results/types.js';
 import { COLUMNS, analysisLines, caseRow, conditionLines, environmentLine } from './format.js';
+import { notCompleted } from './state.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
@@ -17,7 +18,7 @@ export function renderMarkdown(results: ResultsFile): string {
     }
     l.push(`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`);
     for (const c of s.cases) {
-      const row = c.state === 'errored' ? [c.engine, caseRow(c)[1]!, `error: ${c.error}`, ...Array(COLUMNS.length - 3).fill('')] : caseRow(c);
+      const row = c.state !== 'completed' ? [c.engine, caseRow(c)[1]!, notCompleted(c), ...Array(COLUMNS.length - 3).fill('')] : caseRow(c);
       l.push(`| ${row.map(cell).join(' | ')} |`);
     }
     const a = analysisLines(s);

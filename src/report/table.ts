@@ -2,6 +2,7 @@ import chalk from 'chalk';
 import Table from 'cli-table3';
 import type { ResultsFile } from '../results/types.js';
 import { COLUMNS, analysisLines, caseRow, environmentLine } from './format.js';
+import { notCompleted } from './state.js';
 
 /** Console tables (stderr): colourless when chalk.level is 0 (NO_COLOR, not a TTY). */
 export function renderTable(results: ResultsFile): string {
@@ -13,7 +14,7 @@ export function renderTable(results: ResultsFile): string {
     else {
       const t = new Table({ head: [...COLUMNS], style });
       for (const c of s.cases) {
-        if (c.state === 'errored') t.push([c.engine, caseRow(c)[1]!, { colSpan: COLUMNS.length - 2, content: chalk.red(`error: ${c.error}`) }]);
+        if (c.state !== 'completed') t.push([c.engine, caseRow(c)[1]!, { colSpan: COLUMNS.length - 2, content: chalk.red(notCompleted(c)) }]);
         else t.push(caseRow(c));
       }
       out.push(t.toString());

@@ -1,123 +1,53 @@
 /**
- * Reads a results.json written by any dllm-bench run (or the run folder holding one) for compare, claims and reports.
- * Validation is deliberately shallow: enough that the readers never crash on a foreign or truncated file, loose
- * enough (unknown fields pass through) that a newer writer with extra fields in the same schema version still reads.
+ * Reads a results.json (or the run folder holding one) for report, compare and claims: older schema versions are
+ * migrated, then the whole file is validated with the one schema (src/results/schema.ts). Any problem is one
+ * UserError line (exit code 2) naming the file and, for an invalid file, the first failing path.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { UserError } from '../util/errors.js';
+import { firstIssue } from './issues.js';
+import { MIGRATIONS } from './migrate.js';
+import { ResultsFile as ResultsSchema, SCHEMA_VERSION } from './schema.js';
+import type { ResultsFile } from './types.js';
 import { RESULTS_FILE } from './writer.js';
-import { SCHEMA_VERSION, type ResultsFile } from './types.js';
-
-// JSON has no Infinity: a one-sample CI (±Infinity) is written as null.
-const num = z.number().nullable();
-
-const sampleSchema = z.looseObject({
-  latencyMs: z.number(),
-  generatedTokens: z.number(),
-  usefulTokens: z.number(),
-  tokensPerSec: num,
-  usefulTokensPerSec: num,
-  nfe: z.number(),
-  tokensPerForward: num,
-  timePerForwardMs: num,
-  forwardMs: z.number(),
-  ttftMs: num.optional(),
-  itlMs: num.optional(),
-});
-
-const caseSchema = z.looseObject({
-  id: z.string().min(1),
-  scenario: z.string(),
-  engine: z.string(),
-  model: z.string(),
-  params: z.looseObject({ batchSize: z.number(), promptTokens: z.number(), genLength: z.number() }),
-  conditions: z.looseObject({
-    device: z.string(),
-    executionProvider: z.string(),
-    dtype: z.string(),
-    synthetic: z.boolean(),
-    handicaps: z.array(z.string()),
-  }),
-  state: z.enum(['completed', 'errored']),
-  error: z.string().optional(),
-  samples: z.array(sampleSchema),
-  summary: z.record(z.string(), z.looseObject({ n: z.number(), mean: num, ci95: z.tuple([num, num]) })),
-  efficiency: z.looseObject({ mfu: num, mbu: num }).optional(),
-  telemetry: z.looseObject({ gpuUtilizationPctMean: z.number().optional(), samples: z.number() }).optional(),
-});
-
-const scalingSchema = z.looseObject({
-  engine: z.string(),
-  metric: z.string(),
-  exponent: num,
-  ci95: z.tuple([num, num]),
-  r2: num,
-});
-
-const scenarioSchema = z.looseObject({
-  kind: z.enum(['throughput', 'batch', 'context', 'steps']),
-  state: z.enum(['completed', 'errored', 'aborted']),
-  error: z.string().optional(),
-  cases: z.array(caseSchema),
-  analysis: z.looseObject({
-    batchEfficiency: z.array(z.looseObject({ engine: z.string(), batchSize: z.number(), efficiency: num })).optional(),
-    scaling: z.array(scalingSchema).optional(),
-  }),
-});
-
-const resultsSchema = z.looseObject({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  runId: z.string(),
-  createdAt: z.string(),
-  tool: z.looseObject({ name: z.literal('dllm-bench'), version: z.string(), gitSha: z.string().nullable() }),
-  environment: z.looseObject({
-    executionProvider: z.string(),
-    gpus: z.array(z.looseObject({ name: z.string() })),
-  }),
-  scenarios: z.array(scenarioSchema),
-  telemetry: z.looseObject({ state: z.enum(['available', 'unavailable']) }),
-  complete: z.boolean(),
-  errors: z.array(z.unknown()),
-  warnings: z.array(z.looseObject({ code: z.string(), message: z.string() })),
-});
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-  return `${path || '(top level)'}: ${issue.message}`;
-}
 
 /**
  * Checks already-parsed JSON; `label` names the source in the error (a path, or "baseline" in tests).
- * The order of checks gives the most useful reason first: a foreign file says so before any field-level detail.
+ * A foreign file says so before any field-level detail; a version this reader does not know says which.
  */
 export function parseResults(value: unknown, label: string): ResultsFile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UserError(`${label}: not a dllm-bench results file (the JSON is not an object)`);
   }
-  const v = value as Record<string, unknown>;
+  let v = value as Record<string, unknown>;
   const tool = v.tool as Record<string, unknown> | undefined;
   if (typeof tool !== 'object' || tool === null || tool.name !== 'dllm-bench') {
     const name = typeof tool === 'object' && tool !== null && 'name' in tool ? JSON.stringify(tool.name) : 'missing';
     throw new UserError(`${label}: not a dllm-bench results file (tool.name is ${name})`);
   }
-  if (v.schemaVersion !== SCHEMA_VERSION) {
-    throw new UserError(
-      `${label}: results schemaVersion ${JSON.stringify(v.schemaVersion ?? null)} (written by dllm-bench ${String(tool.version ?? '?')}); this dllm-bench reads schemaVersion ${SCHEMA_VERSION}`,
-    );
+  const version = v.schemaVersion;
+  let migrated = '';
+  if (version !== SCHEMA_VERSION) {
+    const steps: ((f: Record<string, unknown>) => Record<string, unknown>)[] = [];
+    for (let n = version; typeof n === 'number' && n < SCHEMA_VERSION && MIGRATIONS[n]; n++) steps.push(MIGRATIONS[n]!);
+    if (typeof version !== 'number' || version + steps.length !== SCHEMA_VERSION) {
+      const newer = typeof version === 'number' && version > SCHEMA_VERSION;
+      throw new UserError(
+        `${label}: results schemaVersion ${JSON.stringify(version ?? null)} (written by dllm-bench ${String(tool.version ?? '?')}); ` +
+          `this dllm-bench reads schemaVersion ${Object.keys(MIGRATIONS).join(', ')} and ${SCHEMA_VERSION}` +
+          (newer ? '; use the dllm-bench version that wrote it, or a newer one' : '; re-run the benchmark with this version'),
+      );
+    }
+    for (const step of steps) v = step(v);
+    migrated = ` (migrated from schemaVersion ${version})`;
   }
-  const parsed = resultsSchema.safeParse(value);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0]!;
-    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : '';
-    throw new UserError(`${label}: invalid results file: ${describeIssue(first)}${more}`);
-  }
-  // The input, not zod's copy: it already holds every field the writer put there.
-  return value as ResultsFile;
+  const parsed = ResultsSchema.safeParse(v);
+  if (!parsed.success) throw new UserError(`${label}: invalid results file${migrated}: ${firstIssue(parsed.error)}`);
+  return parsed.data;
 }
 
-/** results.json, or a run folder that holds one. Any problem is one UserError line (exit code 2) naming the file. */
+/** results.json, or a run folder that holds one. */
 export function readResultsFile(pathOrDir: string): ResultsFile {
   let file = pathOrDir;
   if (existsSync(pathOrDir) && statSync(pathOrDir).isDirectory()) {

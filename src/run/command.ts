@@ -5,7 +5,7 @@ import type { Progress } from './progress.js';
 import { ExitCode } from '../util/errors.js';
 import { type Override, loadRunConfig } from '../config/load.js';
 import type { Abortable } from '../engines/worker/client.js';
-import { newRunId } from '../results/writer.js';
+import { newRunId, serializeResults } from '../results/writer.js';
 import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
 import { isHubId } from '../models/hub.js';
@@ -63,7 +63,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     const state = results.complete ? 'complete' : 'INCOMPLETE';
     process.stderr.write(`results (${state}): ${outcome.resultsPath}${o.report ? ` (+ report.md, report.html)` : ''}\n`);
     for (const e of results.errors) process.stderr.write(`error: ${e.caseId ?? e.scenario ?? ''}: ${e.message}\n`);
-    if (o.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    if (o.json) process.stdout.write(`${serializeResults(results)}\n`);
     return outcome.exitCode;
   } finally {
     progress.stop();

@@ -9,9 +9,10 @@ import { type LoadRequestRecord, runClosedLoop } from '../engines/openai/load.js
 import type { CaseParams, CaseResult, Sample } from '../results/types.js';
 import { mean } from '../stats/index.js';
 import { pct } from '../util/format.js';
+import { summarizeSamples } from '../results/summary.js';
 import type { ScenarioContext } from './context.js';
 import { FailureLog } from './failures.js';
-import { type EngineHandle, AbortedError, caseBase, summarizeSamples } from './measure.js';
+import { type EngineHandle, AbortedError, caseBase } from './measure.js';
 
 /** The stats mean, undefined (field left out) when there are no values. */
 const avg = (xs: number[]) => (xs.length ? mean(xs) : undefined);

@@ -8,8 +8,9 @@ import type { EngineOptions, LladaGenerateOptions } from '../engines/options.js'
 import type { Engine, EngineInfo, EngineKind, EngineResult, GenerateOutput, GenerateRequest } from '../engines/types.js';
 import type { PromptTokenizer } from '../models/tokenize.js';
 import type { TransformerSpec } from '../models/spec.js';
-import type { CaseParams, CaseResult, MetricName, Sample, ScenarioKind, Warning } from '../results/types.js';
-import { mean, summarize } from '../stats/index.js';
+import { summarizeSamples } from '../results/summary.js';
+import type { CaseHeader, CaseParams, CaseResult, CompletedCase, Sample, ScenarioKind, Warning } from '../results/types.js';
+import { mean } from '../stats/index.js';
 import { forwardCost, efficiency } from '../telemetry/flops.js';
 import type { PeakFigures } from '../telemetry/peaks.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -202,19 +203,8 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
   return { sample, cost: costSum };
 }
 
-const METRICS: MetricName[] = ['latencyMs', 'tokensPerSec', 'usefulTokensPerSec', 'nfe', 'tokensPerForward', 'timePerForwardMs', 'ttftMs', 'itlMs'];
-
-export function summarizeSamples(samples: Sample[]): CaseResult['summary'] {
-  const summary: CaseResult['summary'] = {};
-  for (const m of METRICS) {
-    const values = samples.map((s) => s[m]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-    if (values.length === samples.length && values.length > 0) summary[m] = summarize(values);
-  }
-  return summary;
-}
-
 /** What every case records before it is measured: its key, parameters and the engine's conditions. */
-export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineHandle, params: CaseParams): Omit<CaseResult, 'state' | 'samples' | 'summary'> {
+export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineHandle, params: CaseParams): CaseHeader {
   return {
     id: caseId(scenario, h.kind, params, h.role),
     scenario,
@@ -238,7 +228,7 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
   const base = caseBase(ctx, run.scenario, h, run.params);
   const failures = new FailureLog();
   const samples: Sample[] = [];
-  const withFailures = (r: CaseResult): CaseResult => {
+  const withFailures = <C extends CaseResult>(r: C): C => {
     for (const w of failures.warnings(r.id)) ctx.warn?.(w);
     const requestFailures = failures.summary();
     return requestFailures ? { ...r, requestFailures } : r;
@@ -272,7 +262,7 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
     costs.push(cost);
   }
   const phaseEnd = hostNowMs();
-  const result: CaseResult = withFailures({ ...base, state: 'completed', samples, summary: summarizeSamples(samples) });
+  const result: CompletedCase = withFailures({ ...base, state: 'completed', samples, summary: summarizeSamples(samples) });
   const totalNfe = samples.reduce((a, s) => a + s.nfe * run.requests.length, 0);
   const totalForward = samples.reduce((a, s) => a + s.forwardMs, 0);
   if (costs.every((c) => c !== null) && totalNfe > 0) {

@@ -4,6 +4,7 @@
  */
 import type { RunConfig } from '../config/schema.js';
 import { positionsError } from '../engines/request.js';
+import { ci95OrNull } from '../results/summary.js';
 import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit } from '../results/types.js';
 import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
 import type { ScenarioContext } from './context.js';
@@ -115,7 +116,9 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
     for (const metric of ['timePerForwardMs', 'latencyMs'] as const) {
       const values = pts.map((p) => ({ x: p.n, y: metric === 'latencyMs' ? p.lat : p.tpf }));
       const fit = fitPowerLaw(values);
-      scaling.push({ engine: h.kind, metric, exponent: fit.exponent, ci95: fit.ci95, r2: fit.r2, points: values.map((v) => ({ promptTokens: v.x, value: v.y })) });
+      // One distinct prompt length (a repeated --context value) fits no exponent: nothing to record.
+      if (!Number.isFinite(fit.exponent) || !Number.isFinite(fit.r2)) continue;
+      scaling.push({ engine: h.kind, metric, exponent: fit.exponent, ci95: ci95OrNull(fit.ci95), r2: fit.r2, points: values.map((v) => ({ promptTokens: v.x, value: v.y })) });
     }
   }
   return { scaling };

@@ -5,7 +5,7 @@
  * Across several GPUs: utilization is pooled over every selected GPU's samples (mean and p95), while memory, power
  * and energy are additive (sums of the per-GPU peak, mean and integral), i.e. what the selected boards used together.
  */
-import type { CaseTelemetry } from '../results/types.js';
+import type { CaseTelemetry } from './schema.js';
 import { mean, percentile } from '../stats/index.js';
 import type { GpuSample } from './nvidia-smi.js';
 import type { ProcessSample } from './process-sampler.js';

@@ -18,7 +18,7 @@
  * attention keep scores on chip, so those are not counted), plus the embedding rows gathered and the LM head's
  * input and output per logits position. All at dtypeBytes.
  */
-import type { Efficiency } from '../results/types.js';
+import type { Efficiency } from './schema.js';
 import type { TransformerSpec } from '../models/spec.js';
 import type { PeakFigures } from './peaks.js';
 

@@ -10,7 +10,8 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import type { GpuInfo, TelemetryStatus, Warning } from '../results/types.js';
+import type { Warning } from '../config/kinds.js';
+import type { GpuInfo, TelemetryStatus } from './schema.js';
 import { hostNowMs } from './clock.js';
 
 /** The fields asked for, in this order (see DESIGN.md, GPU telemetry). */

@@ -5,7 +5,8 @@
  * Status: `nvidia-smi` when it delivered samples; otherwise `process` (CPU/RSS only), with a typed warning carrying
  * the reason GPU telemetry is missing.
  */
-import type { CaseTelemetry, TelemetryStatus, Warning } from '../results/types.js';
+import type { Warning } from '../config/kinds.js';
+import type { CaseTelemetry, TelemetryStatus } from './schema.js';
 import { attributePhase } from './attribute.js';
 import { startNvidiaSmi, type GpuSample, type NvidiaSmiSampler, type NvidiaSmiStatus } from './nvidia-smi.js';
 import { startProcessSampler, type ProcessSample } from './process-sampler.js';

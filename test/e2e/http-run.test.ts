@@ -70,7 +70,7 @@ describe('run with an HTTP engine', () => {
     const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile;
     const http = r.scenarios[0]!.cases.filter((c) => c.engine === 'openai');
     expect(http[0]!.state).toBe('errored');
-    expect(http[0]!.error).toMatch(/error rate 100\.0% exceeds the limit 5\.0%/);
+    expect(http[0]!.state === 'errored' && http[0]!.error).toMatch(/error rate 100\.0% exceeds the limit 5\.0%/);
     // Every failed request is in results.json with its code and message, not only a count.
     expect(http[0]!.requestFailures!.count).toBe(http[0]!.requestFailures!.kept.length);
     expect(http[0]!.requestFailures!.kept[0]).toEqual({ code: 'http-500', message: 'HTTP 500 Internal Server Error: {"error":"overloaded"}', repetition: 0 });

@@ -29,7 +29,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(result.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(result.code).toBe(0);
     const r = readResults(out);
-    expect(r.schemaVersion).toBe(1);
+    expect(r.schemaVersion).toBe(2);
     expect(r.complete).toBe(true);
     expect(r.errors).toEqual([]);
     expect(r.environment.executionProvider).toBe('cpu');

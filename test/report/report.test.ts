@@ -4,8 +4,8 @@ import chalk from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { renderHtml, renderMarkdown, renderTable, writeReports } from '../../src/report/index.js';
 import { batchSpec, contextSpec, stepsSpec, throughputSpec } from '../../src/report/charts.js';
-import type { CaseResult, ResultsFile } from '../../src/results/types.js';
-import { summarize } from '../../src/stats/index.js';
+import { summarizeMetric } from '../../src/results/summary.js';
+import { SCHEMA_VERSION, type CaseResult, type ResultsFile } from '../../src/results/types.js';
 import { tempDir } from '../helpers/models.js';
 
 function kase(engine: CaseResult['engine'], scenario: CaseResult['scenario'], tps: number[], extra: Partial<CaseResult['params']> = {}): CaseResult {
@@ -20,13 +20,13 @@ function kase(engine: CaseResult['engine'], scenario: CaseResult['scenario'], tp
     state: 'completed',
     warmupRuns: 1,
     samples,
-    summary: { tokensPerSec: summarize(tps), usefulTokensPerSec: summarize(tps.map((t) => t * 0.6)), latencyMs: summarize(tps.map((t) => 1000 / t)), nfe: summarize(tps.map(() => 32)) },
+    summary: { tokensPerSec: summarizeMetric(tps), usefulTokensPerSec: summarizeMetric(tps.map((t) => t * 0.6)), latencyMs: summarizeMetric(tps.map((t) => 1000 / t)), nfe: summarizeMetric(tps.map(() => 32)) },
   };
 }
 
 function results(): ResultsFile {
   return {
-    schemaVersion: 1,
+    schemaVersion: SCHEMA_VERSION,
     runId: 'test-run',
     createdAt: '2026-11-28T00:00:00Z',
     tool: { name: 'dllm-bench', version: '0.1.0', gitSha: null },
@@ -55,7 +55,7 @@ function results(): ResultsFile {
     telemetry: { state: 'unavailable', reason: 'cpu run' },
     complete: false,
     errors: [{ scenario: 'steps', message: 'runtime: boom' }],
-    warnings: [{ code: 'w', message: 'something to know' }],
+    warnings: [{ code: 'device-fallback', message: 'something to know' }],
   };
 }
 

@@ -21,7 +21,7 @@ export function register(program: Command): void {
             ? report.renderMarkdown(results)
             : o.format === 'html'
               ? await report.renderHtml(results)
-              : JSON.stringify(results, null, 2);
+              : report.renderJson(results);
       if (o.out) {
         const { writeFileSync } = await import('node:fs');
         const { UserError } = await import('../../util/errors.js');

@@ -1,0 +1,30 @@
+/**
+ * The vocabularies every layer shares (engine kinds, scenario kinds, warning codes), defined once here, low in the
+ * import order, so engines, telemetry, scenarios and results all derive their types from the same zod enums.
+ */
+import { z } from 'zod';
+import { ArEngine, Scenario } from './schema.js';
+
+export const EngineKind = z.enum(['llada', ...ArEngine.options, 'openai']).describe('llada = diffusion sampler, ar = transformers.js, ar-ort = direct onnxruntime loop, openai = HTTP server');
+export type EngineKind = z.infer<typeof EngineKind>;
+
+export const ScenarioKind = Scenario;
+export type ScenarioKind = z.infer<typeof ScenarioKind>;
+
+/** Every warning a run can record; each says what happened and what to do. */
+export const WarningCode = z.enum([
+  'device-fallback',
+  'context-too-long',
+  'telemetry-gpu-unavailable',
+  'telemetry-gpu-selection',
+  'telemetry-nvidia-smi-exited',
+  'telemetry-nvidia-smi-unparsed',
+  'http-no-done',
+]);
+export type WarningCode = z.infer<typeof WarningCode>;
+
+export const Warning = z.strictObject({
+  code: WarningCode,
+  message: z.string().describe('one line for people, saying what to do about it'),
+});
+export type Warning = z.infer<typeof Warning>;

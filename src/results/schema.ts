@@ -1,0 +1,192 @@
+/**
+ * results.json as one zod schema: every TypeScript type of the file is derived from it (src/results/types.ts), the
+ * writer checks what it writes against it and the reader validates with it. Units are in the field names. Raw
+ * samples are always kept; summaries are derived from them (src/results/summary.ts over src/stats).
+ *
+ * Objects are strict: a field this version does not know is an error, not something silently dropped. Adding a
+ * field is one line here (optional when older files of the same version lack it).
+ */
+import { z } from 'zod';
+import { EngineKind, ScenarioKind, Warning } from '../config/kinds.js';
+import { CaseTelemetry, Efficiency, GpuInfo, TelemetryStatus } from '../telemetry/schema.js';
+
+export const SCHEMA_VERSION = 2 as const;
+
+/** A 95% confidence interval; null where it is undefined (one sample, a two-point fit), in memory and on disk. */
+export const Ci95 = z.tuple([z.number(), z.number()]).nullable();
+
+export const Environment = z.strictObject({
+  os: z.string().describe('e.g. "linux 6.1.0 x64"'),
+  cpuModel: z.string(),
+  cpuCount: z.number().int().nonnegative(),
+  totalMemoryBytes: z.number().nonnegative(),
+  node: z.string(),
+  onnxruntime: z.string(),
+  executionProvider: z.string().describe("execution provider the engines ran on ('cpu', 'cuda', 'webgpu', 'http')"),
+  gpus: z.array(GpuInfo),
+});
+
+export const CaseParams = z.strictObject({
+  batchSize: z.number().int().positive(),
+  promptTokens: z.number().int().nonnegative(),
+  genLength: z.number().int().positive(),
+  steps: z.number().int().positive().optional().describe('diffusion only'),
+  blockLength: z.number().int().positive().optional().describe('diffusion only'),
+  threshold: z.number().nullable().optional().describe('diffusion only: Fast-dLLM confidence threshold, null = fixed steps'),
+  cfgScale: z.number().optional().describe('diffusion only'),
+  temperature: z.number().optional().describe('diffusion only'),
+  remasking: z.enum(['low_confidence', 'random']).optional().describe('diffusion only'),
+  concurrency: z.number().int().positive().optional().describe('openai only: closed-loop concurrency'),
+});
+
+export const CaseConditions = z.strictObject({
+  device: z.string(),
+  executionProvider: z.string(),
+  dtype: z.string(),
+  synthetic: z.boolean().describe('seeded random weights: the speed is real, the text is noise'),
+  handicaps: z.array(z.string()).describe('disclosed handicaps, e.g. "KV cache copied device->host->device every token (~12 MB/token)"'),
+  maxPositions: z.number().int().positive().optional().describe("the model's maximum sequence length (prompt + generated), when known (not over HTTP)"),
+});
+
+/** One repetition of one case (warmup runs are never recorded here). */
+export const Sample = z.strictObject({
+  latencyMs: z.number().describe('mean wall time per request of the repetition'),
+  generatedTokens: z.number().describe('generated positions, summed over batch rows (prompt tokens never count)'),
+  usefulTokens: z.number().describe('generated tokens up to the first EOS/EoT, summed over rows'),
+  tokensPerSec: z.number(),
+  usefulTokensPerSec: z.number(),
+  nfe: z.number().describe("forward passes (function evaluations) per generation: mean over the repetition's requests"),
+  tokensPerForward: z.number(),
+  timePerForwardMs: z.number(),
+  forwardMs: z.number().describe('time inside the runtime (session.run); latencyMs - forwardMs is host overhead'),
+  ttftMs: z.number().optional().describe('AR / HTTP: time to first token (mean over rows)'),
+  itlMs: z.number().optional().describe('AR / HTTP: mean inter-token latency'),
+  hostDeviceBytesPerForward: z.number().optional(),
+  errors: z.number().int().nonnegative().optional().describe('HTTP: requests that failed in this repetition'),
+});
+
+/** The Sample fields a case summarizes (every per-repetition figure a reader ranks or plots). */
+export const MetricName = z.enum(['latencyMs', 'tokensPerSec', 'usefulTokensPerSec', 'nfe', 'tokensPerForward', 'timePerForwardMs', 'ttftMs', 'itlMs']);
+
+export const Summary = z.strictObject({
+  n: z.number().int().positive(),
+  mean: z.number(),
+  sd: z.number().nonnegative().describe('sample standard deviation (n - 1); 0 with one sample'),
+  min: z.number(),
+  max: z.number(),
+  p50: z.number(),
+  p90: z.number(),
+  p99: z.number(),
+  ci95: Ci95.describe("95% CI of the mean (Student's t); null with one sample"),
+  outliers: z.array(z.number().int().nonnegative()).describe('indices of samples flagged as outliers (|x - median| / MAD > 3.5 scaled)'),
+});
+
+/** Per metric, present when every sample of the case has it. */
+export const CaseSummary = z.partialRecord(MetricName, Summary);
+
+/** What every case records before it is measured: its key, parameters and the engine's conditions. */
+const caseHeader = {
+  id: z.string().min(1).describe('stable key used by compare, e.g. "throughput/llada/b1/p64/g32/s32/bl32"'),
+  scenario: ScenarioKind,
+  engine: EngineKind,
+  model: z.string().describe('model folder, preset or URL'),
+  params: CaseParams,
+  conditions: CaseConditions,
+  warmupRuns: z.number().int().nonnegative(),
+};
+
+export const RequestFailure = z.strictObject({
+  code: z.string().describe("'stream-cut', 'protocol', 'malformed-chunk', 'server-error', 'timeout', 'connection', 'http-500', 'http-429', ..."),
+  message: z.string().describe('one line, API key removed'),
+  repetition: z.number().int().nonnegative().nullable().describe('0-based measured repetition; null for a warmup run'),
+});
+
+/** Failed requests of one case: the first MAX_KEPT_FAILURES kept whole, the rest counted. */
+export const RequestFailures = z.strictObject({
+  count: z.number().int().nonnegative().describe('all failed requests; = kept.length + dropped'),
+  kept: z.array(RequestFailure),
+  dropped: z.number().int().nonnegative(),
+});
+
+/** HTTP engines: every failed request of the case (warmups included), present when any failed. */
+const requestFailures = RequestFailures.optional();
+
+export const CompletedCase = z.strictObject({
+  ...caseHeader,
+  state: z.literal('completed'),
+  samples: z.array(Sample).min(1),
+  summary: CaseSummary,
+  efficiency: Efficiency.optional(),
+  telemetry: CaseTelemetry.optional(),
+  requestFailures,
+});
+
+/** A case that failed: the samples measured before the failure are kept. */
+export const ErroredCase = z.strictObject({
+  ...caseHeader,
+  state: z.literal('errored'),
+  error: z.string().min(1).describe('one line: the engine error code and message'),
+  samples: z.array(Sample),
+  summary: CaseSummary,
+  requestFailures,
+});
+
+/** Interrupted (Ctrl-C) after `samples.length` repetitions: the samples measured are kept. */
+export const AbortedCase = z.strictObject({
+  ...caseHeader,
+  state: z.literal('aborted'),
+  error: z.string().min(1).describe("why it stopped, e.g. 'interrupted'"),
+  samples: z.array(Sample),
+  summary: CaseSummary,
+  requestFailures,
+});
+
+/** A case is a union on its state: readers narrow on `state` before reading what only that state has. */
+export const CaseResult = z.discriminatedUnion('state', [CompletedCase, ErroredCase, AbortedCase]);
+
+export const ScalingFit = z.strictObject({
+  engine: EngineKind,
+  metric: z.enum(['timePerForwardMs', 'latencyMs']).describe('the time metric fitted against prompt length'),
+  exponent: z.number().describe('k in metric ~ a * promptTokens^k: ~1 linear, ~2 quadratic'),
+  ci95: Ci95.describe("95% CI of k (Student's t, n - 2 df); null with two points"),
+  r2: z.number(),
+  points: z.array(z.strictObject({ promptTokens: z.number(), value: z.number() })),
+});
+
+export const ScenarioAnalysis = z.strictObject({
+  batchEfficiency: z
+    .array(z.strictObject({ engine: EngineKind, batchSize: z.number().int().positive(), efficiency: z.number() }))
+    .optional()
+    .describe('batch scenario: per engine and batch size, tput(B) / (B * tput(1))'),
+  scaling: z.array(ScalingFit).optional().describe('context scenario: log-log fit of a time metric against prompt length, per engine'),
+});
+
+export const ScenarioResult = z.strictObject({
+  kind: ScenarioKind,
+  state: z.enum(['completed', 'errored', 'aborted']),
+  error: z.string().optional().describe("set when state is 'errored' or 'aborted'"),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  cases: z.array(CaseResult),
+  analysis: ScenarioAnalysis.describe('scenario-level derived figures (batch efficiency, scaling fits)'),
+});
+
+export const RunError = z.strictObject({
+  scenario: ScenarioKind.optional(),
+  caseId: z.string().optional(),
+  message: z.string(),
+});
+
+export const ResultsFile = z.strictObject({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  runId: z.string().min(1),
+  createdAt: z.string().describe('ISO 8601'),
+  tool: z.strictObject({ name: z.literal('dllm-bench'), version: z.string(), gitSha: z.string().nullable() }),
+  environment: Environment,
+  config: z.record(z.string(), z.unknown()).describe('the resolved configuration the run used (after flags override the file)'),
+  scenarios: z.array(ScenarioResult),
+  telemetry: TelemetryStatus.describe('whole-run telemetry; per-case figures are in each case\'s telemetry'),
+  complete: z.boolean().describe('false when the run was interrupted (Ctrl-C) or a scenario failed before all were run'),
+  errors: z.array(RunError),
+  warnings: z.array(Warning),
+});
