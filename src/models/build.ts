@@ -8,7 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeModel } from '../onnx/graph.js';
 import type { OnnxDtype } from './dtype.js';
-import { OPSETS, emitTransformer } from './emit.js';
+import { OPSETS, attentionImpl, emitTransformer } from './emit.js';
 import { configFromSpec, specFromConfig } from './families.js';
 import { type ModelMeta, META_KEY, MODEL_FORMAT_VERSION } from './folder.js';
 import { getPreset, presetSpec } from './presets.js';
@@ -89,6 +89,7 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     formatVersion: MODEL_FORMAT_VERSION,
     family: spec.family,
     graph: kind,
+    attention: attentionImpl(spec, kind, opts.attention),
     dtype: opts.dtype,
     onnxFile,
     externalData: external,

@@ -36,6 +36,7 @@ export async function openModel(ref: string): Promise<ModelFolder> {
       formatVersion: MODEL_FORMAT_VERSION,
       family: 'llama',
       graph: 'causal',
+      attention: 'unknown',
       dtype: 'fp32',
       onnxFile: '',
       externalData: false,
