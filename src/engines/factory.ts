@@ -6,7 +6,7 @@ import type { SessionTuning } from './session.js';
 import type { DeviceRequest, Engine } from './types.js';
 import type { OpenAIEngineConfigInput } from './openai/options.js';
 
-export type LocalEngineKind = 'llada' | 'ar' | 'ar-ort';
+export type LocalEngineKind = 'llada' | 'ar' | 'ar-ort' | 'ar-loop';
 
 export type EngineSpec =
   | { kind: LocalEngineKind; modelDir: string; device: DeviceRequest; session?: SessionTuning }
@@ -25,6 +25,10 @@ export async function createEngine(spec: EngineSpec): Promise<Engine<any>> {
     case 'ar-ort': {
       const { createOrtArEngine } = await import('./ar-ort/engine.js');
       return createOrtArEngine(spec);
+    }
+    case 'ar-loop': {
+      const { createArLoopEngine } = await import('./ar-loop/engine.js');
+      return createArLoopEngine(spec);
     }
     case 'openai': {
       const { createOpenAIEngine } = await import('./openai/engine.js');

@@ -4,7 +4,7 @@
  * comparison see exactly the same prompt tokens.
  */
 
-export type EngineKind = 'llada' | 'ar' | 'ar-ort' | 'openai';
+export type EngineKind = 'llada' | 'ar' | 'ar-ort' | 'ar-loop' | 'openai';
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 export type ResolvedDevice = 'cpu' | 'cuda' | 'webgpu' | 'remote';
 
@@ -69,6 +69,10 @@ export interface EngineInfo {
   deviceNote?: string;
   eosTokenIds: number[];
   maxPositions?: number;
+  /** Attention kernel of the graph a local engine runs; a difference between the two sides is a listed handicap. */
+  attention?: 'fused-mha' | 'fused-gqa' | 'unfused' | 'unknown';
+  /** How per-token times are obtained when they are not observed token by token (ar-loop). */
+  timingNote?: string;
 }
 
 /**

@@ -64,14 +64,14 @@ export function attentionImpl(spec: TransformerSpec, kind: GraphKind, attention:
 }
 
 /** Where the decoder stack's weights live (the model graph, also when the ops are emitted into a Loop body). */
-interface WeightSource {
+export interface WeightSource {
   layer(i: number, role: WeightRole): string;
   named(name: string, shape: number[], transpose: boolean, onnxName?: string): string;
   cosCache: string;
   sinCache: string;
 }
 
-function weightSource(g: Graph, spec: TransformerSpec, weights: SafetensorsReader, dtype: OnnxDtype): WeightSource {
+export function weightSource(g: Graph, spec: TransformerSpec, weights: SafetensorsReader, dtype: OnnxDtype): WeightSource {
   const dt: DataTypeCode = dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
   const layout = layouts[spec.family];
   /** Registers a checkpoint tensor as an initializer; shape checked now, bytes read when written. */

@@ -19,6 +19,8 @@ export interface ModelMeta {
   dtype: OnnxDtype;
   /** Relative to the folder. */
   onnxFile: string;
+  /** Causal models: the ar-loop graph (the whole greedy generation in one ONNX Loop), relative to the folder. */
+  loopOnnxFile: string | null;
   externalData: boolean;
   onnxBytes: number;
   parameters: number;

@@ -39,6 +39,7 @@ export async function openModel(ref: string): Promise<ModelFolder> {
       attention: 'unknown',
       dtype: 'fp32',
       onnxFile: '',
+      loopOnnxFile: null,
       externalData: false,
       onnxBytes: 0,
       parameters: parameterCount(spec),
