@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 export const SCENARIOS = ['throughput', 'batch', 'context', 'steps'] as const;
-export const AR_ENGINES = ['ar', 'ar-ort'] as const;
+export const AR_ENGINES = ['ar', 'ar-ort', 'ar-loop'] as const;
 
 const posInt = z.number().int().positive();
 const posIntList = z.array(posInt).min(1);
@@ -40,10 +40,10 @@ export const RunConfig = z
     description: z.string().optional(),
     diffusion: Side.default({ model: 'tiny', dtype: 'fp32', seed: 0 }),
     ar: Side.extend({
-      engines: z.array(z.enum(AR_ENGINES)).min(1).default(['ar', 'ar-ort']).describe('ar = transformers.js, ar-ort = direct onnxruntime loop'),
+      engines: z.array(z.enum(AR_ENGINES)).min(1).default(['ar', 'ar-ort', 'ar-loop']).describe('ar = transformers.js, ar-ort = direct onnxruntime loop, ar-loop = the decode loop inside one onnxruntime call'),
     })
       .strict()
-      .default({ model: 'tiny', dtype: 'fp32', seed: 0, engines: ['ar', 'ar-ort'] }),
+      .default({ model: 'tiny', dtype: 'fp32', seed: 0, engines: ['ar', 'ar-ort', 'ar-loop'] }),
     device: z.enum(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'),
     session: z
       .object({

@@ -97,6 +97,10 @@ export interface CaseConditions {
   synthetic: boolean;
   /** Disclosed handicaps, e.g. "KV cache copied device->host->device every token (~12 MB/token)". */
   handicaps: string[];
+  /** Attention kernel of the engine's graph (local engines): fused-mha, fused-gqa, unfused, or unknown. */
+  attention?: 'fused-mha' | 'fused-gqa' | 'unfused' | 'unknown';
+  /** How per-token times were obtained when not observed token by token (ar-loop). */
+  timingNote?: string;
   /** The model's maximum sequence length (prompt + generated), when known (not over HTTP). */
   maxPositions?: number;
 }

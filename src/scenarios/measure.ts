@@ -12,6 +12,7 @@ import { forwardCost, efficiency } from '../telemetry/flops.js';
 import type { PeakFigures } from '../telemetry/peaks.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { hostNowMs } from '../telemetry/clock.js';
+import { usefulTimeMs } from './useful.js';
 
 export interface EngineHandle {
   kind: EngineKind;
@@ -97,6 +98,7 @@ function toSample(h: EngineHandle, reqs: GenerateRequest[], outs: GenerateOutput
   let generated = 0;
   let useful = 0;
   let latency = 0;
+  let usefulLatency = 0;
   let forward = 0;
   let nfe = 0;
   let errors = 0;
@@ -108,6 +110,7 @@ function toSample(h: EngineHandle, reqs: GenerateRequest[], outs: GenerateOutput
     generated += counts.reduce((a, b) => a + b, 0);
     useful += o.usefulTokens.reduce((a, b) => a + b, 0);
     latency += o.totalMs;
+    usefulLatency += usefulTimeMs(o);
     forward += o.forwardMs;
     nfe += o.trace.length;
     errors += (o as GenerateOutput & { failedRequests?: number }).failedRequests ?? 0;
@@ -124,7 +127,7 @@ function toSample(h: EngineHandle, reqs: GenerateRequest[], outs: GenerateOutput
     generatedTokens: generated,
     usefulTokens: useful,
     tokensPerSec: seconds > 0 ? generated / seconds : 0,
-    usefulTokensPerSec: seconds > 0 ? useful / seconds : 0,
+    usefulTokensPerSec: usefulLatency > 0 ? useful / (usefulLatency / 1000) : 0,
     // Per generation (mean over this repetition's requests), so NFE reads as "forward passes per answer".
     nfe: nfe / outs.length,
     tokensPerForward: nfe > 0 ? generated / nfe : 0,
@@ -166,6 +169,8 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
       dtype: h.info.dtype,
       synthetic: h.info.synthetic,
       handicaps: h.info.handicaps,
+      ...(h.info.attention ? { attention: h.info.attention } : {}),
+      ...(h.info.timingNote ? { timingNote: h.info.timingNote } : {}),
       ...(h.info.maxPositions !== undefined ? { maxPositions: h.info.maxPositions } : {}),
     },
     warmupRuns: ctx.warmup,

@@ -25,7 +25,7 @@ function probabilityList(value: string): number[] {
 const RUN_FLAGS: { flag: string; key: string; help: string; parse?: (v: string) => unknown; paths: string[][] }[] = [
   { flag: '--diffusion <model>', key: 'diffusion', help: 'diffusion side: preset (tiny, small, llada-8b), LLaDA model folder, or http(s) URL', paths: [['diffusion', 'model']] },
   { flag: '--ar <model>', key: 'ar', help: 'autoregressive side: preset, Llama model folder, or http(s) URL', paths: [['ar', 'model']] },
-  { flag: '--ar-engines <list>', key: 'arEngines', help: 'ar (transformers.js), ar-ort (direct onnxruntime loop)', parse: listOf(AR_ENGINES), paths: [['ar', 'engines']] },
+  { flag: '--ar-engines <list>', key: 'arEngines', help: 'ar (transformers.js), ar-ort (direct onnxruntime loop), ar-loop (decode loop inside one onnxruntime call)', parse: listOf(AR_ENGINES), paths: [['ar', 'engines']] },
   { flag: '--device <device>', key: 'device', help: 'auto | cpu | cuda | webgpu', parse: oneOf(['auto', 'cpu', 'cuda', 'webgpu'] as const), paths: [['device']] },
   { flag: '--dtype <dtype>', key: 'dtype', help: 'fp32 | fp16 weights for presets', parse: oneOf(['fp32', 'fp16'] as const), paths: [['diffusion', 'dtype'], ['ar', 'dtype']] },
   { flag: '--scenarios <list>', key: 'scenarios', help: `comma list of ${SCENARIOS.join(', ')}`, parse: listOf(SCENARIOS), paths: [['scenarios']] },
