@@ -79,7 +79,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     const json = cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16'], env);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as ResultsFile;
-    expect(parsed.scenarios[0]!.cases.length).toBe(3);
+    expect(parsed.scenarios[0]!.cases.length).toBe(4);
   });
 });
 
