@@ -60,7 +60,10 @@ export type AttentionImpl = 'fused-mha' | 'fused-gqa' | 'unfused';
  */
 export function attentionImpl(spec: TransformerSpec, kind: GraphKind, attention: 'auto' | 'plain' = 'auto'): AttentionImpl {
   if (attention === 'plain') return 'unfused';
-  return kind === 'causal' && spec.numKvHeads < spec.numHeads ? 'fused-gqa' : 'fused-mha';
+  if (kind === 'diffusion' || spec.numKvHeads === spec.numHeads) return 'fused-mha';
+  // onnxruntime's GroupQueryAttention kernels need head_size % 8 == 0 (every real Llama has 64 or 128); the
+  // cache layout [B, KV, T, hd] rules out MultiHeadAttention over expanded heads, so such toy shapes run unfused.
+  return spec.headDim % 8 === 0 ? 'fused-gqa' : 'unfused';
 }
 
 /** Where the decoder stack's weights live (the model graph, also when the ops are emitted into a Loop body). */

@@ -78,6 +78,11 @@ describe('Llama-3-shaped GQA (32 heads, 8 KV heads) uses GroupQueryAttention', (
     expect(await greedyWith(join(root, 'plain'), [prompt, short], 8)).toEqual([expected, expectedShort]);
   });
 
+  it('head sizes GroupQueryAttention cannot run (not a multiple of 8) fall back to unfused, and say so', () => {
+    const odd = buildMicroModel(microSpec('llama', { numKvHeads: 2, headDim: 4, hiddenSize: 16 }), 3);
+    expect(odd.result.meta.attention).toBe('unfused');
+  });
+
   it('a GQA diffusion graph keeps the fused class (MultiHeadAttention over expanded KV heads)', () => {
     const llada = buildMicroModel(microSpec('llada', { numKvHeads: 2 }), 3);
     expect(llada.result.meta.attention).toBe('fused-mha');
