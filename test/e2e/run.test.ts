@@ -57,6 +57,10 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     const context = r.scenarios.find((s) => s.kind === 'context')!;
     expect(context.analysis.scaling!.map((f) => f.engine)).toEqual(expect.arrayContaining(['llada', 'ar', 'ar-ort', 'ar-loop']));
     expect(existsSync(join(out, 'report.md'))).toBe(true);
+    // The report says in one line what each AR engine is for, and which attention each ran.
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const e of ['ar (transformers.js', 'ar-ort (a host-driven', 'ar-loop (the whole greedy decode in one onnxruntime call']) expect(md).toContain(e);
+    expect(md).toContain('attention fused-mha');
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   });
 
