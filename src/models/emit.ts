@@ -154,25 +154,60 @@ export function emitDecoderStack(g: Graph, w: WeightSource, spec: TransformerSpe
     bias = g.op('Where', [g.op('And', [causalMask, keep]), zero, negative]); // [B,1,S,T]
   }
   const kpm = !causal && impl === 'fused-mha' ? g.op('Cast', [mask], { to: DataType.INT32 }) : '';
-  // GroupQueryAttention's kernel sees every row as T long (seqlens_k = T - 1, keys [0, T)); left padding is hidden
-  // by the additive bias, as in the MultiHeadAttention path. Rotary is applied outside (do_rotary = 0), from
-  // position_ids, so left-padded rows keep their own positions.
-  let gqaLens: [string, string] | null = null;
+  // GroupQueryAttention sees every row as T long (seqlens_k = T - 1, keys [0, T)). Rotary is applied outside
+  // (do_rotary = 0), from position_ids, so left-padded rows keep their own positions.
+  let gqaLens: [string, string, string] | null = null;
   if (impl === 'fused-gqa') {
     const batch = g.op('Shape', [ids], { start: 0, end: 1 });
     const last = g.op('Sub', [T, g.constI64([1], [])]);
-    gqaLens = [g.op('Cast', [g.op('Expand', [last, batch])], { to: DataType.INT32 }), g.op('Cast', [T], { to: DataType.INT32 })];
+    const unpadded = g.op('Equal', [g.op('ReduceMin', [mask], { keepdims: 0 }), g.constI64([1], [])]);
+    gqaLens = [g.op('Cast', [g.op('Expand', [last, batch])], { to: DataType.INT32 }), g.op('Cast', [T], { to: DataType.INT32 }), unpadded];
   }
 
-  let scale: string | null = null; // created on first use (the fused paths do not need it)
+  /** MatMul/Softmax attention in gr (the unfused reference; also the padded-batch branch of the GQA path). */
+  const plainAttention = (gr: Graph, i: number, q: string, k: string, v: string, present: [string, string] | null): string => {
+    const heads = (x: string, n: number) =>
+      gr.op('Transpose', [gr.op('Reshape', [x, gr.constI64([0, 0, n, hd])])], { perm: [0, 2, 1, 3] });
+    const qh = heads(q, H);
+    let kh = heads(k, KV);
+    let vh = heads(v, KV);
+    if (causal) {
+      const c = io.cache!;
+      kh = gr.node('Concat', [c.pastKey(i), kh], { axis: 2 }, { outputs: [present![0]] })[0]!;
+      vh = gr.node('Concat', [c.pastValue(i), vh], { axis: 2 }, { outputs: [present![1]] })[0]!;
+    }
+    if (KV < H) {
+      // Grouped-query attention: each KV head serves H/KV query heads.
+      const rep = (x: string) =>
+        gr.op('Reshape', [gr.op('Expand', [gr.op('Unsqueeze', [x, gr.constI64([2])]), gr.constI64([1, 1, H / KV, 1, 1])]), gr.constI64([0, H, -1, hd])]);
+      kh = rep(kh);
+      vh = rep(vh);
+    }
+    const scale = gr.constOfType(1 / Math.sqrt(hd), dt);
+    const scores = gr.op('Add', [gr.op('Mul', [gr.op('MatMul', [qh, gr.op('Transpose', [kh], { perm: [0, 1, 3, 2] })]), scale]), bias]);
+    const ctx = gr.op('MatMul', [gr.op('Softmax', [scores], { axis: -1 }), vh]);
+    return gr.op('Reshape', [gr.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), gr.constI64([0, 0, H * hd])]);
+  };
+
   const attention = (i: number, q: string, k: string, v: string): string => {
     const c = io.cache;
     if (causal && !c) throw new Error('causal decoder stack without cache names');
     if (impl === 'fused-gqa') {
-      const [seqlensK, total] = gqaLens!;
-      const inputs = [q, k, v, c!.pastKey(i), c!.pastValue(i), seqlensK, total, '', '', '', bias];
+      // GroupQueryAttention's CUDA kernel takes no attention bias, and without one it cannot hide left padding.
+      // Rows of equal length (batch 1, or a batch without padding) need none: its built-in causal mask is exact.
+      // A left-padded batch takes the MatMul/Softmax branch with the bias instead, on every provider alike.
+      const [seqlensK, total, unpadded] = gqaLens!;
       const outs = [g.fresh('attn'), c!.presentKey(i), c!.presentValue(i)];
-      return g.node('GroupQueryAttention', inputs, { num_heads: H, kv_num_heads: KV, scale: f(1 / Math.sqrt(hd)) }, { outputs: outs, domain: 'com.microsoft' })[0]!;
+      const fusedBranch = new Graph(`gqa_${i}`, `${g.fresh('gqa')}_`);
+      const fo = [fusedBranch.fresh('attn'), fusedBranch.fresh('present_key'), fusedBranch.fresh('present_value')];
+      fusedBranch.node('GroupQueryAttention', [q, k, v, c!.pastKey(i), c!.pastValue(i), seqlensK, total], { num_heads: H, kv_num_heads: KV, scale: f(1 / Math.sqrt(hd)) }, { outputs: fo, domain: 'com.microsoft' });
+      const paddedBranch = new Graph(`gqa_padded_${i}`, `${g.fresh('gqa_padded')}_`);
+      const po: [string, string] = [paddedBranch.fresh('present_key'), paddedBranch.fresh('present_value')];
+      const pa = plainAttention(paddedBranch, i, q, k, v, po);
+      for (const [gr, names] of [[fusedBranch, fo], [paddedBranch, [pa, ...po]]] as const) {
+        for (const n of names) gr.output(n, dt);
+      }
+      return g.node('If', [unpadded], { then_branch: fusedBranch, else_branch: paddedBranch }, { outputs: outs })[0]!;
     }
     if (impl === 'fused-mha') {
       let [kf, vf] = [k, v];
@@ -187,26 +222,7 @@ export function emitDecoderStack(g: Graph, w: WeightSource, spec: TransformerSpe
       const outs = causal ? [g.fresh('attn'), c!.presentKey(i), c!.presentValue(i)] : [g.fresh('attn')];
       return g.node('MultiHeadAttention', inputs, { num_heads: H, scale: f(1 / Math.sqrt(hd)) }, { outputs: outs, domain: 'com.microsoft' })[0]!;
     }
-    const heads = (x: string, n: number) =>
-      g.op('Transpose', [g.op('Reshape', [x, g.constI64([0, 0, n, hd])])], { perm: [0, 2, 1, 3] });
-    const qh = heads(q, H);
-    let kh = heads(k, KV);
-    let vh = heads(v, KV);
-    if (causal) {
-      kh = g.node('Concat', [c!.pastKey(i), kh], { axis: 2 }, { outputs: [c!.presentKey(i)] })[0]!;
-      vh = g.node('Concat', [c!.pastValue(i), vh], { axis: 2 }, { outputs: [c!.presentValue(i)] })[0]!;
-    }
-    if (KV < H) {
-      // Grouped-query attention: each KV head serves H/KV query heads.
-      const rep = (x: string) =>
-        g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [x, g.constI64([2])]), g.constI64([1, 1, H / KV, 1, 1])]), g.constI64([0, H, -1, hd])]);
-      kh = rep(kh);
-      vh = rep(vh);
-    }
-    scale ??= g.constOfType(1 / Math.sqrt(hd), dt);
-    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [qh, g.op('Transpose', [kh], { perm: [0, 1, 3, 2] })]), scale]), bias]);
-    const ctx = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), vh]);
-    return g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.constI64([0, 0, H * hd])]);
+    return plainAttention(g, i, q, k, v, causal ? [c!.presentKey(i), c!.presentValue(i)] : null);
   };
 
   // ---- decoder stack

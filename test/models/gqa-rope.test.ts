@@ -65,8 +65,11 @@ describe('Llama-3-shaped GQA (32 heads, 8 KV heads) uses GroupQueryAttention', (
     expect(info.attentionOp).toBe('com.microsoft.GroupQueryAttention');
   });
 
-  it('greedy tokens equal the float64 reference, alone and in a left-padded batch', async () => {
+  it('greedy tokens equal the float64 reference: alone, in an unpadded batch (GroupQueryAttention) and in a left-padded one (MatMul/Softmax branch)', async () => {
+    const same = [90, 33, 17, 5, 41, 40, 8];
+    const expectedSame = referenceGreedy(toRefSpec(spec), fused.ckpt, same, 8);
     expect(await greedyWith(fused.out, [prompt], 8)).toEqual([expected]);
+    expect(await greedyWith(fused.out, [prompt, same], 8)).toEqual([expected, expectedSame]);
     expect(await greedyWith(fused.out, [prompt, short], 8)).toEqual([expected, expectedShort]);
   });
 
