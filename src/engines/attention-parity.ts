@@ -9,12 +9,16 @@ import type { EngineInfo } from './types.js';
 type Role = 'diffusion' | 'ar';
 type Attention = NonNullable<EngineInfo['attention']>;
 
+export const GQA_PADDING_NOTE = 'left-padded batches (rows of different lengths) run MatMul/Softmax attention: GroupQueryAttention takes no attention bias on CUDA';
+
 const isFused = (a: Attention) => a === 'fused-mha' || a === 'fused-gqa';
 
 /** The extra handicap of each engine (same order as the input), or null where its attention matches the other side. */
 export function attentionHandicaps(engines: readonly { role: Role; kind: string; attention?: Attention }[]): (string | null)[] {
   return engines.map((e) => {
     if (!e.attention) return null;
+    // The GQA graph's fused op cannot hide left padding on CUDA (no attention bias there): padded batches branch.
+    if (e.attention === 'fused-gqa') return GQA_PADDING_NOTE;
     const others = engines.filter((o) => o.role !== e.role && o.attention);
     const fusedOther = others.find((o) => isFused(o.attention!));
     if (!fusedOther) return null;

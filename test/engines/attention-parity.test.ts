@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { attentionHandicaps, withAttentionParity } from '../../src/engines/attention-parity.js';
+import { GQA_PADDING_NOTE, attentionHandicaps, withAttentionParity } from '../../src/engines/attention-parity.js';
 import type { EngineInfo } from '../../src/engines/types.js';
 
 describe('attention parity between the two sides', () => {
-  it('fused MHA against fused GQA is the same class: no handicap', () => {
+  it('fused MHA against fused GQA is the same class; the GQA side lists only its padded-batch branch', () => {
     expect(attentionHandicaps([
       { role: 'diffusion', kind: 'llada', attention: 'fused-mha' },
       { role: 'ar', kind: 'ar-ort', attention: 'fused-gqa' },
-    ])).toEqual([null, null]);
+    ])).toEqual([null, GQA_PADDING_NOTE]);
   });
 
   it('an unfused side against a fused one is listed on the unfused side, whichever it is', () => {
