@@ -74,8 +74,8 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
   });
 
-  // Causal models also get the ar-loop graph (same decoder stack inside an ONNX Loop). It holds its own copy of the
-  // weights: onnxruntime-node cannot share initializers between sessions.
+  // Causal models also get the ar-loop graph (same decoder stack inside an ONNX Loop). Inline, it holds its own copy
+  // of the weights; with external data (large models) it shares the model graph's weight file.
   let loopOnnxFile: string | null = null;
   if (kind === 'causal') {
     loopOnnxFile = opts.dtype === 'fp16' ? 'onnx/model_loop_fp16.onnx' : 'onnx/model_loop.onnx';
@@ -83,7 +83,9 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
       opsets: OPSETS,
       producer: 'dllm-bench',
       metadata: { family: spec.family, graph: 'decode-loop' },
-      externalDataPath: external ? join(outDir, `${loopOnnxFile}_data`) : null,
+      // With external data, the loop graph references the model graph's weight file instead of a second copy.
+      externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
+      externalIndex: external ? written.index : undefined,
     });
   }
 
