@@ -1,6 +1,8 @@
 /**
  * What transformers.js costs per generated token against the minimal direct onnxruntime decode loop over the same
- * graph (CPU, batch 1, 64-token prompt, 64 new tokens, fixed length, greedy). Per-token time is the median wall
+ * graph, and what the device-resident loop (ar-loop: the whole decode in one ONNX Loop) costs against that direct
+ * loop (CPU, batch 1, 64-token prompt, 64 new tokens, fixed length, greedy). The issue's rule for ar-loop: within 5%
+ * of ar-ort on CPU (on CUDA it saves the per-token cache round trip, which a CPU cannot show). Per-token time is the median wall
  * time of one whole generate() divided by the new tokens, prefill included, as a user sees it. The issue's rule: above
  * 10% overhead, ar-ort is worth reporting beside ar (the default config reports both anyway).
  *
@@ -12,6 +14,7 @@ import { Bench } from 'tinybench';
 import { median } from '../stats/index.js';
 import { errorMessage } from '../util/errors.js';
 import type { ArGenerateOptions } from '../engines/ar-common.js';
+import { createArLoopEngine } from '../engines/ar-loop/engine.js';
 import { createOrtArEngine } from '../engines/ar-ort/engine.js';
 import { createTransformersEngine } from '../engines/transformers/engine.js';
 import type { Engine, GenerateRequest } from '../engines/types.js';
@@ -24,6 +27,10 @@ export interface ArOverheadResult {
   directMsPerToken: number;
   /** (transformers - direct) / direct * 100. */
   overheadPct: number;
+  /** The decode loop inside one onnxruntime call (ar-loop), same measure, ms. */
+  loopMsPerToken: number;
+  /** (loop - direct) / direct * 100: negative when ar-loop is faster. */
+  loopVsDirectPct: number;
 }
 
 export interface ArOverheadOptions {
@@ -47,22 +54,25 @@ export async function runArOverheadBench(modelDir: string, options: Partial<ArOv
   try {
     engines.push(['transformers.js (ar)', await createTransformersEngine({ modelDir, device: 'cpu' })]);
     engines.push(['direct onnxruntime loop (ar-ort)', await createOrtArEngine({ modelDir, device: 'cpu' })]);
+    engines.push(['decode loop in one call (ar-loop)', await createArLoopEngine({ modelDir, device: 'cpu' })]);
     const generate = async (engine: Engine<ArGenerateOptions>) => {
       const r = await engine.generate(request, { mode: 'fixed' });
       if (!r.ok) throw new Error(`${engine.info.kind}: ${r.error.message}`);
       if (r.value.tokens[0]!.length !== o.genLength) throw new Error(`${engine.info.kind}: ${r.value.tokens[0]!.length} tokens, expected ${o.genLength}`);
       return r.value.tokens[0]!;
     };
-    // Both run the same graph on the same ids: greedy tokens must agree, or the comparison is not like for like.
-    const [a, b] = [await generate(engines[0]![1]), await generate(engines[1]![1])];
-    if (a.join() !== b.join()) throw new Error('transformers.js and the direct loop generated different greedy tokens');
+    // All run the same decoder on the same ids: greedy tokens must agree, or the comparison is not like for like.
+    const reference = (await generate(engines[1]![1])).join();
+    for (const [name, engine] of engines) {
+      if ((await generate(engine)).join() !== reference) throw new Error(`${name} and the direct loop generated different greedy tokens`);
+    }
 
     // Other work on the machine drifts over seconds; rounds alternate the engines' order so drift hits both,
     // and medians (per round, then across rounds) keep a stray slow run from deciding the result.
     const perToken: number[][] = engines.map(() => []);
     for (let round = 0; round < o.rounds; round++) {
       const bench = new Bench({ time: o.timeMs / o.rounds, iterations: o.iterations, warmupIterations: 1, throws: true });
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      const order = engines.map((_, i) => (i + round) % engines.length);
       for (const i of order) bench.add(String(i), async () => void (await generate(engines[i]![1])));
       await bench.run();
       for (const t of bench.tasks) {
@@ -71,11 +81,23 @@ export async function runArOverheadBench(modelDir: string, options: Partial<ArOv
         perToken[Number(t.name)]!.push(r.latency.p50 / o.genLength);
       }
     }
-    const [tf, direct] = perToken.map(median);
-    return { transformersMsPerToken: tf!, directMsPerToken: direct!, overheadPct: ((tf! - direct!) / direct!) * 100 };
+    const [tf, direct, loop] = perToken.map(median) as [number, number, number];
+    return {
+      transformersMsPerToken: tf,
+      directMsPerToken: direct,
+      overheadPct: ((tf - direct) / direct) * 100,
+      loopMsPerToken: loop,
+      loopVsDirectPct: ((loop - direct) / direct) * 100,
+    };
   } finally {
     for (const [, engine] of engines) await engine.dispose();
   }
+}
+
+/** The ar-loop line of the bench output (target: within 5% of ar-ort on CPU). */
+export function loopLine(r: ArOverheadResult): string {
+  const verdict = Math.abs(r.loopVsDirectPct) <= 5 ? 'within 5% OK' : r.loopVsDirectPct < 0 ? 'faster by more than 5%' : 'ABOVE the 5% target';
+  return `decode loop in one call (ar-loop) ${r.loopMsPerToken.toFixed(3)} ms/token, ${r.loopVsDirectPct >= 0 ? '+' : ''}${r.loopVsDirectPct.toFixed(1)}% vs ar-ort (${verdict})`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -88,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     `AR per-token time (CPU, batch 1, prompt ${DEFAULTS.promptTokens}, ${DEFAULTS.genLength} new tokens, fixed, greedy): ` +
       `transformers.js ${r.transformersMsPerToken.toFixed(3)} ms/token, direct onnxruntime loop ${r.directMsPerToken.toFixed(3)} ms/token, ` +
-      `overhead ${r.overheadPct.toFixed(1)}% (${r.overheadPct > 10 ? 'above' : 'within'} 10%)\n`,
+      `overhead ${r.overheadPct.toFixed(1)}% (${r.overheadPct > 10 ? 'above' : 'within'} 10%); ${loopLine(r)}\n`,
   );
   return 0;
 }

@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: speed targets live here, never in unit tests.
  *  - LLaDA engine host overhead per step vs the model forward (target < 2%), small preset.
- *  - transformers.js per-token time vs the direct onnxruntime decode loop (ar vs ar-ort), small preset.
+ *  - transformers.js per-token time vs the direct onnxruntime decode loop (ar vs ar-ort), and the decode loop in one
+ *    onnxruntime call vs the direct loop (ar-loop vs ar-ort, target within 5%), small preset.
  * Models are built into the cache on first use (DLLM_BENCH_CACHE). Pass --preset tiny for a quick run.
  */
 import { resolveModelRef } from '../models/cache.js';
-import { runArOverheadBench } from './ar-overhead.js';
+import { loopLine, runArOverheadBench } from './ar-overhead.js';
 import { runLladaOverheadBench } from './llada-overhead.js';
 
 const preset = process.argv.includes('--preset') ? process.argv[process.argv.indexOf('--preset') + 1]! : 'small';
@@ -24,5 +25,5 @@ process.stdout.write(
 const a = await runArOverheadBench(llama.dir);
 process.stdout.write(
   `AR (${preset}, CPU): transformers.js ${a.transformersMsPerToken.toFixed(2)} ms/token, direct onnxruntime loop ${a.directMsPerToken.toFixed(2)} ms/token, ` +
-    `overhead ${a.overheadPct.toFixed(1)}% ${a.overheadPct > 10 ? '(> 10%: ar-ort is reported beside ar)' : ''}\n`,
+    `overhead ${a.overheadPct.toFixed(1)}% ${a.overheadPct > 10 ? '(> 10%: ar-ort is reported beside ar)' : ''}; ${loopLine(a)}\n`,
 );

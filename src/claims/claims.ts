@@ -47,7 +47,7 @@ export const CLAIM_TEXT: Record<ClaimId, string> = {
   'context-window-3000': 'Context Window: only 3,000 tokens',
 };
 
-const AR_ENGINES: readonly EngineKind[] = ['ar', 'ar-ort'];
+const AR_ENGINES: readonly EngineKind[] = ['ar', 'ar-ort', 'ar-loop'];
 const isAr = (c: { engine: EngineKind }) => AR_ENGINES.includes(c.engine);
 const isLlada = (c: { engine: EngineKind }) => c.engine === 'llada';
 

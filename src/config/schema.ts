@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { HttpSide } from './http.js';
 
 export const Scenario = z.enum(['throughput', 'batch', 'context', 'steps']);
-export const ArEngine = z.enum(['ar', 'ar-ort']);
+export const ArEngine = z.enum(['ar', 'ar-ort', 'ar-loop']);
 export const Device = z.enum(['auto', 'cpu', 'cuda', 'webgpu']);
 export const WeightDtype = z.enum(['fp32', 'fp16']);
 export const Remasking = z.enum(['low_confidence', 'random']);
@@ -40,10 +40,10 @@ export const RunConfig = z
     description: z.string().optional(),
     diffusion: Side.default({ model: 'tiny', dtype: 'fp32', seed: 0 }),
     ar: Side.extend({
-      engines: z.array(ArEngine).min(1).default(['ar', 'ar-ort']).describe('ar = transformers.js, ar-ort = direct onnxruntime loop'),
+      engines: z.array(ArEngine).min(1).default(['ar', 'ar-ort', 'ar-loop']).describe('ar = transformers.js, ar-ort = direct onnxruntime loop, ar-loop = the decode loop inside one onnxruntime call'),
     })
       .strict()
-      .default({ model: 'tiny', dtype: 'fp32', seed: 0, engines: ['ar', 'ar-ort'] }),
+      .default({ model: 'tiny', dtype: 'fp32', seed: 0, engines: ['ar', 'ar-ort', 'ar-loop'] }),
     device: Device.default('auto'),
     session: z
       .object({

@@ -13,6 +13,7 @@ const FACTORIES: Factories = {
   llada: async (location) => (await import('./llada/engine.js')).createLladaEngine(location),
   ar: async (location) => (await import('./transformers/engine.js')).createTransformersEngine(location),
   'ar-ort': async (location) => (await import('./ar-ort/engine.js')).createOrtArEngine(location),
+  'ar-loop': async (location) => (await import('./ar-loop/engine.js')).createArLoopEngine(location),
 };
 
 export function createEngine<K extends LocalEngineKind>(spec: LocalEngineSpec<K>): Promise<Engine<EngineOptions<K>>> {

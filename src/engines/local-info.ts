@@ -17,5 +17,6 @@ export function localEngineInfo(kind: EngineKind, model: string, folder: ModelFo
     deviceNote: choice.note,
     eosTokenIds: spec.eosTokenIds,
     maxPositions: spec.maxPositions,
+    attention: folder.meta.attention,
   };
 }

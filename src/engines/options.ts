@@ -45,6 +45,7 @@ export interface EngineOptionsByKind {
   llada: LladaGenerateOptions;
   ar: ArGenerateOptions;
   'ar-ort': ArGenerateOptions;
+  'ar-loop': ArGenerateOptions;
   openai: OpenAIGenerateOptions;
 }
 

@@ -86,6 +86,10 @@ export interface EngineInfo {
   deviceNote?: string;
   eosTokenIds: number[];
   maxPositions?: number;
+  /** Attention kernel of the graph a local engine runs; a difference between the two sides is a listed handicap. */
+  attention?: 'fused-mha' | 'fused-gqa' | 'unfused' | 'unknown';
+  /** How per-token times are obtained when they are not observed token by token (ar-loop). */
+  timingNote?: string;
 }
 
 export const ABORTED: EngineResult = { ok: false, error: { code: 'aborted', message: 'interrupted' } };

@@ -8,7 +8,8 @@ import { join, relative, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeModel } from '../onnx/graph.js';
 import type { OnnxDtype } from './dtype.js';
-import { OPSETS, emitTransformer } from './emit.js';
+import { OPSETS, attentionImpl, emitTransformer } from './emit.js';
+import { emitDecodeLoop } from './emit-loop.js';
 import { configFromSpec, specFromConfig } from './families.js';
 import { type ModelMeta, META_KEY, MODEL_FORMAT_VERSION } from './folder.js';
 import { getPreset, presetSpec } from './presets.js';
@@ -73,6 +74,21 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
   });
 
+  // Causal models also get the ar-loop graph (same decoder stack inside an ONNX Loop). Inline, it holds its own copy
+  // of the weights; with external data (large models) it shares the model graph's weight file.
+  let loopOnnxFile: string | null = null;
+  if (kind === 'causal') {
+    loopOnnxFile = opts.dtype === 'fp16' ? 'onnx/model_loop_fp16.onnx' : 'onnx/model_loop.onnx';
+    writeModel(join(outDir, loopOnnxFile), emitDecodeLoop(spec, reader, { dtype: opts.dtype, attention: opts.attention }), {
+      opsets: OPSETS,
+      producer: 'dllm-bench',
+      metadata: { family: spec.family, graph: 'decode-loop' },
+      // With external data, the loop graph references the model graph's weight file instead of a second copy.
+      externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
+      externalIndex: external ? written.index : undefined,
+    });
+  }
+
   let hasTokenizer = true;
   for (const f of TOKENIZER_FILES) {
     if (existsSync(join(src, f))) {
@@ -89,8 +105,10 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     formatVersion: MODEL_FORMAT_VERSION,
     family: spec.family,
     graph: kind,
+    attention: attentionImpl(spec, kind, opts.attention),
     dtype: opts.dtype,
     onnxFile,
+    loopOnnxFile,
     externalData: external,
     onnxBytes: written.bytes + written.externalBytes,
     parameters: parameterCount(spec),

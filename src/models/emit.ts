@@ -4,20 +4,21 @@
  *    its confidence per position ([B, L]) so that only 12 bytes per position leave the device each step;
  *  - 'causal': a KV-cache decoder in the I/O layout transformers.js loads (past_key_values.N.key -> present.N.key).
  * Fused contrib ops where onnxruntime's CPU provider runs them (SimplifiedLayerNormalization,
- * SkipSimplifiedLayerNormalization, RotaryEmbedding, MultiHeadAttention): they are what is fast on GPUs.
+ * SkipSimplifiedLayerNormalization, RotaryEmbedding, MultiHeadAttention, GroupQueryAttention): they are what is
+ * fast on GPUs.
  */
 import { DataType, type DataTypeCode, Graph, f } from '../onnx/graph.js';
 import { type OnnxDtype, encodeWeights, toFloat32, transpose2d } from './dtype.js';
 import { type WeightRole, expectedShape, layouts } from './families.js';
 import type { SafetensorsReader } from './safetensors.js';
-import type { TransformerSpec } from './spec.js';
+import { type TransformerSpec, ropeInverseFrequencies } from './spec.js';
 
 export type GraphKind = 'diffusion' | 'causal';
 
 export interface EmitOptions {
   kind: GraphKind;
   dtype: OnnxDtype;
-  /** 'auto' uses com.microsoft MultiHeadAttention when KV heads == heads, plain MatMul/Softmax otherwise. */
+  /** 'auto': fused com.microsoft attention (see attentionImpl); 'plain': MatMul/Softmax (the unfused reference). */
   attention?: 'auto' | 'plain';
 }
 
@@ -48,15 +49,36 @@ export const IO = {
 /** Large negative additive bias for masked attention scores (finite, so fully masked rows stay NaN-free). */
 const MASK_VALUE = { fp32: -1e9, fp16: -65000 } as const;
 
-export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReader, opts: EmitOptions): Graph {
-  const g = new Graph(opts.kind === 'diffusion' ? 'llada_diffusion' : 'llama_decoder');
-  const dt: DataTypeCode = opts.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
-  const layout = layouts[spec.family];
-  const { numHeads: H, numKvHeads: KV, headDim: hd } = spec;
-  const fused = (opts.attention ?? 'auto') === 'auto' && KV === H;
+/** Which attention kernel a graph uses: recorded per case, so that a difference between the sides is visible. */
+export type AttentionImpl = 'fused-mha' | 'fused-gqa' | 'unfused';
 
+/**
+ * 'auto': causal graphs with fewer KV heads than heads use com.microsoft GroupQueryAttention (what fast GQA graphs
+ * use on CPU and CUDA); every other graph uses MultiHeadAttention. GroupQueryAttention always applies a causal mask
+ * over past + new keys (it has no bidirectional mode), so a diffusion graph with GQA expands its KV heads and uses
+ * MultiHeadAttention instead: same fused class, H/KV times the K/V bytes.
+ */
+export function attentionImpl(spec: TransformerSpec, kind: GraphKind, attention: 'auto' | 'plain' = 'auto'): AttentionImpl {
+  if (attention === 'plain') return 'unfused';
+  if (kind === 'diffusion' || spec.numKvHeads === spec.numHeads) return 'fused-mha';
+  // onnxruntime's GroupQueryAttention kernels need head_size % 8 == 0 (every real Llama has 64 or 128); the
+  // cache layout [B, KV, T, hd] rules out MultiHeadAttention over expanded heads, so such toy shapes run unfused.
+  return spec.headDim % 8 === 0 ? 'fused-gqa' : 'unfused';
+}
+
+/** Where the decoder stack's weights live (the model graph, also when the ops are emitted into a Loop body). */
+export interface WeightSource {
+  layer(i: number, role: WeightRole): string;
+  named(name: string, shape: number[], transpose: boolean, onnxName?: string): string;
+  cosCache: string;
+  sinCache: string;
+}
+
+export function weightSource(g: Graph, spec: TransformerSpec, weights: SafetensorsReader, dtype: OnnxDtype): WeightSource {
+  const dt: DataTypeCode = dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const layout = layouts[spec.family];
   /** Registers a checkpoint tensor as an initializer; shape checked now, bytes read when written. */
-  const weight = (name: string, shape: number[], transpose: boolean, onnxName = name): string => {
+  const named = (name: string, shape: number[], transpose: boolean, onnxName = name): string => {
     weights.entry(name, shape);
     return g.init({
       name: onnxName,
@@ -66,96 +88,146 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
         const e = weights.entry(name);
         let v = toFloat32(weights.read(name), e.dtype);
         if (transpose) v = transpose2d(v, shape[0]!, shape[1]!);
-        return encodeWeights(v, opts.dtype);
+        return encodeWeights(v, dtype);
       },
     });
   };
-  const layerW = (i: number, role: WeightRole, transpose: boolean) =>
-    weight(layout.layer(i, role), expectedShape(spec, role), transpose);
-
-  // ---- inputs
-  // Symbolic dim names matter: transformers.js sizes the empty first-step cache by resolving 'batch_size'.
-  const ids = g.input(IO.inputIds, DataType.INT64, ['batch_size', 'sequence_length']);
-  const mask = g.input(IO.attentionMask, DataType.INT64, ['batch_size', opts.kind === 'causal' ? 'total_sequence_length' : 'sequence_length']);
-  const pos = g.input(IO.positionIds, DataType.INT64, ['batch_size', 'sequence_length']);
-
-  // ---- rotary caches [maxPositions, headDim/2]
-  const half = hd / 2;
+  // Rotary caches [maxPositions, headDim/2] from the (scaled) inverse frequencies, computed in float64.
+  const half = spec.headDim / 2;
+  const inv = ropeInverseFrequencies(spec);
   const cosV = new Float32Array(spec.maxPositions * half);
   const sinV = new Float32Array(spec.maxPositions * half);
   for (let p = 0; p < spec.maxPositions; p++) {
     for (let i = 0; i < half; i++) {
-      const angle = p * spec.ropeTheta ** (-(2 * i) / hd);
-      cosV[p * half + i] = Math.cos(angle);
-      sinV[p * half + i] = Math.sin(angle);
+      cosV[p * half + i] = Math.cos(p * inv[i]!);
+      sinV[p * half + i] = Math.sin(p * inv[i]!);
     }
   }
-  const cosCache = g.init({ name: 'rotary_cos_cache', dtype: dt, dims: [spec.maxPositions, half], data: encodeWeights(cosV, opts.dtype) });
-  const sinCache = g.init({ name: 'rotary_sin_cache', dtype: dt, dims: [spec.maxPositions, half], data: encodeWeights(sinV, opts.dtype) });
+  return {
+    named,
+    layer: (i, role) => named(layout.layer(i, role), expectedShape(spec, role), role !== 'attnNorm' && role !== 'mlpNorm'),
+    cosCache: g.init({ name: 'rotary_cos_cache', dtype: dt, dims: [spec.maxPositions, half], data: encodeWeights(cosV, dtype) }),
+    sinCache: g.init({ name: 'rotary_sin_cache', dtype: dt, dims: [spec.maxPositions, half], data: encodeWeights(sinV, dtype) }),
+  };
+}
+
+/** Value names the decoder stack reads and writes. Causal graphs name one past and one present K/V per layer. */
+export interface DecoderIo {
+  ids: string;
+  mask: string;
+  pos: string;
+  cache?: { pastKey(i: number): string; pastValue(i: number): string; presentKey(i: number): string; presentValue(i: number): string };
+}
+
+/**
+ * The decoder stack (embedding, layers, final norm) emitted into g, weights taken from w. Returns the final hidden
+ * state [B, S, d]. Shared by the model graph and the ar-loop graph's Loop body (one builder).
+ */
+export function emitDecoderStack(g: Graph, w: WeightSource, spec: TransformerSpec, kind: GraphKind, impl: AttentionImpl, dtype: OnnxDtype, io: DecoderIo): string {
+  const dt: DataTypeCode = dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const layout = layouts[spec.family];
+  const { numHeads: H, numKvHeads: KV, headDim: hd } = spec;
+  const causal = kind === 'causal';
+  const { ids, mask, pos } = io;
 
   // ---- attention masks, built once and shared by every layer
-  const negative = g.constOfType(MASK_VALUE[opts.dtype], dt);
+  const negative = g.constOfType(MASK_VALUE[dtype], dt);
   const zero = g.constOfType(0, dt);
   const maskBool = g.op('Cast', [mask], { to: DataType.BOOL });
   let bias: string; // additive [B, 1, S or 1, T]
-  if (opts.kind === 'diffusion') {
+  let T = '';
+  if (!causal) {
     const keep = g.op('Unsqueeze', [maskBool, g.constI64([1, 2])]); // [B,1,1,L]
     bias = g.op('Where', [keep, zero, negative]);
   } else {
     const shapeT = g.op('Shape', [mask], { start: 1, end: 2 }); // [1] total length T
     const shapeS = g.op('Shape', [ids], { start: 1, end: 2 }); // [1] new tokens S
-    const T = g.op('Squeeze', [shapeT, g.constI64([0])]);
+    T = g.op('Squeeze', [shapeT, g.constI64([0])]);
     const S = g.op('Squeeze', [shapeS, g.constI64([0])]);
     const P = g.op('Sub', [T, S]);
     const one = g.constI64([1], []);
     const zeroI = g.constI64([0], []);
     const tIdx = g.op('Unsqueeze', [g.op('Range', [zeroI, T, one]), g.constI64([0])]); // [1,T]
     const sIdx = g.op('Unsqueeze', [g.op('Range', [P, T, one]), g.constI64([1])]); // [S,1]
-    const causal = g.op('LessOrEqual', [tIdx, sIdx]); // [S,T]
+    const causalMask = g.op('LessOrEqual', [tIdx, sIdx]); // [S,T]
     const keep = g.op('Unsqueeze', [maskBool, g.constI64([1, 2])]); // [B,1,1,T]
-    bias = g.op('Where', [g.op('And', [causal, keep]), zero, negative]); // [B,1,S,T]
+    bias = g.op('Where', [g.op('And', [causalMask, keep]), zero, negative]); // [B,1,S,T]
   }
-  const kpm = opts.kind === 'diffusion' && fused ? g.op('Cast', [mask], { to: DataType.INT32 }) : '';
+  const kpm = !causal && impl === 'fused-mha' ? g.op('Cast', [mask], { to: DataType.INT32 }) : '';
+  // GroupQueryAttention sees every row as T long (seqlens_k = T - 1, keys [0, T)). Rotary is applied outside
+  // (do_rotary = 0), from position_ids, so left-padded rows keep their own positions.
+  let gqaLens: [string, string, string] | null = null;
+  if (impl === 'fused-gqa') {
+    const batch = g.op('Shape', [ids], { start: 0, end: 1 });
+    const last = g.op('Sub', [T, g.constI64([1], [])]);
+    const unpadded = g.op('Equal', [g.op('ReduceMin', [mask], { keepdims: 0 }), g.constI64([1], [])]);
+    gqaLens = [g.op('Cast', [g.op('Expand', [last, batch])], { to: DataType.INT32 }), g.op('Cast', [T], { to: DataType.INT32 }), unpadded];
+  }
 
-  let scale: string | null = null; // created on first use (the fused path does not need it)
-  const attention = (i: number, q: string, k: string, v: string): string => {
-    const causal = opts.kind === 'causal';
-    if (causal) {
-      g.input(IO.pastKey(i), dt, ['batch_size', KV, 'past_sequence_length', hd]);
-      g.input(IO.pastValue(i), dt, ['batch_size', KV, 'past_sequence_length', hd]);
-      g.output(IO.presentKey(i), dt, ['batch_size', KV, 'total_sequence_length', hd]);
-      g.output(IO.presentValue(i), dt, ['batch_size', KV, 'total_sequence_length', hd]);
-    }
-    if (fused) {
-      const inputs = causal ? [q, k, v, '', '', bias, IO.pastKey(i), IO.pastValue(i)] : [q, k, v, '', kpm];
-      const outs = causal ? [g.fresh('attn'), IO.presentKey(i), IO.presentValue(i)] : [g.fresh('attn')];
-      return g.node('MultiHeadAttention', inputs, { num_heads: H, scale: f(1 / Math.sqrt(hd)) }, { outputs: outs, domain: 'com.microsoft' })[0]!;
-    }
+  /** MatMul/Softmax attention in gr (the unfused reference; also the padded-batch branch of the GQA path). */
+  const plainAttention = (gr: Graph, i: number, q: string, k: string, v: string, present: [string, string] | null): string => {
     const heads = (x: string, n: number) =>
-      g.op('Transpose', [g.op('Reshape', [x, g.constI64([0, 0, n, hd])])], { perm: [0, 2, 1, 3] });
+      gr.op('Transpose', [gr.op('Reshape', [x, gr.constI64([0, 0, n, hd])])], { perm: [0, 2, 1, 3] });
     const qh = heads(q, H);
     let kh = heads(k, KV);
     let vh = heads(v, KV);
     if (causal) {
-      kh = g.node('Concat', [IO.pastKey(i), kh], { axis: 2 }, { outputs: [IO.presentKey(i)] })[0]!;
-      vh = g.node('Concat', [IO.pastValue(i), vh], { axis: 2 }, { outputs: [IO.presentValue(i)] })[0]!;
+      const c = io.cache!;
+      kh = gr.node('Concat', [c.pastKey(i), kh], { axis: 2 }, { outputs: [present![0]] })[0]!;
+      vh = gr.node('Concat', [c.pastValue(i), vh], { axis: 2 }, { outputs: [present![1]] })[0]!;
     }
     if (KV < H) {
       // Grouped-query attention: each KV head serves H/KV query heads.
       const rep = (x: string) =>
-        g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [x, g.constI64([2])]), g.constI64([1, 1, H / KV, 1, 1])]), g.constI64([0, H, -1, hd])]);
+        gr.op('Reshape', [gr.op('Expand', [gr.op('Unsqueeze', [x, gr.constI64([2])]), gr.constI64([1, 1, H / KV, 1, 1])]), gr.constI64([0, H, -1, hd])]);
       kh = rep(kh);
       vh = rep(vh);
     }
-    scale ??= g.constOfType(1 / Math.sqrt(hd), dt);
-    const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [qh, g.op('Transpose', [kh], { perm: [0, 1, 3, 2] })]), scale]), bias]);
-    const ctx = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), vh]);
-    return g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.constI64([0, 0, H * hd])]);
+    const scale = gr.constOfType(1 / Math.sqrt(hd), dt);
+    const scores = gr.op('Add', [gr.op('Mul', [gr.op('MatMul', [qh, gr.op('Transpose', [kh], { perm: [0, 1, 3, 2] })]), scale]), bias]);
+    const ctx = gr.op('MatMul', [gr.op('Softmax', [scores], { axis: -1 }), vh]);
+    return gr.op('Reshape', [gr.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), gr.constI64([0, 0, H * hd])]);
+  };
+
+  const attention = (i: number, q: string, k: string, v: string): string => {
+    const c = io.cache;
+    if (causal && !c) throw new Error('causal decoder stack without cache names');
+    if (impl === 'fused-gqa') {
+      // GroupQueryAttention's CUDA kernel takes no attention bias, and without one it cannot hide left padding.
+      // Rows of equal length (batch 1, or a batch without padding) need none: its built-in causal mask is exact.
+      // A left-padded batch takes the MatMul/Softmax branch with the bias instead, on every provider alike.
+      const [seqlensK, total, unpadded] = gqaLens!;
+      const outs = [g.fresh('attn'), c!.presentKey(i), c!.presentValue(i)];
+      const fusedBranch = new Graph(`gqa_${i}`, `${g.fresh('gqa')}_`);
+      const fo = [fusedBranch.fresh('attn'), fusedBranch.fresh('present_key'), fusedBranch.fresh('present_value')];
+      fusedBranch.node('GroupQueryAttention', [q, k, v, c!.pastKey(i), c!.pastValue(i), seqlensK, total], { num_heads: H, kv_num_heads: KV, scale: f(1 / Math.sqrt(hd)) }, { outputs: fo, domain: 'com.microsoft' });
+      const paddedBranch = new Graph(`gqa_padded_${i}`, `${g.fresh('gqa_padded')}_`);
+      const po: [string, string] = [paddedBranch.fresh('present_key'), paddedBranch.fresh('present_value')];
+      const pa = plainAttention(paddedBranch, i, q, k, v, po);
+      for (const [gr, names] of [[fusedBranch, fo], [paddedBranch, [pa, ...po]]] as const) {
+        for (const n of names) gr.output(n, dt);
+      }
+      return g.node('If', [unpadded], { then_branch: fusedBranch, else_branch: paddedBranch }, { outputs: outs })[0]!;
+    }
+    if (impl === 'fused-mha') {
+      let [kf, vf] = [k, v];
+      if (!causal && KV < H) {
+        // Expand KV heads for MultiHeadAttention: head h reads KV head floor(h / (H / KV)).
+        const rep = (x: string) =>
+          g.op('Reshape', [g.op('Expand', [g.op('Reshape', [x, g.constI64([0, 0, KV, 1, hd])]), g.constI64([1, 1, 1, H / KV, 1])]), g.constI64([0, 0, H * hd])]);
+        kf = rep(k);
+        vf = rep(v);
+      }
+      const inputs = causal ? [q, kf, vf, '', '', bias, c!.pastKey(i), c!.pastValue(i)] : [q, kf, vf, '', kpm];
+      const outs = causal ? [g.fresh('attn'), c!.presentKey(i), c!.presentValue(i)] : [g.fresh('attn')];
+      return g.node('MultiHeadAttention', inputs, { num_heads: H, scale: f(1 / Math.sqrt(hd)) }, { outputs: outs, domain: 'com.microsoft' })[0]!;
+    }
+    return plainAttention(g, i, q, k, v, causal ? [c!.presentKey(i), c!.presentValue(i)] : null);
   };
 
   // ---- decoder stack
   const eps = f(spec.rmsNormEps);
-  const embed = weight(layout.embed, expectedShape(spec, 'embed'), false);
+  const embed = w.named(layout.embed, expectedShape(spec, 'embed'), false);
   let residual = g.op('Gather', [embed, ids]);
   let delta: string | null = null;
   const norm = (gamma: string): string => {
@@ -169,23 +241,53 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
     return out!;
   };
   for (let i = 0; i < spec.numLayers; i++) {
-    const h = norm(layerW(i, 'attnNorm', false));
+    const h = norm(w.layer(i, 'attnNorm'));
     const rope = (x: string, n: number) =>
-      g.op('RotaryEmbedding', [x, pos, cosCache, sinCache], { interleaved: 0, num_heads: n }, 'com.microsoft');
-    const q = rope(g.op('MatMul', [h, layerW(i, 'q', true)]), H);
-    const k = rope(g.op('MatMul', [h, layerW(i, 'k', true)]), KV);
-    const v = g.op('MatMul', [h, layerW(i, 'v', true)]);
-    delta = g.op('MatMul', [attention(i, q, k, v), layerW(i, 'o', true)]);
-    const h2 = norm(layerW(i, 'mlpNorm', false));
-    const gate = g.op('MatMul', [h2, layerW(i, 'gate', true)]);
-    const up = g.op('MatMul', [h2, layerW(i, 'up', true)]);
+      g.op('RotaryEmbedding', [x, pos, w.cosCache, w.sinCache], { interleaved: 0, num_heads: n }, 'com.microsoft');
+    const q = rope(g.op('MatMul', [h, w.layer(i, 'q')]), H);
+    const k = rope(g.op('MatMul', [h, w.layer(i, 'k')]), KV);
+    const v = g.op('MatMul', [h, w.layer(i, 'v')]);
+    delta = g.op('MatMul', [attention(i, q, k, v), w.layer(i, 'o')]);
+    const h2 = norm(w.layer(i, 'mlpNorm'));
+    const gate = g.op('MatMul', [h2, w.layer(i, 'gate')]);
+    const up = g.op('MatMul', [h2, w.layer(i, 'up')]);
     const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-    delta = g.op('MatMul', [act, layerW(i, 'down', true)]);
+    delta = g.op('MatMul', [act, w.layer(i, 'down')]);
   }
-  let hidden = norm(weight(layout.finalNorm, [spec.hiddenSize], false));
+  return norm(w.named(layout.finalNorm, [spec.hiddenSize], false));
+}
 
-  const headName = spec.tieWordEmbeddings ? layout.embed : layout.head;
-  const head = weight(headName, expectedShape(spec, 'head'), true, 'lm_head_t');
+/** The LM head weight, transposed to [d, V] (the embedding when tied). */
+export function headWeight(w: WeightSource, spec: TransformerSpec): string {
+  const layout = layouts[spec.family];
+  return w.named(spec.tieWordEmbeddings ? layout.embed : layout.head, expectedShape(spec, 'head'), true, 'lm_head_t');
+}
+
+export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReader, opts: EmitOptions): Graph {
+  const g = new Graph(opts.kind === 'diffusion' ? 'llada_diffusion' : 'llama_decoder');
+  const dt: DataTypeCode = opts.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const { numKvHeads: KV, headDim: hd } = spec;
+  const impl = attentionImpl(spec, opts.kind, opts.attention);
+
+  // ---- inputs
+  // Symbolic dim names matter: transformers.js sizes the empty first-step cache by resolving 'batch_size'.
+  const ids = g.input(IO.inputIds, DataType.INT64, ['batch_size', 'sequence_length']);
+  const mask = g.input(IO.attentionMask, DataType.INT64, ['batch_size', opts.kind === 'causal' ? 'total_sequence_length' : 'sequence_length']);
+  const pos = g.input(IO.positionIds, DataType.INT64, ['batch_size', 'sequence_length']);
+  const io: DecoderIo = { ids, mask, pos };
+  if (opts.kind === 'causal') {
+    for (let i = 0; i < spec.numLayers; i++) {
+      g.input(IO.pastKey(i), dt, ['batch_size', KV, 'past_sequence_length', hd]);
+      g.input(IO.pastValue(i), dt, ['batch_size', KV, 'past_sequence_length', hd]);
+      g.output(IO.presentKey(i), dt, ['batch_size', KV, 'total_sequence_length', hd]);
+      g.output(IO.presentValue(i), dt, ['batch_size', KV, 'total_sequence_length', hd]);
+    }
+    io.cache = { pastKey: IO.pastKey, pastValue: IO.pastValue, presentKey: IO.presentKey, presentValue: IO.presentValue };
+  }
+  const w = weightSource(g, spec, weights, opts.dtype);
+  let hidden = emitDecoderStack(g, w, spec, opts.kind, impl, opts.dtype, io);
+
+  const head = headWeight(w, spec);
 
   if (opts.kind === 'causal') {
     // num_logits_to_keep (transformers.js sets 1): the head runs on the last n positions only; 0 keeps all.

@@ -6,7 +6,7 @@
  *  - llama: transformers' LlamaForCausalLM: model.{embed_tokens, layers.N.*, norm}, lm_head.
  */
 import { UserError } from '../util/errors.js';
-import type { Family, TransformerSpec } from './spec.js';
+import type { Family, RopeScaling, TransformerSpec } from './spec.js';
 
 export type WeightRole = 'attnNorm' | 'q' | 'k' | 'v' | 'o' | 'mlpNorm' | 'gate' | 'up' | 'down';
 
@@ -115,6 +115,42 @@ function positiveInts(spec: TransformerSpec, file: string): TransformerSpec {
   return spec;
 }
 
+/**
+ * config.json's rope_scaling (or transformers 5's rope_parameters) -> RopeScaling. Types other than linear and llama3
+ * change the function the model computes in ways the emitter does not implement: refuse them rather than ignore them.
+ */
+export function ropeScalingFromConfig(config: Record<string, unknown>, file: string): RopeScaling | null {
+  const raw = config.rope_scaling ?? config.rope_parameters;
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: "rope_scaling" must be an object or null`);
+  const r = raw as Record<string, unknown>;
+  const type = String(r.rope_type ?? r.type ?? 'default');
+  const key = config.rope_scaling != null ? 'rope_scaling' : 'rope_parameters';
+  const factor = (): number => {
+    const v = r.factor;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new UserError(`${file}: ${key}.factor must be a positive number for rope type "${type}"`);
+    return v;
+  };
+  switch (type) {
+    case 'default':
+      return null;
+    case 'linear':
+      return { type: 'linear', factor: factor() };
+    case 'llama3': {
+      const sub = { ...r, factor: factor() };
+      const low = num(sub, 'low_freq_factor', `${file} (${key})`);
+      const high = num(sub, 'high_freq_factor', `${file} (${key})`);
+      const orig = num(sub, 'original_max_position_embeddings', `${file} (${key})`);
+      if (!(high > low) || low <= 0 || orig <= 0) {
+        throw new UserError(`${file}: ${key} needs 0 < low_freq_factor < high_freq_factor and a positive original_max_position_embeddings`);
+      }
+      return { type: 'llama3', factor: sub.factor, lowFreqFactor: low, highFreqFactor: high, originalMaxPositions: orig };
+    }
+    default:
+      throw new UserError(`${file}: rope scaling type "${type}" is not supported (supported: linear, llama3); converting it would compute a different model`);
+  }
+}
+
 /** Reads a family's native config.json keys into a TransformerSpec. */
 export function specFromConfig(config: Record<string, unknown>, file: string): TransformerSpec {
   const family = detectFamily(config, file);
@@ -135,6 +171,7 @@ export function specFromConfig(config: Record<string, unknown>, file: string): T
         headDim: d / h,
         intermediateSize: num(config, 'mlp_hidden_size', file),
         ropeTheta: num(config, 'rope_theta', file, 10000),
+        ropeScaling: ropeScalingFromConfig(config, file),
         rmsNormEps: num(config, 'rms_norm_eps', file, 1e-5),
         maxPositions: num(config, 'max_sequence_length', file, 4096),
         tieWordEmbeddings: Boolean(config.weight_tying),
@@ -158,7 +195,8 @@ export function specFromConfig(config: Record<string, unknown>, file: string): T
       numKvHeads: num(config, 'num_key_value_heads', file, h),
       headDim: num(config, 'head_dim', file, d / h),
       intermediateSize: num(config, 'intermediate_size', file),
-      ropeTheta: num(config, 'rope_theta', file, 10000),
+      ropeTheta: num(config, 'rope_theta', file, ropeParameterTheta(config) ?? 10000),
+      ropeScaling: ropeScalingFromConfig(config, file),
       rmsNormEps: num(config, 'rms_norm_eps', file, 1e-5),
       maxPositions: num(config, 'max_position_embeddings', file, 8192),
       tieWordEmbeddings: Boolean(config.tie_word_embeddings),
@@ -169,6 +207,25 @@ export function specFromConfig(config: Record<string, unknown>, file: string): T
     },
     file,
   );
+}
+
+function ropeParameterTheta(config: Record<string, unknown>): number | undefined {
+  const p = config.rope_parameters;
+  if (p && typeof p === 'object' && typeof (p as Record<string, unknown>).rope_theta === 'number') return (p as Record<string, number>).rope_theta;
+  return undefined;
+}
+
+/** HF's rope_scaling block for a spec (null when plain RoPE). */
+export function ropeScalingConfig(r: RopeScaling | null | undefined): Record<string, unknown> | null {
+  if (!r) return null;
+  if (r.type === 'linear') return { rope_type: 'linear', factor: r.factor };
+  return {
+    rope_type: 'llama3',
+    factor: r.factor,
+    low_freq_factor: r.lowFreqFactor,
+    high_freq_factor: r.highFreqFactor,
+    original_max_position_embeddings: r.originalMaxPositions,
+  };
 }
 
 /** The family's native config.json for a spec (what a preset writes into checkpoint/). */
@@ -185,6 +242,7 @@ export function configFromSpec(spec: TransformerSpec, extra: Record<string, unkn
       vocab_size: spec.vocabSize,
       embedding_size: spec.vocabSize,
       rope_theta: spec.ropeTheta,
+      ...(spec.ropeScaling ? { rope_scaling: ropeScalingConfig(spec.ropeScaling) } : {}),
       rms_norm_eps: spec.rmsNormEps,
       max_sequence_length: spec.maxPositions,
       weight_tying: spec.tieWordEmbeddings,
@@ -211,6 +269,7 @@ export function configFromSpec(spec: TransformerSpec, extra: Record<string, unkn
     intermediate_size: spec.intermediateSize,
     vocab_size: spec.vocabSize,
     rope_theta: spec.ropeTheta,
+    rope_scaling: ropeScalingConfig(spec.ropeScaling),
     rms_norm_eps: spec.rmsNormEps,
     max_position_embeddings: spec.maxPositions,
     tie_word_embeddings: spec.tieWordEmbeddings,

@@ -3,20 +3,24 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { OnnxDtype } from './dtype.js';
-import type { GraphKind } from './emit.js';
+import type { AttentionImpl, GraphKind } from './emit.js';
 import type { Family, TransformerSpec } from './spec.js';
 
 export const META_KEY = 'dllm_bench';
 /** Bump when the graph's I/O contract changes: cached models of an older version are rebuilt. */
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 
 export interface ModelMeta {
   formatVersion: number;
   family: Family;
   graph: GraphKind;
+  /** The attention kernel of the graph (GQA causal graphs: fused-gqa); 'unknown' for exports this project did not build. */
+  attention: AttentionImpl | 'unknown';
   dtype: OnnxDtype;
   /** Relative to the folder. */
   onnxFile: string;
+  /** Causal models: the ar-loop graph (the whole greedy generation in one ONNX Loop), relative to the folder. */
+  loopOnnxFile: string | null;
   externalData: boolean;
   onnxBytes: number;
   parameters: number;

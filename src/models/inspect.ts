@@ -8,6 +8,9 @@ export interface ModelInspection {
   dir: string;
   family: ModelMeta['family'];
   graph: ModelMeta['graph'];
+  attention: ModelMeta['attention'];
+  /** The op that implements attention in the graph, e.g. com.microsoft.GroupQueryAttention. */
+  attentionOp: string;
   dtype: ModelMeta['dtype'];
   parameters: number;
   synthetic: ModelMeta['synthetic'];
@@ -28,6 +31,13 @@ function walk(dir: string, root: string, out: { path: string; bytes: number }[])
   }
 }
 
+const ATTENTION_OPS: Record<ModelMeta['attention'], string> = {
+  'fused-mha': 'com.microsoft.MultiHeadAttention',
+  'fused-gqa': 'com.microsoft.GroupQueryAttention',
+  unfused: 'MatMul + Softmax',
+  unknown: 'not recorded: an ONNX export this project did not build',
+};
+
 export function inspectModel(dir: string): ModelInspection {
   const folder = loadModelFolder(dir);
   const files: { path: string; bytes: number }[] = [];
@@ -38,6 +48,8 @@ export function inspectModel(dir: string): ModelInspection {
     dir: folder.dir,
     family: m.family,
     graph: m.graph,
+    attention: m.attention,
+    attentionOp: ATTENTION_OPS[m.attention],
     dtype: m.dtype,
     parameters: m.parameters,
     synthetic: m.synthetic,

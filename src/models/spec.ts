@@ -2,6 +2,16 @@
 
 export type Family = 'llada' | 'llama';
 
+/**
+ * Rotary frequency scaling as Hugging Face applies it (transformers' modeling_rope_utils): 'linear' divides every
+ * inverse frequency by factor; 'llama3' (Llama 3.1/3.2) divides only the low frequencies (wavelength above
+ * originalMaxPositions / lowFreqFactor), keeps the high ones (below originalMaxPositions / highFreqFactor) and
+ * interpolates smoothly in between. Neither changes the attention scale.
+ */
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
+
 export interface TransformerSpec {
   family: Family;
   vocabSize: number;
@@ -12,6 +22,8 @@ export interface TransformerSpec {
   headDim: number;
   intermediateSize: number;
   ropeTheta: number;
+  /** Absent or null: plain RoPE. */
+  ropeScaling?: RopeScaling | null;
   rmsNormEps: number;
   maxPositions: number;
   tieWordEmbeddings: boolean;
@@ -35,4 +47,23 @@ export function parameterCount(s: TransformerSpec): number {
 /** The pad id for left padding (the model's, else its EOS; padded positions are masked out either way). */
 export function padIdOf(s: TransformerSpec): number {
   return s.padTokenId ?? s.eosTokenIds[0] ?? 0;
+}
+
+/** Inverse rotary frequencies theta^(-2i/d), i < headDim/2, after the spec's rope scaling. */
+export function ropeInverseFrequencies(s: TransformerSpec): Float64Array {
+  const half = s.headDim / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = s.ropeTheta ** (-(2 * i) / s.headDim);
+  const r = s.ropeScaling;
+  if (!r) return inv;
+  if (r.type === 'linear') return inv.map((v) => v / r.factor);
+  const lowWavelen = r.originalMaxPositions / r.lowFreqFactor;
+  const highWavelen = r.originalMaxPositions / r.highFreqFactor;
+  return inv.map((v) => {
+    const wavelen = (2 * Math.PI) / v;
+    if (wavelen < highWavelen) return v;
+    if (wavelen > lowWavelen) return v / r.factor;
+    const smooth = (r.originalMaxPositions / wavelen - r.lowFreqFactor) / (r.highFreqFactor - r.lowFreqFactor);
+    return (1 - smooth) * (v / r.factor) + smooth * v;
+  });
 }

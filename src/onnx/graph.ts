@@ -2,7 +2,7 @@
  * A small graph DSL over onnx.proto: declare inputs, initializers and nodes, then write a model file whose large
  * tensors are streamed one at a time (inline, or to an external data file for models over the 2 GB protobuf limit).
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { AttributeType, DataLocation, DataType, type DataTypeCode, Field } from './fields.js';
 import { ProtoWriter } from './proto.js';
@@ -143,9 +143,17 @@ interface ExternalSink {
   fd: number;
   fileName: string;
   offset: number;
+  index: ExternalIndex;
 }
 
 const entry = (k: string, v: string) => new ProtoWriter().string(Field.StringStringEntry.key, k).string(Field.StringStringEntry.value, v);
+
+/**
+ * Where each tensor of an external data file lies, by initializer name. A second model over the same weights (the
+ * ar-loop graph) passes the first model's index and file: tensors of the same name, type and shape are referenced,
+ * not written again, so one copy of the weights serves both graphs on disk.
+ */
+export type ExternalIndex = Map<string, { offset: number; length: number; dtype: DataTypeCode; dims: number[] }>;
 
 function tensorProto(t: TensorInit, sink: ExternalSink | null): ProtoWriter {
   const w = new ProtoWriter();
@@ -153,6 +161,17 @@ function tensorProto(t: TensorInit, sink: ExternalSink | null): ProtoWriter {
   w.packedInts(T.dims, t.dims);
   w.int(T.dataType, t.dtype);
   w.string(T.name, t.name);
+  const reference = (offset: number, length: number) => {
+    w.message(T.externalData, entry('location', sink!.fileName));
+    w.message(T.externalData, entry('offset', String(offset)));
+    w.message(T.externalData, entry('length', String(length)));
+    w.int(T.dataLocation, DataLocation.EXTERNAL);
+  };
+  const known = sink?.index.get(t.name);
+  if (known && known.dtype === t.dtype && known.dims.join() === t.dims.join()) {
+    reference(known.offset, known.length);
+    return w;
+  }
   const data = typeof t.data === 'function' ? t.data() : t.data;
   if (sink && data.length >= 1024) {
     // Page-align each tensor so the runtime can mmap it.
@@ -160,10 +179,8 @@ function tensorProto(t: TensorInit, sink: ExternalSink | null): ProtoWriter {
     if (pad) writeSync(sink.fd, new Uint8Array(pad));
     sink.offset += pad;
     writeAll(sink.fd, data);
-    w.message(T.externalData, entry('location', sink.fileName));
-    w.message(T.externalData, entry('offset', String(sink.offset)));
-    w.message(T.externalData, entry('length', String(data.length)));
-    w.int(T.dataLocation, DataLocation.EXTERNAL);
+    reference(sink.offset, data.length);
+    sink.index.set(t.name, { offset: sink.offset, length: data.length, dtype: t.dtype, dims: [...t.dims] });
     sink.offset += data.length;
   } else {
     w.bytes(T.rawData, data);
@@ -227,14 +244,19 @@ export interface WriteModelOptions {
   metadata?: Record<string, string>;
   /** Path of an external data file (same folder as the model) or null to keep every tensor inline. */
   externalDataPath?: string | null;
+  /** The index of an existing externalDataPath written by an earlier writeModel: reuse its tensors, append the rest. */
+  externalIndex?: ExternalIndex;
 }
 
 /** Writes the model; tensors are materialised one at a time, so peak memory is about one tensor. */
-export function writeModel(path: string, g: Graph, opts: WriteModelOptions): { bytes: number; externalBytes: number } {
+export function writeModel(path: string, g: Graph, opts: WriteModelOptions): { bytes: number; externalBytes: number; index: ExternalIndex } {
   let sink: ExternalSink | null = null;
   if (opts.externalDataPath) {
-    sink = { fd: openSync(opts.externalDataPath, 'w'), fileName: basename(opts.externalDataPath), offset: 0 };
+    const fd = openSync(opts.externalDataPath, opts.externalIndex ? 'a' : 'w');
+    const start = opts.externalIndex ? fstatSync(fd).size : 0;
+    sink = { fd, fileName: basename(opts.externalDataPath), offset: start, index: opts.externalIndex ?? new Map() };
   }
+  const startOffset = sink?.offset ?? 0;
   try {
     const m = new ProtoWriter();
     const { Model: M, OperatorSetId: O } = Field;
@@ -255,7 +277,7 @@ export function writeModel(path: string, g: Graph, opts: WriteModelOptions): { b
     } finally {
       closeSync(fd);
     }
-    return { bytes, externalBytes: sink?.offset ?? 0 };
+    return { bytes, externalBytes: (sink?.offset ?? 0) - startOffset, index: sink?.index ?? new Map() };
   } finally {
     if (sink) closeSync(sink.fd);
   }

@@ -6,7 +6,7 @@ import type { ResultsFile, ScenarioResult } from '../results/types.js';
 
 type Spec = Record<string, unknown>;
 
-const ENGINE_COLORS = { domain: ['llada', 'ar', 'ar-ort', 'openai'], range: ['#d62728', '#1f77b4', '#2ca02c', '#9467bd'] };
+const ENGINE_COLORS = { domain: ['llada', 'ar', 'ar-ort', 'ar-loop', 'openai'], range: ['#d62728', '#1f77b4', '#2ca02c', '#17becf', '#9467bd'] };
 
 function scenario(results: ResultsFile, kind: ScenarioResult['kind']): ScenarioResult | undefined {
   return results.scenarios.find((s) => s.kind === kind);

@@ -29,6 +29,15 @@ export function environmentLine(r: ResultsFile): string {
   return `${e.executionProvider} execution provider; ${gpu}; CPU ${e.cpuModel} x${e.cpuCount}; onnxruntime ${e.onnxruntime}; Node ${e.node}; ${e.os}`;
 }
 
+/** What each engine is for, in one line (the reports' conditions section). */
+export const ENGINE_PURPOSE: Record<CaseResult['engine'], string> = {
+  llada: 'LLaDA diffusion sampler',
+  ar: 'transformers.js greedy decoding: the in-process library baseline',
+  'ar-ort': 'a host-driven onnxruntime decode loop: the readable reference, the cache is fed back every token',
+  'ar-loop': 'the whole greedy decode in one onnxruntime call (ONNX Loop, cache on the device): the AR side at its best',
+  openai: 'an OpenAI-compatible server over HTTP',
+};
+
 /** Distinct conditions and handicaps across cases, for the "conditions" section of every report. */
 export function conditionLines(r: ResultsFile): string[] {
   const seen = new Map<string, string>();
@@ -36,7 +45,9 @@ export function conditionLines(r: ResultsFile): string[] {
     const key = `${c.engine}|${c.model}`;
     if (seen.has(key)) continue;
     const k = c.conditions;
-    seen.set(key, `${c.engine}: ${c.model} on ${k.device} (${k.executionProvider}), ${k.dtype}, ${k.synthetic ? 'synthetic weights (speed is real, text is noise)' : 'real weights'}${k.handicaps.length ? `; handicap: ${k.handicaps.join('; ')}` : ''}`);
+    const attention = k.attention ? `, attention ${k.attention}` : '';
+    const timing = k.timingNote ? `; ${k.timingNote}` : '';
+    seen.set(key, `${c.engine} (${ENGINE_PURPOSE[c.engine]}): ${c.model} on ${k.device} (${k.executionProvider}), ${k.dtype}${attention}, ${k.synthetic ? 'synthetic weights (speed is real, text is noise)' : 'real weights'}${k.handicaps.length ? `; handicap: ${k.handicaps.join('; ')}` : ''}${timing}`);
   }
   return [...seen.values()];
 }

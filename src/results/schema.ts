@@ -46,6 +46,8 @@ export const CaseConditions = z.strictObject({
   synthetic: z.boolean().describe('seeded random weights: the speed is real, the text is noise'),
   handicaps: z.array(z.string()).describe('disclosed handicaps, e.g. "KV cache copied device->host->device every token (~12 MB/token)"'),
   maxPositions: z.number().int().positive().optional().describe("the model's maximum sequence length (prompt + generated), when known (not over HTTP)"),
+  attention: z.enum(['fused-mha', 'fused-gqa', 'unfused', 'unknown']).optional().describe("attention kernel of the engine's graph (local engines)"),
+  timingNote: z.string().optional().describe('how per-token times were obtained when not observed token by token (ar-loop)'),
 });
 
 /** One repetition of one case (warmup runs are never recorded here). */

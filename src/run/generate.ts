@@ -25,7 +25,7 @@ export interface GenerateFlags {
   seed: number;
   maxNewTokens?: number;
   mode: 'fixed' | 'natural';
-  engine: 'ar' | 'ar-ort';
+  engine: 'ar' | 'ar-ort' | 'ar-loop';
   device: DeviceRequest;
   threads?: number;
   json?: boolean;

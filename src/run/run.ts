@@ -7,6 +7,7 @@ import { ExitCode, UserError, errorMessage } from '../util/errors.js';
 import type { Progress } from './progress.js';
 import { gitSha, toolVersion } from '../util/version.js';
 import { type RunConfig, isUrl } from '../config/schema.js';
+import { withAttentionParity } from '../engines/attention-parity.js';
 import { createOpenAIEngine } from '../engines/openai/engine.js';
 import { positionsError } from '../engines/request.js';
 import type { EngineKind } from '../engines/types.js';
@@ -136,7 +137,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   persist();
 
   const sides = resolveSides(c, opts.progress);
-  const handles = await openEngines(c, sides, opts);
+  const handles = withAttentionParity(await openEngines(c, sides, opts));
   // nvidia-smi only matters when an engine runs on a GPU; CPU runs record process CPU and RSS.
   const onGpu = handles.some((h) => h.info.device === 'cuda' || h.info.device === 'webgpu');
   const telemetry = startTelemetry({ intervalMs: c.telemetry.intervalMs, gpu: onGpu });

@@ -16,6 +16,7 @@ import type { PeakFigures } from '../telemetry/peaks.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { hostNowMs } from '../telemetry/clock.js';
 import { FailureLog, requestsOf } from './failures.js';
+import { usefulTimeMs } from './useful.js';
 
 /** The engine object of each kind as scenarios see it: the HTTP engine also sends single requests (load runs). */
 export type EngineOf<K extends EngineKind> = K extends 'openai' ? OpenAIEngine : Engine<EngineOptions<K>>;
@@ -59,7 +60,8 @@ export function engineCall(h: EngineHandle, params: CaseParams, seed: number): E
       return (request) => engine.generate(request, options);
     }
     case 'ar':
-    case 'ar-ort': {
+    case 'ar-ort':
+    case 'ar-loop': {
       const engine = h.engine;
       return (request) => engine.generate(request, { mode: 'fixed' });
     }
@@ -160,6 +162,7 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
   let generated = 0;
   let useful = 0;
   let latency = 0;
+  let usefulLatency = 0;
   let forward = 0;
   let nfe = 0;
   let errors = 0;
@@ -170,6 +173,7 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
     generated += o.generatedTokenCounts.reduce((a, b) => a + b, 0);
     useful += o.usefulTokens.reduce((a, b) => a + b, 0);
     latency += o.totalMs;
+    usefulLatency += usefulTimeMs(o);
     forward += o.forwardMs;
     nfe += o.trace.length;
     errors += o.failures.length;
@@ -186,7 +190,7 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
     generatedTokens: generated,
     usefulTokens: useful,
     tokensPerSec: seconds > 0 ? generated / seconds : 0,
-    usefulTokensPerSec: seconds > 0 ? useful / seconds : 0,
+    usefulTokensPerSec: usefulLatency > 0 ? useful / (usefulLatency / 1000) : 0,
     // Per generation (mean over this repetition's requests), so NFE reads as "forward passes per answer".
     nfe: nfe / outs.length,
     tokensPerForward: nfe > 0 ? generated / nfe : 0,
@@ -217,7 +221,11 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
       dtype: h.info.dtype,
       synthetic: h.info.synthetic,
       handicaps: h.info.handicaps,
+      ...(h.info.attention ? { attention: h.info.attention } : {}),
+      ...(h.info.timingNote ? { timingNote: h.info.timingNote } : {}),
       ...(h.info.maxPositions !== undefined ? { maxPositions: h.info.maxPositions } : {}),
+      ...(h.info.attention ? { attention: h.info.attention } : {}),
+      ...(h.info.timingNote ? { timingNote: h.info.timingNote } : {}),
     },
     warmupRuns: ctx.warmup,
   };

@@ -36,9 +36,13 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(r.scenarios.map((s) => s.kind)).toEqual(['throughput', 'batch', 'context', 'steps']);
     for (const s of r.scenarios) {
       expect(s.state).toBe('completed');
-      expect(new Set(s.cases.map((c) => c.engine))).toEqual(new Set(['llada', 'ar', 'ar-ort']));
+      expect(new Set(s.cases.map((c) => c.engine))).toEqual(new Set(['llada', 'ar', 'ar-ort', 'ar-loop']));
       for (const c of s.cases) {
         expect(c.state).toBe('completed');
+        // Both sides of the tiny preset pair use fused MultiHeadAttention (4 heads, 4 KV heads): no attention handicap.
+        expect(c.conditions.attention).toBe('fused-mha');
+        expect(c.conditions.handicaps.join(' ')).not.toMatch(/attention/);
+        if (c.engine === 'ar-loop') expect(c.conditions.timingNote).toMatch(/\(total - prefill\) \/ \(n - 1\)/);
         expect(c.samples).toHaveLength(2);
         for (const smp of c.samples) {
           expect(smp.generatedTokens).toBeGreaterThan(0);
@@ -51,8 +55,12 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     const batch = r.scenarios.find((s) => s.kind === 'batch')!;
     expect(batch.analysis.batchEfficiency!.some((b) => b.engine === 'llada' && b.batchSize === 2)).toBe(true);
     const context = r.scenarios.find((s) => s.kind === 'context')!;
-    expect(context.analysis.scaling!.map((f) => f.engine)).toEqual(expect.arrayContaining(['llada', 'ar', 'ar-ort']));
+    expect(context.analysis.scaling!.map((f) => f.engine)).toEqual(expect.arrayContaining(['llada', 'ar', 'ar-ort', 'ar-loop']));
     expect(existsSync(join(out, 'report.md'))).toBe(true);
+    // The report says in one line what each AR engine is for, and which attention each ran.
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const e of ['ar (transformers.js', 'ar-ort (a host-driven', 'ar-loop (the whole greedy decode in one onnxruntime call']) expect(md).toContain(e);
+    expect(md).toContain('attention fused-mha');
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   });
 
@@ -75,7 +83,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     const json = await cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16'], env);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as ResultsFile;
-    expect(parsed.scenarios[0]!.cases.length).toBe(3);
+    expect(parsed.scenarios[0]!.cases.length).toBe(4);
   });
 });
 

@@ -18,6 +18,33 @@ export interface RefSpec {
   theta: number;
   eps: number;
   tied: boolean;
+  /** Hugging Face's rope_scaling block as config.json spells it (rope_type linear | llama3), or absent. */
+  ropeScaling?: Record<string, number | string> | null;
+}
+
+/**
+ * Inverse rotary frequencies, following transformers' _compute_default_rope_parameters,
+ * _compute_linear_scaling_rope_parameters and _compute_llama3_parameters step by step (vectorised "where" form).
+ */
+export function refInverseFrequencies(spec: RefSpec): number[] {
+  const base = Array.from({ length: spec.headDim / 2 }, (_, j) => 1 / spec.theta ** ((2 * j) / spec.headDim));
+  const rs = spec.ropeScaling;
+  if (!rs) return base;
+  const kind = rs.rope_type ?? rs.type;
+  const factor = Number(rs.factor);
+  if (kind === 'linear') return base.map((f) => f / factor);
+  if (kind !== 'llama3') throw new Error(`reference: rope type ${String(kind)}`);
+  const lowFreqFactor = Number(rs.low_freq_factor);
+  const highFreqFactor = Number(rs.high_freq_factor);
+  const oldContextLen = Number(rs.original_max_position_embeddings);
+  const lowFreqWavelen = oldContextLen / lowFreqFactor;
+  const highFreqWavelen = oldContextLen / highFreqFactor;
+  const wavelen = base.map((f) => (2 * Math.PI) / f);
+  const invFreqLlama = base.map((f, j) => (wavelen[j]! > lowFreqWavelen ? f / factor : f));
+  const smoothFactor = wavelen.map((wl) => (oldContextLen / wl - lowFreqFactor) / (highFreqFactor - lowFreqFactor));
+  const smoothed = invFreqLlama.map((f, j) => ((1 - smoothFactor[j]!) * f) / factor + smoothFactor[j]! * f);
+  const isMedium = wavelen.map((wl) => !(wl < highFreqWavelen) && !(wl > lowFreqWavelen));
+  return invFreqLlama.map((f, j) => (isMedium[j] ? smoothed[j]! : f));
 }
 
 function bf16(u: number): number {
@@ -98,11 +125,11 @@ function rmsnorm(x: Float64Array, w: Float64Array, eps: number): Float64Array {
   return x.map((v, i) => v * r * w[i]!);
 }
 
-function rope(x: Float64Array, heads: number, hd: number, pos: number, theta: number): void {
+function rope(x: Float64Array, heads: number, hd: number, pos: number, invFreq: number[]): void {
   const half = hd / 2;
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < half; i++) {
-      const a = pos * theta ** (-(2 * i) / hd);
+      const a = pos * invFreq[i]!;
       const c = Math.cos(a);
       const s = Math.sin(a);
       const x1 = x[h * hd + i]!;
@@ -132,6 +159,7 @@ export function referenceForward(
     return t.data;
   };
   const { d, heads: H, kvHeads: KV, headDim: hd } = spec;
+  const invFreq = refInverseFrequencies(spec);
   return ids.map((row, b) => {
     const L = row.length;
     let x = row.map((id) => W(n.embed).slice(id * d, (id + 1) * d));
@@ -139,12 +167,12 @@ export function referenceForward(
       const h = x.map((v) => rmsnorm(v, W(n.l(l, 'an')), spec.eps));
       const q = h.map((v, s) => {
         const y = linear(W(n.l(l, 'q')), v, H * hd, d);
-        rope(y, H, hd, positions[b]![s]!, spec.theta);
+        rope(y, H, hd, positions[b]![s]!, invFreq);
         return y;
       });
       const k = h.map((v, s) => {
         const y = linear(W(n.l(l, 'k')), v, KV * hd, d);
-        rope(y, KV, hd, positions[b]![s]!, spec.theta);
+        rope(y, KV, hd, positions[b]![s]!, invFreq);
         return y;
       });
       const v = h.map((u) => linear(W(n.l(l, 'v')), u, KV * hd, d));

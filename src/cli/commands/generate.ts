@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
     .option('--max-new-tokens <n>', 'autoregressive: new tokens', positiveInt)
     .option('--mode <mode>', 'autoregressive: fixed (exactly N tokens) | natural (stop at EOS)', oneOf(['fixed', 'natural'] as const), 'natural')
-    .option('--engine <engine>', 'autoregressive engine: ar (transformers.js) | ar-ort (direct onnxruntime)', oneOf(ArEngine.options), 'ar')
+    .option('--engine <engine>', 'autoregressive engine: ar (transformers.js) | ar-ort (direct onnxruntime) | ar-loop (decode loop in one onnxruntime call)', oneOf(ArEngine.options), 'ar')
     .option('--device <device>', Device.options.join(' | '), oneOf(Device.options), 'auto')
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
     .option('--json', 'print one JSON object on stdout')

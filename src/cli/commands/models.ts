@@ -62,6 +62,7 @@ export function register(program: Command): void {
       const lines = [
         `${info.dir}`,
         `  family       ${info.family} (${info.graph} graph), ${info.dtype}${info.synthetic ? `, synthetic preset ${info.synthetic.preset} seed ${info.synthetic.seed}` : ''}`,
+        `  attention    ${info.attention} (${info.attentionOp})`,
         `  parameters   ${(info.parameters / 1e6).toFixed(2)}M`,
         `  dimensions   d=${s.hiddenSize} layers=${s.numLayers} heads=${s.numHeads} kv=${s.numKvHeads} head_dim=${s.headDim} mlp=${s.intermediateSize} vocab=${s.vocabSize} max_len=${s.maxPositions}`,
         `  tokens       eos=${s.eosTokenIds.join(',')}${s.maskTokenId !== null ? ` mask=${s.maskTokenId}` : ''}${info.hasTokenizer ? '' : ' (no tokenizer files)'}`,

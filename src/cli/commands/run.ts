@@ -39,7 +39,7 @@ const list = (choices: readonly string[]) => choices.join(' | ');
 const RUN_FLAGS: RunFlag[] = [
   flag('--diffusion <model>', 'diffusion side: preset (tiny, small, llada-8b), LLaDA model folder, or http(s) URL', text, ['diffusion', 'model']),
   flag('--ar <model>', 'autoregressive side: preset, Llama model folder, or http(s) URL', text, ['ar', 'model']),
-  flag('--ar-engines <list>', `comma list of ${list(ArEngine.options)} (ar = transformers.js, ar-ort = direct onnxruntime loop)`, listOf(ArEngine.options), ['ar', 'engines']),
+  flag('--ar-engines <list>', `comma list of ${list(ArEngine.options)} (ar = transformers.js, ar-ort = direct onnxruntime loop, ar-loop = decode loop inside one onnxruntime call)`, listOf(ArEngine.options), ['ar', 'engines']),
   flag('--device <device>', list(Device.options), oneOf(Device.options), ['device']),
   flag('--dtype <dtype>', `${list(WeightDtype.options)} weights for presets`, oneOf(WeightDtype.options), ['diffusion', 'dtype'], ['ar', 'dtype']),
   flag('--scenarios <list>', `comma list of ${Scenario.options.join(', ')}`, listOf(Scenario.options), ['scenarios']),

@@ -1,0 +1,36 @@
+/** With external data (models over 2 GB), the ar-loop graph references the model graph's weight file: one copy on disk. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createArLoopEngine } from '../../src/engines/ar-loop/engine.js';
+import { createOrtArEngine } from '../../src/engines/ar-ort/engine.js';
+import { convertCheckpoint } from '../../src/models/build.js';
+import { buildMicroModel, microSpec } from '../helpers/models.js';
+
+describe('ar-loop graph with external data', () => {
+  it('shares model.onnx_data with the model graph and decodes the same tokens as ar-ort', async () => {
+    const inline = buildMicroModel(microSpec('llama', { numKvHeads: 2 }), 12);
+    const dir = join(inline.root, 'ext');
+    const r = convertCheckpoint(inline.ckpt, dir, { dtype: 'fp32', externalData: true });
+    expect(r.meta.loopOnnxFile).toBe('onnx/model_loop.onnx');
+    expect(readdirSync(join(dir, 'onnx')).sort()).toEqual(['model.onnx', 'model.onnx_data', 'model_loop.onnx']);
+    const data = statSync(join(dir, 'onnx/model.onnx_data')).size;
+    // The data file holds one copy of the weights (fp32), not two; the loop graph itself is small.
+    expect(data).toBeLessThan(1.5 * r.meta.parameters * 4);
+    expect(statSync(join(dir, 'onnx/model_loop.onnx')).size).toBeLessThan(data / 4);
+    expect(existsSync(join(dir, 'onnx/model_loop.onnx_data'))).toBe(false);
+
+    const loop = await createArLoopEngine({ modelDir: dir, device: 'cpu' });
+    const direct = await createOrtArEngine({ modelDir: inline.out, device: 'cpu' });
+    try {
+      const req = { prompts: [[90, 5, 17, 33], [90, 8]], genLength: 6 };
+      const a = await loop.generate(req, { mode: 'fixed' });
+      const b = await direct.generate(req, { mode: 'fixed' });
+      if (!a.ok || !b.ok) throw new Error('generation failed');
+      expect(a.value.tokens).toEqual(b.value.tokens);
+    } finally {
+      await loop.dispose();
+      await direct.dispose();
+    }
+  });
+});
