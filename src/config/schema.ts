@@ -77,9 +77,11 @@ export const RunConfig = z
       .default({ batchSize: 1, prompts: 4 }),
     batch: z.object({ batchSizes: posIntList.default([1, 2, 4]) }).strict().default({ batchSizes: [1, 2, 4] }),
     context: z
-      .object({ promptLengths: posIntList.default([64, 128, 256, 512]) })
+      // To 1024 so that the diffusion step's attention (quadratic in L) is over half of the tiny preset's FLOPs at the
+      // longest length: c2 then shows above the linear cost; four lengths leave the quadratic fit a lack-of-fit check.
+      .object({ promptLengths: posIntList.default([64, 256, 512, 1024]) })
       .strict()
-      .default({ promptLengths: [64, 128, 256, 512] }),
+      .default({ promptLengths: [64, 256, 512, 1024] }),
     steps: z
       .object({
         steps: posIntList.default([8, 16, 32]),

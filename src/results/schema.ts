@@ -146,13 +146,40 @@ export const AbortedCase = z.strictObject({
 /** A case is a union on its state: readers narrow on `state` before reading what only that state has. */
 export const CaseResult = z.discriminatedUnion('state', [CompletedCase, ErroredCase, AbortedCase]);
 
+/** Superseded by CostModelFit: files written before it carry this log-log exponent; no verdict reads it. */
 export const ScalingFit = z.strictObject({
   engine: EngineKind,
   metric: z.enum(['timePerForwardMs', 'latencyMs']).describe('the time metric fitted against prompt length'),
-  exponent: z.number().describe('k in metric ~ a * promptTokens^k: ~1 linear, ~2 quadratic'),
+  exponent: z.number().describe('k in metric ~ a * promptTokens^k (legacy: fixed costs pull k towards 0, so k cannot separate linear from quadratic)'),
   ci95: Ci95.describe("95% CI of k (Student's t, n - 2 df); null with two points"),
   r2: z.number(),
   points: z.array(z.strictObject({ promptTokens: z.number(), value: z.number() })),
+});
+
+/** One coefficient of a least-squares cost model, with its 95% interval (null with no residual degrees of freedom). */
+export const Coefficient = z.strictObject({ value: z.number(), ci95: Ci95 });
+
+/**
+ * The phases a cost model describes, each with its own length L:
+ * - ar-prefill: ttftMs against L = prompt tokens (one causal forward over the prompt);
+ * - ar-decode: itlMs (mean time per generated token after the first) against L = prompt + genLength / 2, the mean
+ *   cache length over the decode steps;
+ * - diffusion-step: timePerForwardMs against L = prompt + genLength (every step is a forward over the whole sequence).
+ */
+export const CostPhase = z.enum(['ar-prefill', 'ar-decode', 'diffusion-step']);
+
+/** time = c0 + c1·L + c2·L² by least squares over every repetition of the context cases (src/results/cost-model.ts). */
+export const CostModelFit = z.strictObject({
+  engine: EngineKind,
+  phase: CostPhase,
+  metric: z.enum(['ttftMs', 'itlMs', 'timePerForwardMs']).describe('the sample field fitted'),
+  c0Ms: Coefficient.describe('fixed cost per forward / token, ms'),
+  c1MsPerToken: Coefficient.describe('linear term, ms per token of L'),
+  c2MsPerToken2: Coefficient.describe('quadratic term, ms per token² of L: > 0 is attention-like cost growth'),
+  n: z.number().int().positive().describe('points fitted (one per repetition)'),
+  distinctLengths: z.number().int().positive(),
+  r2: z.number(),
+  points: z.array(z.strictObject({ sequenceTokens: z.number(), valueMs: z.number() })).describe('L and the measured time of each repetition'),
 });
 
 export const ScenarioAnalysis = z.strictObject({
@@ -160,7 +187,8 @@ export const ScenarioAnalysis = z.strictObject({
     .array(z.strictObject({ engine: EngineKind, batchSize: z.number().int().positive(), efficiency: z.number() }))
     .optional()
     .describe('batch scenario: per engine and batch size, tput(B) / (B * tput(1))'),
-  scaling: z.array(ScalingFit).optional().describe('context scenario: log-log fit of a time metric against prompt length, per engine'),
+  costModels: z.array(CostModelFit).optional().describe('context scenario: c0 + c1·L + c2·L² per engine and phase'),
+  scaling: z.array(ScalingFit).optional().describe('legacy (older files): log-log fit of a time metric against prompt length'),
 });
 
 export const ScenarioResult = z.strictObject({
@@ -170,7 +198,7 @@ export const ScenarioResult = z.strictObject({
   startedAt: z.string(),
   finishedAt: z.string(),
   cases: z.array(CaseResult),
-  analysis: ScenarioAnalysis.describe('scenario-level derived figures (batch efficiency, scaling fits)'),
+  analysis: ScenarioAnalysis.describe('scenario-level derived figures (batch efficiency, context cost models)'),
 });
 
 export const RunError = z.strictObject({

@@ -4,9 +4,9 @@
  */
 import type { RunConfig } from '../config/schema.js';
 import { positionsError } from '../engines/request.js';
-import { ci95OrNull } from '../results/summary.js';
-import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit } from '../results/types.js';
-import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
+import { fitCostModels } from '../results/cost-model.js';
+import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind } from '../results/types.js';
+import { batchEfficiency } from '../stats/index.js';
 import type { ScenarioContext } from './context.js';
 import { type EngineHandle, engineCall, measureCase } from './measure.js';
 import { measureHttpLoad } from './http.js';
@@ -48,7 +48,7 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
   return result;
 }
 
-const mean = (r: CaseResult, metric: 'tokensPerSec' | 'timePerForwardMs' | 'latencyMs') => r.summary[metric]?.mean;
+const mean = (r: CaseResult, metric: 'tokensPerSec') => r.summary[metric]?.mean;
 
 /** throughput: the prompt set through every engine, batch size from the config, one request at a time. */
 export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
@@ -88,10 +88,13 @@ export async function batch(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   return { batchEfficiency: efficiency };
 }
 
-/** context: exact prompt lengths; log-log fits of time per forward and latency against prompt length. */
+/**
+ * context: exact prompt lengths; cost models c0 + c1·L + c2·L² for AR prefill, AR decode per token and a diffusion
+ * step (src/results/cost-model.ts), fitted over every repetition of every length.
+ */
 export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const c = ctx.config;
-  const points = new Map<EngineHandle, { n: number; tpf: number; lat: number }[]>();
+  const cases: CaseResult[] = [];
   for (const n of [...c.context.promptLengths].sort((a, b) => a - b)) {
     for (const h of ctx.handles) {
       const max = h.info.maxPositions;
@@ -100,28 +103,11 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
         continue;
       }
       // Without a tokenizer (HTTP-only runs) the prompt is ~n tokens of text: record the length asked for, so case
-      // ids stay unique and the fit has its x values.
-      const r = await runCase(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], h.tokenizer ? {} : { promptTokens: n });
-      const tpf = mean(r, 'timePerForwardMs');
-      const lat = mean(r, 'latencyMs');
-      if (r.state === 'completed' && tpf !== undefined && lat !== undefined) {
-        if (!points.has(h)) points.set(h, []);
-        points.get(h)!.push({ n: r.params.promptTokens, tpf, lat });
-      }
+      // ids stay unique and a reader knows the length probed.
+      cases.push(await runCase(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], h.tokenizer ? {} : { promptTokens: n }));
     }
   }
-  const scaling: ScalingFit[] = [];
-  for (const [h, pts] of points) {
-    if (pts.length < 2) continue;
-    for (const metric of ['timePerForwardMs', 'latencyMs'] as const) {
-      const values = pts.map((p) => ({ x: p.n, y: metric === 'latencyMs' ? p.lat : p.tpf }));
-      const fit = fitPowerLaw(values);
-      // One distinct prompt length (a repeated --context value) fits no exponent: nothing to record.
-      if (!Number.isFinite(fit.exponent) || !Number.isFinite(fit.r2)) continue;
-      scaling.push({ engine: h.kind, metric, exponent: fit.exponent, ci95: ci95OrNull(fit.ci95), r2: fit.r2, points: values.map((v) => ({ promptTokens: v.x, value: v.y })) });
-    }
-  }
-  return { scaling };
+  return { costModels: fitCostModels(cases) };
 }
 
 /** steps: the diffusion speed/quality knob (steps, threshold) against NFE, with the AR engines as reference. */

@@ -55,7 +55,10 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     const batch = r.scenarios.find((s) => s.kind === 'batch')!;
     expect(batch.analysis.batchEfficiency!.some((b) => b.engine === 'llada' && b.batchSize === 2)).toBe(true);
     const context = r.scenarios.find((s) => s.kind === 'context')!;
-    expect(context.analysis.scaling!.map((f) => f.engine)).toEqual(expect.arrayContaining(['llada', 'ar', 'ar-ort', 'ar-loop']));
+    // Three context lengths: one cost model per engine and phase (AR prefill and decode, diffusion step).
+    const models = context.analysis.costModels!.map((f) => `${f.engine}/${f.phase}`);
+    expect(models).toEqual(expect.arrayContaining(['llada/diffusion-step', 'ar/ar-prefill', 'ar/ar-decode', 'ar-ort/ar-decode', 'ar-loop/ar-decode']));
+    expect(context.analysis.scaling).toBeUndefined();
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     // The report says in one line what each AR engine is for, and which attention each ran.
     const md = readFileSync(join(out, 'report.md'), 'utf8');

@@ -1,0 +1,70 @@
+/**
+ * Context cost models: time = c0 + c1·L + c2·L² per engine and phase, by least squares over every repetition of the
+ * context scenario's cases. A log-log exponent cannot tell linear from quadratic growth when a fixed cost or a large
+ * linear (MLP) cost dominates; c2 and its interval can, and say so when the range of L cannot resolve it.
+ *
+ * The scenario stores these fits; readers of files written before them compute the same fits from the cases.
+ */
+import { fitPolynomial } from '../stats/regression.js';
+import { ci95OrNull } from './summary.js';
+import type { CaseResult, CostModelFit, CostPhase, Sample } from './types.js';
+
+type Metric = CostModelFit['metric'];
+
+/** Per phase: the sample field fitted and the sequence length L it is charged against (schema: CostPhase). */
+export const PHASES: readonly { phase: CostPhase; metric: Metric; engines: 'ar' | 'diffusion'; length: (p: CaseResult['params']) => number }[] = [
+  { phase: 'ar-prefill', metric: 'ttftMs', engines: 'ar', length: (p) => p.promptTokens },
+  // itlMs today is the per-request mean gap ((last - first) / (n - 1), vLLM's TPOT): the cost of one decode step.
+  { phase: 'ar-decode', metric: 'itlMs', engines: 'ar', length: (p) => p.promptTokens + p.genLength / 2 },
+  { phase: 'diffusion-step', metric: 'timePerForwardMs', engines: 'diffusion', length: (p) => p.promptTokens + p.genLength },
+];
+
+/** The one place a phase's time is read from a sample (field names may change; the fit does not). */
+export function phaseTimeMs(s: Sample, metric: Metric): number | undefined {
+  const v = s[metric];
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+const sideOf = (engine: CaseResult['engine']): 'ar' | 'diffusion' | null => (engine === 'llada' ? 'diffusion' : engine === 'openai' ? null : 'ar');
+
+/**
+ * Fits every (engine, phase) that has at least three distinct lengths among completed batch-1 context cases (three
+ * coefficients need three distinct x). HTTP cases are left out: their times include the network and the server.
+ */
+export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
+  const fits: CostModelFit[] = [];
+  const engines = [...new Set(cases.map((c) => c.engine))];
+  for (const engine of engines) {
+    for (const ph of PHASES) {
+      if (sideOf(engine) !== ph.engines) continue;
+      const points = cases
+        .filter((c) => c.engine === engine && c.state === 'completed' && c.params.batchSize === 1)
+        .flatMap((c) => c.samples.flatMap((s) => {
+          const y = phaseTimeMs(s, ph.metric);
+          return y === undefined ? [] : [{ x: ph.length(c.params), y }];
+        }));
+      const distinct = new Set(points.map((p) => p.x)).size;
+      if (distinct < 3) continue;
+      const f = fitPolynomial(points, 2);
+      const coef = (i: number) => ({ value: f.coefficients[i]!.value, ci95: ci95OrNull(f.coefficients[i]!.ci95) });
+      fits.push({
+        engine,
+        phase: ph.phase,
+        metric: ph.metric,
+        c0Ms: coef(0),
+        c1MsPerToken: coef(1),
+        c2MsPerToken2: coef(2),
+        n: f.n,
+        distinctLengths: distinct,
+        r2: f.r2,
+        points: points.map((p) => ({ sequenceTokens: p.x, valueMs: p.y })),
+      });
+    }
+  }
+  return fits;
+}
+
+/** The fitted time at length L. */
+export function costAt(f: CostModelFit, L: number): number {
+  return f.c0Ms.value + f.c1MsPerToken.value * L + f.c2MsPerToken2.value * L * L;
+}
