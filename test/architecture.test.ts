@@ -19,7 +19,8 @@ const LAYERS = [
   ['telemetry'], // samplers, FLOPs/bytes, peaks
   ['results'], // the results.json shape, its writer and reader
   ['scenarios'], // measuring cases
-  ['report', 'compare', 'claims'], // readers of results.json
+  ['claims'], // verdicts on the blog's claims, from results.json
+  ['report', 'compare'], // readers of results.json (the HTML report carries the verdicts)
   ['run', 'doctor', 'bench'], // orchestration of whole commands
   ['cli'], // commander wiring: nothing imports it
 ] as const;

@@ -1,4 +1,6 @@
 /** Verdicts on the blog's claims ("10x faster", "1000+ tokens/s on H100", ...) from one results file. */
-export { CLAIM_TEXT, evaluateClaims, type ClaimConditions, type ClaimId, type ClaimVerdict, type ClaimVerdictKind } from './claims.js';
-export { claimsPreamble, renderClaimsJson, renderClaimsMarkdown, renderClaimsText } from './render.js';
+export { evaluateClaims } from './claims.js';
+export { CLAIM_TEXT, ClaimVerdict as ClaimVerdictSchema, type ClaimConditions, type ClaimId, type ClaimVerdict, type VerdictKind } from './schema.js';
+export { type AccuracyOf, type EvaluateOptions, QUALITY_MARGIN_POINTS, recordedAccuracy } from './evidence.js';
+export { VERDICT_LABEL, claimsPreamble, conditionText, renderClaimsJson, renderClaimsMarkdown, renderClaimsText, verdictDetail } from './render.js';
 export { CLAIMS_FORMATS, claimsCommand, type ClaimsCommandOptions, type ClaimsFormat } from './command.js';

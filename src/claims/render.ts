@@ -1,12 +1,18 @@
 /** Claims exporters: console text, markdown, JSON; each a pure function of the verdicts and the run. */
 import chalk from 'chalk';
 import type { ResultsFile } from '../results/types.js';
-import type { ClaimVerdict, ClaimVerdictKind } from './claims.js';
+import type { ClaimVerdict, VerdictKind } from './schema.js';
 
-const LABEL: Record<ClaimVerdictKind, string> = { supported: 'SUPPORTED', refuted: 'REFUTED', 'not-measurable': 'NOT MEASURABLE' };
-const COLOR: Record<ClaimVerdictKind, (s: string) => string> = {
-  supported: (s) => chalk.green.bold(s),
-  refuted: (s) => chalk.red.bold(s),
+export const VERDICT_LABEL: Record<VerdictKind, string> = {
+  reproduced: 'REPRODUCED',
+  'not-reproduced': 'NOT REPRODUCED',
+  inconclusive: 'INCONCLUSIVE',
+  'not-measurable': 'NOT MEASURABLE HERE',
+};
+const COLOR: Record<VerdictKind, (s: string) => string> = {
+  reproduced: (s) => chalk.green.bold(s),
+  'not-reproduced': (s) => chalk.red.bold(s),
+  inconclusive: (s) => chalk.yellow.bold(s),
   'not-measurable': (s) => chalk.yellow(s),
 };
 
@@ -19,20 +25,33 @@ export function claimsPreamble(r: ResultsFile): string {
   );
 }
 
-function conditionText(v: ClaimVerdict): string[] {
+const ciText = (ci: [number, number] | null) => (ci ? `[${ci.map((x) => (Math.abs(x) >= 0.01 || x === 0 ? Number(x.toPrecision(3)) : x.toExponential(2))).join(', ')}]` : 'no interval');
+
+/** What the verdict kind carries: the interval that would decide, or what would make it measurable. */
+export function verdictDetail(v: ClaimVerdict): string | null {
+  if (v.verdict === 'inconclusive') return `deciding: ${v.deciding.quantity} ${ciText(v.deciding.ci95)}; ${v.deciding.decidesWhen}`;
+  if (v.verdict === 'not-measurable') return `needs: ${v.needs}`;
+  return null;
+}
+
+export function conditionText(v: ClaimVerdict): string[] {
   const c = v.conditions;
   const lines: string[] = [];
-  const core = [c.device && `device ${c.device}`, `GPU ${c.gpuName ?? 'none'}`, c.dtype && `dtype ${c.dtype}`, c.weights && `${c.weights} weights`].filter(Boolean);
+  const core = [c.device && `device ${c.device}`, `GPU ${c.gpuName ?? 'none'}`, c.dtype && `dtype ${c.dtype}`, c.weights && `${c.weights} weights`, c.scale === 'miniature' ? 'in miniature' : c.scale === 'full' ? 'full scale' : null].filter(Boolean);
   lines.push(core.join('; '));
+  if (c.holdsUnder.length) lines.push(`holds under: ${c.holdsUnder.join('; ')}`);
   if (c.handicaps.length) lines.push(`handicaps: ${c.handicaps.join('; ')}`);
+  if (v.evidenceUsed.length) lines.push(`evidence used: ${v.evidenceUsed.join(', ')}`);
   return lines;
 }
 
 export function renderClaimsText(verdicts: readonly ClaimVerdict[], r: ResultsFile): string {
   const out = [chalk.dim(claimsPreamble(r)), ''];
   for (const v of verdicts) {
-    out.push(`${COLOR[v.verdict](LABEL[v.verdict])}  ${chalk.bold(v.id)}: "${v.claim}"`);
+    out.push(`${COLOR[v.verdict](VERDICT_LABEL[v.verdict])}  ${chalk.bold(v.id)}: "${v.claim}"`);
     out.push(`  ${v.evidence}`);
+    const d = verdictDetail(v);
+    if (d) out.push(`  ${d}`);
     for (const l of conditionText(v)) out.push(chalk.dim(`  ${l}`));
     out.push('');
   }
@@ -42,15 +61,16 @@ export function renderClaimsText(verdicts: readonly ClaimVerdict[], r: ResultsFi
 
 export function renderClaimsMarkdown(verdicts: readonly ClaimVerdict[], r: ResultsFile): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-  const out = ['## The blog\'s claims, checked', '', claimsPreamble(r), '', '| claim | verdict | evidence | conditions |', '|---|---|---|---|'];
+  const out = ["## The blog's claims, checked", '', claimsPreamble(r), '', '| claim | verdict | evidence | conditions |', '|---|---|---|---|'];
   for (const v of verdicts) {
-    out.push(`| ${cell(`"${v.claim}"`)} | **${LABEL[v.verdict].toLowerCase()}** | ${cell(v.evidence)} | ${cell(conditionText(v).join('; '))} |`);
+    const d = verdictDetail(v);
+    out.push(`| ${cell(`"${v.claim}"`)} | **${VERDICT_LABEL[v.verdict].toLowerCase()}** | ${cell(v.evidence + (d ? ` (${d})` : ''))} | ${cell(conditionText(v).join('; '))} |`);
   }
   out.push('', `Token counting: ${verdicts[0]?.conditions.tokenCounting ?? ''}.`, '');
   return out.join('\n');
 }
 
-/** JSON: the run it came from and the verdicts, as evaluateClaims returns them. */
+/** JSON: the run it came from and the verdicts, as evaluateClaims returns them (src/claims/schema.ts). */
 export function renderClaimsJson(verdicts: readonly ClaimVerdict[], r: ResultsFile): string {
   return `${JSON.stringify({ runId: r.runId, createdAt: r.createdAt, note: claimsPreamble(r), claims: verdicts }, null, 2)}\n`;
 }

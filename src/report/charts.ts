@@ -2,7 +2,8 @@
  * Charts as inline SVG, rendered in Node without a browser: vega-lite spec -> vega view (renderer 'none') -> SVG.
  * Each chart is built from results.json alone, so any past run can be re-reported.
  */
-import type { ResultsFile, ScenarioResult } from '../results/types.js';
+import { costAt, fitCostModels } from '../results/cost-model.js';
+import type { CostModelFit, ResultsFile, ScenarioResult } from '../results/types.js';
 
 type Spec = Record<string, unknown>;
 
@@ -64,21 +65,40 @@ export function batchSpec(results: ResultsFile): Spec | null {
   };
 }
 
+const PHASE_TITLE: Record<CostModelFit['phase'], string> = {
+  'diffusion-step': 'diffusion step (ms per forward, L = prompt + gen)',
+  'ar-prefill': 'AR prefill (TTFT ms, L = prompt)',
+  'ar-decode': 'AR decode (ms per token, L = prompt + gen/2)',
+};
+
+/** Context: the measured repetitions and the fitted c0 + c1·L + c2·L² per engine, one panel per phase. */
 export function contextSpec(results: ResultsFile): Spec | null {
   const s = scenario(results, 'context');
-  const fits = (s?.analysis.scaling ?? []).filter((f) => f.metric === 'timePerForwardMs');
-  const rows = fits.flatMap((f) => f.points.map((p) => ({ engine: `${f.engine} (k=${f.exponent.toFixed(2)})`, promptTokens: p.promptTokens, ms: p.value })));
-  if (rows.length === 0) return null;
+  // Files written before stored cost models get the same fits from their cases.
+  const fits = s ? (s.analysis.costModels ?? fitCostModels(s.cases)) : [];
+  if (fits.length === 0) return null;
+  const rows = fits.flatMap((f) => {
+    const phase = PHASE_TITLE[f.phase];
+    const engine = `${f.engine} (c2 ${f.c2MsPerToken2.value.toExponential(1)})`;
+    const xs = f.points.map((p) => p.sequenceTokens);
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    const curve = Array.from({ length: 25 }, (_, i) => lo + ((hi - lo) * i) / 24).map((L) => ({ phase, engine, L, ms: costAt(f, L), kind: 'fit' }));
+    return [...f.points.map((p) => ({ phase, engine, L: p.sequenceTokens, ms: p.valueMs, kind: 'measured' })), ...curve];
+  });
+  const color = { field: 'engine', type: 'nominal', title: 'engine (fitted c2, ms/token²)' };
   return {
-    title: 'Context scaling: time per forward pass vs prompt length (log-log; k = fitted exponent)',
+    title: 'Context cost: time = c0 + c1·L + c2·L² (points: repetitions; lines: least-squares fit)',
     data: { values: rows },
-    width: 480,
-    height: 260,
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'promptTokens', type: 'quantitative', scale: { type: 'log' }, title: 'prompt tokens' },
-      y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'ms per forward' },
-      color: { field: 'engine', type: 'nominal', title: 'engine' },
+    facet: { column: { field: 'phase', type: 'nominal', title: null } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 260,
+      height: 220,
+      layer: [
+        { transform: [{ filter: "datum.kind === 'measured'" }], mark: { type: 'point', filled: true, size: 30 }, encoding: { x: { field: 'L', type: 'quantitative', title: 'sequence tokens L' }, y: { field: 'ms', type: 'quantitative', title: 'ms' }, color } },
+        { transform: [{ filter: "datum.kind === 'fit'" }], mark: { type: 'line' }, encoding: { x: { field: 'L', type: 'quantitative' }, y: { field: 'ms', type: 'quantitative' }, color } },
+      ],
     },
   };
 }

@@ -55,8 +55,20 @@ export function conditionLines(r: ResultsFile): string[] {
 export function analysisLines(s: ResultsFile['scenarios'][number]): string[] {
   const lines: string[] = [];
   for (const b of s.analysis.batchEfficiency ?? []) if (b.batchSize > 1) lines.push(`batch efficiency ${b.engine} at B=${b.batchSize}: ${pct(b.efficiency)}`);
+  for (const f of s.analysis.costModels ?? []) {
+    const ci = (c: { ci95: [number, number] | null }) => (c.ci95 ? ` [${sci(c.ci95[0])}, ${sci(c.ci95[1])}]` : '');
+    lines.push(
+      `${f.engine} ${f.phase}: ${f.metric} = ${sci(f.c0Ms.value)} + ${sci(f.c1MsPerToken.value)}·L + ${sci(f.c2MsPerToken2.value)}·L²${ci(f.c2MsPerToken2)} ms ` +
+        `(c2 with its 95% CI; n ${f.n} over ${f.distinctLengths} lengths, R² ${fmt(f.r2, 3)})`,
+    );
+  }
   for (const f of s.analysis.scaling ?? []) {
-    lines.push(`${f.engine}: ${f.metric} ~ prompt^${fmt(f.exponent, 2)} (95% CI ${fmt(f.ci95?.[0], 2)} to ${fmt(f.ci95?.[1], 2)}, R² ${fmt(f.r2, 3)})`);
+    lines.push(`${f.engine}: ${f.metric} ~ prompt^${fmt(f.exponent, 2)} (95% CI ${fmt(f.ci95?.[0], 2)} to ${fmt(f.ci95?.[1], 2)}, R² ${fmt(f.r2, 3)}; legacy log-log fit)`);
   }
   return lines;
+}
+
+/** Three significant figures, exponent form for small values: cost-model coefficients span many magnitudes. */
+function sci(v: number): string {
+  return v === 0 || (Math.abs(v) >= 0.01 && Math.abs(v) < 1e5) ? String(Number(v.toPrecision(3))) : v.toExponential(2);
 }

@@ -1,0 +1,222 @@
+/**
+ * What every verdict reads the run through: case selection, the claimed device class, the weights and scale of the
+ * models, which AR engines count as "at their best", the quality floor, and the one place each figure that another
+ * part of the tool may rename is read (accuracy, MFU/MBU, decode time per token).
+ */
+import type { CaseResult, CompletedCase, EngineKind, MetricName, ResultsFile, ScenarioKind } from '../results/types.js';
+import { mean } from '../stats/index.js';
+import { CLAIM_TEXT, type ClaimConditions, type ClaimId, type ClaimVerdict } from './schema.js';
+
+export const AR_ENGINES: readonly EngineKind[] = ['ar', 'ar-ort', 'ar-loop'];
+export const isAr = (c: { engine: EngineKind }) => AR_ENGINES.includes(c.engine);
+export const isLlada = (c: { engine: EngineKind }) => c.engine === 'llada';
+
+export const TOKEN_COUNTING =
+  'tokens/s counts every generated position (a diffusion model fills all gen_length positions, EOS padding included); useful tokens/s counts only tokens before the first EOS/EoT';
+
+/** A model of at least this many parameters is of the size the blog's claims are about (LLaDA-8B, Llama 3 8B). */
+export const FULL_SCALE_PARAMS = 1e9;
+
+/** The quality floor: a faster diffusion setting counts when its accuracy is within this many points of full steps. */
+export const QUALITY_MARGIN_POINTS = 2;
+
+export const uniq = <T>(xs: T[]): T[] => [...new Set(xs)];
+
+/** Mean of a metric over a case's raw samples (NaN when absent). */
+export function m(c: CaseResult, metric: MetricName): number {
+  return mean(values(c, metric));
+}
+
+export function values(c: CaseResult, metric: MetricName): number[] {
+  return c.samples.map((s) => s[metric]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+}
+
+export function scenario(r: ResultsFile, kind: ScenarioKind) {
+  return r.scenarios.find((s) => s.kind === kind);
+}
+
+/** " (the batch scenario errored: ...)" when a scenario did not complete, so a thin verdict says why. */
+export function stateNote(s: { kind: ScenarioKind; state: string; error?: string } | undefined): string {
+  return s && s.state !== 'completed' ? ` (the ${s.kind} scenario ${s.state}${s.error ? `: ${s.error}` : ''})` : '';
+}
+
+export const completed = (cases: readonly CaseResult[]) => cases.filter((c): c is CompletedCase => c.state === 'completed' && c.samples.length > 0);
+
+function gpuNames(r: ResultsFile): string | null {
+  return r.environment.gpus.length ? uniq(r.environment.gpus.map((g) => g.name)).join(', ') : null;
+}
+
+/** What the run was, for "not measurable" reasons: "cpu execution provider, no GPU". */
+export function runSummary(r: ResultsFile): string {
+  return `${r.environment.executionProvider} execution provider, ${gpuNames(r) ?? 'no GPU'}`;
+}
+
+// -- accuracy: the quality hook ------------------------------------------------------------------------------------
+
+/** Accuracy of a case on its prompts, 0..1, or null when the case measured none. */
+export type AccuracyOf = (c: CompletedCase) => number | null;
+
+/**
+ * results.json records no accuracy per case yet (the trained twins and their task checkers add it): every case reads
+ * null, so the quality floor admits only settings that decode one token per step. Read the recorded field here when
+ * it exists.
+ */
+export const recordedAccuracy: AccuracyOf = () => null;
+
+export interface EvaluateOptions {
+  accuracyOf?: AccuracyOf;
+  /** Points (of 100) a faster setting may lose against full steps; default QUALITY_MARGIN_POINTS. */
+  qualityMarginPoints?: number;
+}
+
+/** One token per step, no threshold: the reference sampler's own quality, needing no accuracy to be admitted. */
+export const isFullSteps = (c: CompletedCase) => c.params.threshold == null && (c.params.steps ?? 0) >= c.params.genLength;
+
+export interface QualityCheck {
+  admitted: boolean;
+  /** One phrase: why it is admitted or not. */
+  note: string;
+  accuracy: number | null;
+  fullStepsAccuracy: number | null;
+}
+
+/**
+ * The quality floor for a diffusion setting: full steps pass by construction; a setting that decodes several tokens
+ * per step (fewer steps, a threshold) passes only when its accuracy is within the margin of the full-steps case on
+ * the same prompts (`peers`: the scenario's LLaDA cases).
+ */
+export function qualityFloor(c: CompletedCase, peers: readonly CompletedCase[], o: Required<EvaluateOptions>): QualityCheck {
+  const acc = o.accuracyOf(c);
+  const full = peers.find((p) => isFullSteps(p) && p.params.genLength === c.params.genLength && p.params.batchSize === c.params.batchSize && p.params.promptTokens === c.params.promptTokens);
+  const fullAcc = full ? o.accuracyOf(full) : null;
+  if (isFullSteps(c)) return { admitted: true, note: 'full steps (one token per step)', accuracy: acc, fullStepsAccuracy: acc };
+  const setting = c.params.threshold != null ? `threshold ${c.params.threshold}` : `${c.params.steps} steps for ${c.params.genLength} tokens`;
+  if (acc === null || fullAcc === null) {
+    return { admitted: false, note: `${setting} left out: no accuracy recorded${full ? '' : ' and no full-steps case on the same prompts'}, so the quality floor cannot be checked`, accuracy: acc, fullStepsAccuracy: fullAcc };
+  }
+  const ok = (fullAcc - acc) * 100 <= o.qualityMarginPoints;
+  const text = `accuracy ${(acc * 100).toFixed(1)}% vs ${(fullAcc * 100).toFixed(1)}% at full steps`;
+  return { admitted: ok, note: `${setting}: ${text} (${ok ? 'within' : 'more than'} ${o.qualityMarginPoints} points)`, accuracy: acc, fullStepsAccuracy: fullAcc };
+}
+
+// -- hardware --------------------------------------------------------------------------------------------------------
+
+/** The claimed device class: an H100 or H200 in the environment, and the cases ran on the CUDA provider. */
+export function claimedDevice(r: ResultsFile, cases: readonly CaseResult[]): { ok: boolean; gpu: string | null; why: string } {
+  const gpu = r.environment.gpus.find((g) => /\bH(100|200)\b/i.test(g.name))?.name ?? null;
+  const onCuda = cases.length > 0 && cases.every((c) => c.conditions.executionProvider === 'cuda');
+  if (gpu && onCuda) return { ok: true, gpu, why: '' };
+  const eps = uniq(cases.map((c) => c.conditions.executionProvider));
+  return { ok: false, gpu, why: `this run had ${runSummary(r)}${cases.length ? ` and its cases ran on ${eps.join(', ')}` : ''}` };
+}
+
+export const CLAIMED_DEVICE = 'an H100/H200-class GPU recorded in the environment and the cases on the CUDA execution provider (ONNXRUNTIME_NODE_INSTALL=cuda12; see README, Using a GPU)';
+
+/** Model FLOPs and bandwidth utilization of a case (fractions), read in one place. */
+export function efficiencyOf(c: CompletedCase): { mfu: number | null; mbu: number | null } {
+  return { mfu: c.efficiency?.mfu ?? null, mbu: c.efficiency?.mbu ?? null };
+}
+
+// -- models ----------------------------------------------------------------------------------------------------------
+
+/** Rough parameter count from the recorded FLOPs per forward (~2 FLOPs per parameter per position). */
+export function approxParams(c: CompletedCase): number | null {
+  const flops = c.efficiency?.flopsPerForward;
+  if (!flops) return null;
+  const positions = c.params.batchSize * (c.params.promptTokens + (c.engine === 'llada' ? c.params.genLength : 1));
+  return flops / (2 * positions);
+}
+
+export function paramsText(p: number | null): string {
+  return p === null ? 'size unknown' : `~${p >= 1e9 ? `${(p / 1e9).toFixed(1)} B` : `${(p / 1e6).toFixed(p >= 1e7 ? 0 : 1)} M`} parameters`;
+}
+
+/** real & >= 1e9 parameters: full; real & smaller (or size unknown): miniature; any synthetic: null. */
+export function scaleOf(cases: readonly CompletedCase[]): 'full' | 'miniature' | null {
+  if (!cases.length || cases.some((c) => c.conditions.synthetic)) return null;
+  return cases.every((c) => (approxParams(c) ?? 0) >= FULL_SCALE_PARAMS) ? 'full' : 'miniature';
+}
+
+export function sizeNote(c: CompletedCase): string {
+  return `model ${c.model}, ${paramsText(approxParams(c))}${c.conditions.synthetic ? ', synthetic weights' : ', real weights'}`;
+}
+
+export const REAL_WEIGHTS_NEEDED =
+  'real weights: a converted checkpoint of the claim\'s size (models convert, e.g. LLaDA-8B-Instruct against Llama-3-8B-Instruct), or the trained twins as a scale-down stated "in miniature"';
+
+// -- AR engines at their best -----------------------------------------------------------------------------------------
+
+/**
+ * Whether a recorded handicap slows the AR engine in this case: a KV-cache round trip every token or an attention
+ * kernel mismatch does; a one-time transfer per generation (ar-loop's prompt cache on CUDA) does not, nor does the
+ * GQA padding branch at batch 1 (no padded rows). Anything unrecognised counts, to be safe.
+ */
+export function handicapBears(h: string, c: CaseResult): boolean {
+  if (/crosses the bus once/.test(h)) return false;
+  if (/left-padded batches/.test(h)) return c.params.batchSize > 1;
+  return true;
+}
+
+export const unhandicapped = (c: CaseResult) => !c.conditions.handicaps.some((h) => handicapBears(h, c));
+
+export function strongest(cases: readonly CompletedCase[], metric: MetricName): CompletedCase | null {
+  return cases.length ? cases.reduce((x, y) => (m(y, metric) > m(x, metric) ? y : x)) : null;
+}
+
+// -- building a verdict -----------------------------------------------------------------------------------------------
+
+export function conditionsOf(r: ResultsFile, cases: readonly CaseResult[], holdsUnder: string[] = []): ClaimConditions {
+  const weights = uniq(cases.map((c) => c.conditions.synthetic));
+  return {
+    device: cases.length ? uniq(cases.map((c) => `${c.conditions.device} (${c.conditions.executionProvider})`)).join(', ') : null,
+    gpuName: gpuNames(r),
+    dtype: cases.length ? uniq(cases.map((c) => c.conditions.dtype)).join(', ') : null,
+    weights: weights.length === 0 ? null : weights.length > 1 ? 'mixed' : weights[0] ? 'synthetic' : 'real',
+    scale: scaleOf(completed(cases)),
+    tokenCounting: TOKEN_COUNTING,
+    handicaps: uniq(cases.flatMap((c) => c.conditions.handicaps.map((h) => `${c.engine}: ${h}`))),
+    holdsUnder,
+  };
+}
+
+/** The verdict-specific part of a verdict: its kind with what that kind carries. */
+export type Decision =
+  | { verdict: 'reproduced' | 'not-reproduced' }
+  | { verdict: 'inconclusive'; deciding: { quantity: string; ci95: [number, number] | null; decidesWhen: string } }
+  | { verdict: 'not-measurable'; needs: string };
+
+export interface VerdictParts {
+  evidence: string;
+  cases?: readonly CaseResult[];
+  analyses?: string[];
+  holdsUnder?: string[];
+  figures?: Record<string, number | null>;
+}
+
+export function verdict(r: ResultsFile, id: ClaimId, d: Decision, p: VerdictParts): ClaimVerdict {
+  const cases = p.cases ?? [];
+  return {
+    id,
+    claim: CLAIM_TEXT[id],
+    ...d,
+    evidence: p.evidence,
+    evidenceUsed: [...cases.map((c) => c.id), ...(p.analyses ?? [])],
+    conditions: conditionsOf(r, cases, p.holdsUnder ?? []),
+    figures: p.figures ?? {},
+  } as ClaimVerdict;
+}
+
+export const notMeasurable = (needs: string): Decision => ({ verdict: 'not-measurable', needs });
+
+/**
+ * A claim "value >= threshold" decided on a 95% interval: above it entirely, reproduced; below, not reproduced;
+ * straddling (or no interval), inconclusive with that interval.
+ */
+export function decideAtLeast(quantity: string, ci: [number, number] | null, threshold: number, unit = ''): Decision {
+  if (ci && ci[0] >= threshold) return { verdict: 'reproduced' };
+  if (ci && ci[1] < threshold) return { verdict: 'not-reproduced' };
+  return {
+    verdict: 'inconclusive',
+    deciding: { quantity, ci95: ci, decidesWhen: `reproduced when the interval lies at or above ${threshold}${unit}, not reproduced when it lies below${ci ? '' : ' (one repetition has no interval: run more repetitions)'}` },
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * The speed claims: "10x faster" and "92% batch efficiency" (ratios: they need real weights, full size or stated in
+ * miniature) and "1000+ tokens/s on H100" (a hardware claim: it needs the claimed device class).
+ */
+import type { CompletedCase, ResultsFile } from '../results/types.js';
+import { bootstrap } from '../stats/bootstrap.js';
+import { mean } from '../stats/index.js';
+import { fmt, pct, ratio } from '../util/format.js';
+import {
+  CLAIMED_DEVICE,
+  type Decision,
+  type EvaluateOptions,
+  REAL_WEIGHTS_NEEDED,
+  claimedDevice,
+  completed,
+  decideAtLeast,
+  isAr,
+  isLlada,
+  m,
+  notMeasurable,
+  paramsText,
+  approxParams,
+  qualityFloor,
+  scaleOf,
+  scenario,
+  sizeNote,
+  stateNote,
+  strongest,
+  unhandicapped,
+  uniq,
+  values,
+  verdict,
+  FULL_SCALE_PARAMS,
+} from './evidence.js';
+import type { ClaimVerdict } from './schema.js';
+
+const f1 = (v: number) => fmt(v, 1);
+const f0 = (v: number) => fmt(v, 0);
+
+/** A speed ratio's verdict is only decided on real weights; synthetic runs report the figure and say what is needed. */
+function weightsGate(cases: readonly CompletedCase[], decided: Decision): { decision: Decision; scaleNote: string } {
+  const scale = scaleOf(cases);
+  if (scale === null) return { decision: notMeasurable(`${REAL_WEIGHTS_NEEDED}; this run used synthetic (random) weights, whose speed is real but whose text is noise`), scaleNote: 'synthetic weights: figure for the record only' };
+  if (scale === 'miniature') return { decision: decided, scaleNote: `in miniature: ${uniq(cases.map((c) => `${c.model} (${paramsText(approxParams(c))})`)).join(' vs ')}, real weights below ${FULL_SCALE_PARAMS / 1e9} B parameters` };
+  return { decision: decided, scaleNote: 'full scale: real weights of billions of parameters' };
+}
+
+// (a) ---------------------------------------------------------------------------------------------------------------
+const SPEEDUP_CLAIM = 10;
+
+interface Pairing {
+  l: CompletedCase;
+  a: CompletedCase;
+  others: CompletedCase[];
+}
+
+/** Per scenario (same prompts): the fastest LLaDA setting that passes the quality floor against the strongest unhandicapped AR engine. */
+function pairings(r: ResultsFile, o: Required<EvaluateOptions>): { pairs: Pairing[]; notes: string[]; handicapped: CompletedCase[] } {
+  const pairs: Pairing[] = [];
+  const notes: string[] = [];
+  const handicapped: CompletedCase[] = [];
+  for (const kind of ['throughput', 'steps'] as const) {
+    const cases = completed(scenario(r, kind)?.cases ?? []).filter((c) => Number.isFinite(m(c, 'usefulTokensPerSec')));
+    const llada = cases.filter(isLlada);
+    const checks = llada.map((c) => ({ c, q: qualityFloor(c, llada, o) }));
+    notes.push(...checks.filter((x) => !x.q.admitted).map((x) => `${kind}: ${x.q.note}`));
+    for (const { c: l } of checks.filter((x) => x.q.admitted)) {
+      const peers = cases.filter((a) => isAr(a) && a.params.genLength === l.params.genLength && a.params.batchSize === l.params.batchSize);
+      const fair = peers.filter(unhandicapped);
+      handicapped.push(...peers.filter((p) => !fair.includes(p)));
+      const a = strongest(fair, 'usefulTokensPerSec');
+      if (a) pairs.push({ l, a, others: peers.filter((p) => p !== a) });
+    }
+  }
+  return { pairs, notes: uniq(notes), handicapped: uniq(handicapped) };
+}
+
+/** Useful tokens/s ratio (diffusion / AR) with a bootstrap 95% interval over the two cases' repetitions. */
+function speedup(l: CompletedCase, a: CompletedCase) {
+  return bootstrap([values(l, 'usefulTokensPerSec'), values(a, 'usefulTokensPerSec')], ([x, y]) => mean(x!) / mean(y!));
+}
+
+export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVerdict {
+  const id = 'speed-10x';
+  const s = scenario(r, 'throughput');
+  if (!s) return verdict(r, id, notMeasurable('a throughput scenario (run with --scenarios throughput)'), { evidence: 'The run has no throughput scenario.' });
+  const { pairs, notes, handicapped } = pairings(r, o);
+  const left = notes.length ? ` Left out by the quality floor: ${notes.join('; ')}.` : '';
+  if (!pairs.length) {
+    const tp = completed(s.cases);
+    const why = !tp.some(isLlada)
+      ? `no completed LLaDA case${stateNote(s)}`
+      : !tp.some(isAr)
+        ? `no completed autoregressive case${stateNote(s)}`
+        : handicapped.length
+          ? `every AR engine that ran the same generation length and batch had a handicap that slows it (${uniq(handicapped.map((c) => `${c.engine}: ${c.conditions.handicaps.join('; ')}`)).join(' | ')})`
+          : 'no LLaDA setting that passes the quality floor has an AR case at the same generation length and batch size';
+    return verdict(r, id, notMeasurable('a LLaDA setting at full steps (or one within the quality floor) and an AR engine without a handicap (ar-loop keeps the cache on the device) at the same generation length and batch size'), {
+      evidence: `Cannot compare: ${why}.${left}`,
+      cases: tp,
+    });
+  }
+  const best = pairs.map((p) => ({ p, b: speedup(p.l, p.a) })).reduce((x, y) => (y.b.estimate > x.b.estimate ? y : x));
+  const { l, a, others } = best.p;
+  const tpsRatio = m(l, 'tokensPerSec') / m(a, 'tokensPerSec');
+  const steps = l.params.threshold != null ? `threshold ${l.params.threshold}` : `${l.params.steps} steps`;
+  const prompts = l.params.promptTokens === a.params.promptTokens ? `${l.params.promptTokens}-token prompts` : `the same prompts (${l.params.promptTokens} LLaDA tokens, ${a.params.promptTokens} ${a.engine} tokens)`;
+  const decided = decideAtLeast('useful tokens/s ratio, LLaDA / strongest unhandicapped AR engine', best.b.ci95, SPEEDUP_CLAIM, 'x');
+  const { decision, scaleNote } = weightsGate([l, a], decided);
+  const ci = best.b.ci95 ? ` (95% CI ${ratio(best.b.ci95[0])} to ${ratio(best.b.ci95[1])})` : '';
+  const evidence =
+    `LLaDA ${f1(m(l, 'usefulTokensPerSec'))} useful tokens/s (${f1(m(l, 'tokensPerSec'))} all positions; ${steps}, block ${l.params.blockLength}, NFE ${f0(m(l, 'nfe'))}) ` +
+    `vs the strongest AR engine without a handicap, ${a.engine}, ${f1(m(a, 'usefulTokensPerSec'))} useful tokens/s` +
+    `${others.length ? ` (other AR: ${others.map((x) => `${x.engine} ${f1(m(x, 'usefulTokensPerSec'))}${unhandicapped(x) ? '' : ', handicapped'}`).join(', ')})` : ''}, ` +
+    `batch ${l.params.batchSize}, ${prompts}, ${l.params.genLength} generated tokens: ${ratio(best.b.estimate)}${ci} in useful tokens/s, ${ratio(tpsRatio)} in all positions ` +
+    `(10x needed; ${scaleNote}).${left}`;
+  return verdict(r, id, decision, {
+    evidence,
+    cases: [l, a, ...others],
+    holdsUnder: [`${l.scenario} scenario`, `batch ${l.params.batchSize}`, `${l.params.genLength} generated tokens`, `LLaDA ${steps}`, `against ${a.engine}`, scaleNote],
+    figures: {
+      lladaUsefulTokensPerSec: m(l, 'usefulTokensPerSec'),
+      lladaTokensPerSec: m(l, 'tokensPerSec'),
+      strongestArUsefulTokensPerSec: m(a, 'usefulTokensPerSec'),
+      strongestArTokensPerSec: m(a, 'tokensPerSec'),
+      usefulTokensPerSecRatio: best.b.estimate,
+      usefulTokensPerSecRatioCiLow: best.b.ci95?.[0] ?? null,
+      usefulTokensPerSecRatioCiHigh: best.b.ci95?.[1] ?? null,
+      tokensPerSecRatio: tpsRatio,
+    },
+  });
+}
+
+// (b) ---------------------------------------------------------------------------------------------------------------
+const H100_CLAIM = 1000;
+
+export function h100(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVerdict {
+  const id = 'h100-1000-tokens-per-sec';
+  const pool = completed([...(scenario(r, 'throughput')?.cases ?? []), ...(scenario(r, 'batch')?.cases ?? []), ...(scenario(r, 'steps')?.cases ?? [])]).filter(isLlada);
+  const dev = claimedDevice(r, pool);
+  if (!pool.length || !dev.ok) {
+    return verdict(r, id, notMeasurable(`LLaDA on ${CLAIMED_DEVICE}`), { evidence: `Needs LLaDA on an H100-class GPU; ${dev.why}${pool.length ? '' : ' and no completed LLaDA case'}.`, cases: pool });
+  }
+  const small = pool.filter((c) => (approxParams(c) ?? 0) < FULL_SCALE_PARAMS);
+  if (small.length === pool.length) {
+    return verdict(r, id, notMeasurable('a model of the claim\'s size (billions of parameters, e.g. the llada-8b preset or a converted LLaDA-8B)'), {
+      evidence: `LLaDA ran on ${dev.gpu}, but only with ${uniq(pool.map(sizeNote)).join('; ')}: tokens/s of a small model say nothing about the claim.`,
+      cases: pool,
+    });
+  }
+  // Per stream: judge at the smallest batch; a setting that decodes several tokens per step must pass the quality floor.
+  const sized = pool.filter((c) => !small.includes(c));
+  const admitted = sized.filter((c) => qualityFloor(c, sized.filter((p) => p.scenario === c.scenario), o).admitted);
+  if (!admitted.length) return verdict(r, id, notMeasurable('a full-steps LLaDA case (or one whose accuracy is within the quality floor)'), { evidence: 'Every LLaDA case on the GPU decoded several tokens per step without a recorded accuracy.', cases: sized });
+  const minB = Math.min(...admitted.map((c) => c.params.batchSize));
+  const metric = admitted.every((c) => !c.conditions.synthetic) ? 'usefulTokensPerSec' : 'tokensPerSec';
+  const c = strongest(admitted.filter((x) => x.params.batchSize === minB), metric)!;
+  const summary = c.summary[metric];
+  const est = m(c, metric);
+  const decision = decideAtLeast(`LLaDA ${metric === 'tokensPerSec' ? 'tokens/s (all positions)' : 'useful tokens/s'} at batch ${minB}`, summary?.ci95 ?? null, H100_CLAIM, ' tokens/s');
+  const counted = metric === 'tokensPerSec' ? 'all positions (synthetic weights: useful tokens are noise)' : 'useful tokens';
+  const steps = c.params.threshold != null ? `threshold ${c.params.threshold}` : `${c.params.steps} steps`;
+  const evidence =
+    `LLaDA on ${dev.gpu} (${c.conditions.dtype}, ${sizeNote(c)}, ${steps}): ${f0(est)} tokens/s counting ${counted}` +
+    `${summary?.ci95 ? ` (95% CI ${f0(summary.ci95[0])} to ${f0(summary.ci95[1])})` : ''} at batch ${minB} (${c.id}); 1000 needed.`;
+  return verdict(r, id, decision, {
+    evidence,
+    cases: [c],
+    holdsUnder: [`${dev.gpu}`, `batch ${minB}`, `${c.params.genLength} generated tokens`, steps, `${c.conditions.dtype}`],
+    figures: { batchSize: minB, lladaTokensPerSec: m(c, 'tokensPerSec'), lladaUsefulTokensPerSec: m(c, 'usefulTokensPerSec') },
+  });
+}
+
+// (d) ---------------------------------------------------------------------------------------------------------------
+const BATCH_EFFICIENCY_CLAIM = 0.92;
+
+/**
+ * tput(B) / (B · tput(1)) with a bootstrap interval over the two cases' repetitions. Read here from the batch cases;
+ * when the batch analysis records its own interval, read that instead.
+ */
+function batchEfficiencyOf(cases: readonly CompletedCase[], engine: CompletedCase['engine'], B: number) {
+  const at = (b: number) => cases.find((c) => c.engine === engine && c.params.batchSize === b);
+  const one = at(1);
+  const many = at(B);
+  if (!one || !many) return null;
+  return { one, many, ...bootstrap([values(many, 'tokensPerSec'), values(one, 'tokensPerSec')], ([x, y]) => mean(x!) / (B * mean(y!))) };
+}
+
+export function batchEff(r: ResultsFile): ClaimVerdict {
+  const id = 'batch-efficiency';
+  const s = scenario(r, 'batch');
+  if (!s) return verdict(r, id, notMeasurable('a batch scenario (run with --scenarios batch --batch 1,4,8)'), { evidence: 'The run has no batch scenario.' });
+  const cases = completed(s.cases);
+  const sizes = (engine: CompletedCase['engine']) => cases.filter((c) => c.engine === engine && c.params.batchSize > 1).map((c) => c.params.batchSize);
+  const lSizes = sizes('llada');
+  const B = lSizes.length ? Math.max(...lSizes) : null;
+  const l = B === null ? null : batchEfficiencyOf(cases, 'llada', B);
+  if (B === null || !l) {
+    return verdict(r, id, notMeasurable('LLaDA at batch 1 and at a larger batch, both completed'), { evidence: `The batch scenario has no LLaDA batch efficiency above batch size 1${stateNote(s)}.`, cases });
+  }
+  const ar = uniq(cases.filter(isAr).map((c) => c.engine)).flatMap((e) => {
+    const sz = sizes(e);
+    const b = sz.length ? Math.max(...sz) : null;
+    const x = b === null ? null : batchEfficiencyOf(cases, e, b);
+    return x && b !== null ? [{ engine: e, B: b, ...x }] : [];
+  });
+  const ciText = (ci: [number, number] | null) => (ci ? ` (95% CI ${pct(ci[0])} to ${pct(ci[1])})` : '');
+  const arText = ar.length ? ar.map((a) => `${a.engine} ${pct(a.estimate)}${ciText(a.ci95)} at B=${a.B}`).join(', ') : 'no AR engine measured';
+  const { decision, scaleNote } = weightsGate([l.one, l.many], decideAtLeast(`LLaDA batch efficiency at B=${B}`, l.ci95, BATCH_EFFICIENCY_CLAIM));
+  const evidence =
+    `Batch efficiency (throughput at B / (B x throughput at 1), bootstrap interval over the repetitions) at the largest batch run: LLaDA ${pct(l.estimate)}${ciText(l.ci95)} at B=${B}; ${arText}. ` +
+    `The blog names no batch size and efficiency falls as B grows, so this holds for B=${B} only (${scaleNote}).`;
+  return verdict(r, id, decision, {
+    evidence,
+    cases: [l.one, l.many, ...ar.flatMap((a) => [a.one, a.many])],
+    analyses: ['batch.batchEfficiency'],
+    holdsUnder: [`B=${B} against B=1`, `${l.many.params.genLength} generated tokens`, scaleNote],
+    figures: {
+      batchSize: B,
+      lladaBatchEfficiency: l.estimate,
+      lladaBatchEfficiencyCiLow: l.ci95?.[0] ?? null,
+      lladaBatchEfficiencyCiHigh: l.ci95?.[1] ?? null,
+      ...Object.fromEntries(ar.map((a) => [`${a.engine}BatchEfficiency`, a.estimate])),
+    },
+  });
+}
