@@ -123,8 +123,12 @@ export function efficiencyOf(c: CompletedCase): { mfu: number | null; mbu: numbe
 export function approxParams(c: CompletedCase): number | null {
   const flops = c.efficiency?.flopsPerForward;
   if (!flops) return null;
-  const positions = c.params.batchSize * (c.params.promptTokens + (c.engine === 'llada' ? c.params.genLength : 1));
-  return flops / (2 * positions);
+  const p = c.params;
+  // flopsPerForward is a mean over the case's forwards: LLaDA's each cover prompt + answer (twice the rows with CFG);
+  // AR's are one prefill over the prompt and nfe - 1 single-token steps.
+  const nfe = m(c, 'nfe');
+  const positions = c.engine === 'llada' ? (p.cfgScale ? 2 : 1) * (p.promptTokens + p.genLength) : nfe > 0 ? (p.promptTokens + nfe - 1) / nfe : p.promptTokens;
+  return flops / (2 * p.batchSize * positions);
 }
 
 export function paramsText(p: number | null): string {

@@ -48,7 +48,24 @@ function results(): ResultsFile {
         startedAt: '',
         finishedAt: '',
         cases: [],
-        analysis: { scaling: [{ engine: 'llada', metric: 'timePerForwardMs', exponent: 1.02, ci95: [0.9, 1.1], r2: 0.99, points: [{ promptTokens: 64, value: 1 }, { promptTokens: 128, value: 2 }] }] },
+        analysis: {
+          costModels: [
+            {
+              engine: 'llada',
+              phase: 'diffusion-step',
+              metric: 'timePerForwardMs',
+              c0Ms: { value: 0.5, ci95: [0.4, 0.6] },
+              c1MsPerToken: { value: 0.01, ci95: [0.009, 0.011] },
+              c2MsPerToken2: { value: 2e-5, ci95: [1.5e-5, 2.5e-5] },
+              n: 4,
+              distinctLengths: 4,
+              r2: 0.999,
+              points: [96, 288, 544, 1056].map((L) => ({ sequenceTokens: L, valueMs: 0.5 + 0.01 * L + 2e-5 * L * L })),
+            },
+          ],
+          // A file written before cost models: the legacy exponent is still shown, labelled as such.
+          scaling: [{ engine: 'llada', metric: 'timePerForwardMs', exponent: 1.02, ci95: [0.9, 1.1], r2: 0.99, points: [{ promptTokens: 64, value: 1 }, { promptTokens: 128, value: 2 }] }],
+        },
       },
       { kind: 'steps', state: 'errored', error: 'steps/llada: runtime: boom', startedAt: '', finishedAt: '', cases: [{ ...kase('llada', 'steps', [1]), samples: [], state: 'errored', error: 'runtime: boom', summary: {} }], analysis: {} },
     ],
@@ -67,7 +84,8 @@ describe('reports', () => {
       const t = renderTable(results());
       expect(t).toMatch(/105\.0 ± 5\.0/);
       expect(t).toMatch(/batch efficiency llada at B=2: 91%/);
-      expect(t).toMatch(/prompt\^1\.02/);
+      expect(t).toMatch(/llada diffusion-step: timePerForwardMs = 0\.5 \+ 0\.01·L \+ 2\.00e-5·L² \[1\.50e-5, 2\.50e-5\] ms/);
+      expect(t).toMatch(/prompt\^1\.02 .*legacy log-log fit/);
       expect(t).toMatch(/error: runtime: boom/);
       expect(t).not.toMatch(/\x1b\[/);
     } finally {
@@ -88,6 +106,10 @@ describe('reports', () => {
     expect(html.match(/<svg/g)!.length).toBe(3); // throughput, batch, context; steps has no completed case
     expect(html).toMatch(/id="chart-throughput"/);
     expect(html).not.toMatch(/<script/);
+    // The verdicts, with their evidence: a CPU run of synthetic models decides no hardware claim.
+    expect(html).toMatch(/<section id="claims">/);
+    expect(html).toMatch(/<tr class="v-not-measurable"><td><b>h100-1000-tokens-per-sec<\/b>/);
+    expect(html).toContain('needs: LLaDA on an H100/H200-class GPU');
     expect(stepsSpec(results())).toBeNull();
     expect(throughputSpec(results())).not.toBeNull();
     expect(batchSpec(results())).not.toBeNull();

@@ -51,7 +51,7 @@ describe('write -> read -> render with one sample', () => {
   it('table', () => {
     const t = renderTable(disk);
     expect(t).toMatch(/│ llada +│ b1 p64 g32 32 steps blk 32 +│ 123\.4 ± 0\.0 +│/);
-    expect(t).toContain('ar: latencyMs ~ prompt^1.04 (95% CI - to -, R² 1.000)');
+    expect(t).toContain('ar: latencyMs ~ prompt^1.04 (95% CI - to -, R² 1.000; legacy log-log fit)');
     expect(t).toMatch(/│ ar +│ b1 p64 g32 +│ aborted after 1 run: interrupted +│/);
     expect(t).toBe(renderTable(memory));
   });
