@@ -8,7 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeModel } from '../onnx/graph.js';
 import type { OnnxDtype } from './dtype.js';
-import { OPSETS, emitTransformer } from './emit.js';
+import { OPSETS, emitCachedDiffusion, emitTransformer } from './emit.js';
 import { configFromSpec, specFromConfig } from './families.js';
 import { type ModelMeta, META_KEY, MODEL_FORMAT_VERSION } from './folder.js';
 import { getPreset, presetSpec } from './presets.js';
@@ -72,6 +72,20 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     metadata: { family: spec.family, graph: kind },
     externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
   });
+  // Diffusion models also get the Fast-dLLM cached forward (prefix / dual KV cache), a second graph file.
+  let cachedOnnxFile: string | null = null;
+  let cachedBytes = 0;
+  if (kind === 'diffusion') {
+    cachedOnnxFile = opts.dtype === 'fp16' ? 'onnx/model_cached_fp16.onnx' : 'onnx/model_cached.onnx';
+    const cachedGraph = emitCachedDiffusion(spec, reader, { dtype: opts.dtype, attention: opts.attention });
+    const w = writeModel(join(outDir, cachedOnnxFile), cachedGraph, {
+      opsets: OPSETS,
+      producer: 'dllm-bench',
+      metadata: { family: spec.family, graph: 'diffusion-cached' },
+      externalDataPath: external ? join(outDir, `${cachedOnnxFile}_data`) : null,
+    });
+    cachedBytes = w.bytes + w.externalBytes;
+  }
 
   let hasTokenizer = true;
   for (const f of TOKENIZER_FILES) {
@@ -92,7 +106,8 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     dtype: opts.dtype,
     onnxFile,
     externalData: external,
-    onnxBytes: written.bytes + written.externalBytes,
+    onnxBytes: written.bytes + written.externalBytes + cachedBytes,
+    cachedOnnxFile,
     parameters: parameterCount(spec),
     synthetic: opts.synthetic ? { preset: opts.synthetic.preset, seed: opts.synthetic.seed } : null,
     // Relative when the checkpoint lives inside the model folder (presets), so the folder can be moved.

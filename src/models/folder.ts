@@ -8,7 +8,7 @@ import type { Family, TransformerSpec } from './spec.js';
 
 export const META_KEY = 'dllm_bench';
 /** Bump when the graph's I/O contract changes: cached models of an older version are rebuilt. */
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 
 export interface ModelMeta {
   formatVersion: number;
@@ -17,6 +17,8 @@ export interface ModelMeta {
   dtype: OnnxDtype;
   /** Relative to the folder. */
   onnxFile: string;
+  /** Diffusion models: the Fast-dLLM cached forward (KV cache in and out), relative to the folder; else null. */
+  cachedOnnxFile: string | null;
   externalData: boolean;
   onnxBytes: number;
   parameters: number;

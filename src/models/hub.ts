@@ -38,6 +38,7 @@ export async function openModel(ref: string): Promise<ModelFolder> {
       graph: 'causal',
       dtype: 'fp32',
       onnxFile: '',
+      cachedOnnxFile: null,
       externalData: false,
       onnxBytes: 0,
       parameters: parameterCount(spec),
