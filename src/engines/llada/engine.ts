@@ -3,6 +3,7 @@
  * generated region (as in the reference: no KV cache); the graph's fused head returns x0 and its confidence for the
  * generated region only, so a step moves 12 bytes per generated position off the device instead of the logits.
  */
+import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { UserError } from '../../util/errors.js';
 import { IO } from '../../models/emit.js';
@@ -13,6 +14,7 @@ import { withDevice } from '../device.js';
 import { localEngineInfo } from '../local-info.js';
 import { type SessionTuning, sessionOptions } from '../session.js';
 import { ABORTED, type Cancellable, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
+import { generateCached } from './cached.js';
 import { type LladaOptions, selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions } from './sampler.js';
 
 export interface StepEvent {
@@ -28,6 +30,8 @@ export interface StepEvent {
 export interface LladaGenerateOptions extends LladaOptions, Cancellable {
   /** Called after every step (the CLI's live view). Keep it cheap: it runs on the hot path. */
   onStep?: (event: StepEvent) => void;
+  /** Tests only: with a cache mode, rebuild the cache at every call (must reproduce the uncached tokens). */
+  freshCache?: boolean;
 }
 
 export interface LladaEngineOptions {
@@ -45,17 +49,27 @@ export async function createLladaEngine(opts: LladaEngineOptions): Promise<Engin
     ort.InferenceSession.create(folder.onnxPath, sessionOptions(opts.session, providers)),
   );
   const info = localEngineInfo('llada', opts.modelDir, folder, choice);
+  // The cached graph is opened on first use only: its weights would otherwise sit in memory twice for nothing.
+  let cached: Promise<ort.InferenceSession> | null = null;
+  const cachedSession = () => {
+    const file = folder.meta.cachedOnnxFile;
+    if (!file) throw new UserError(`${opts.modelDir}: the model folder has no cached graph; rebuild it`);
+    cached ??= ort.InferenceSession.create(join(folder.dir, file), sessionOptions(opts.session, choice.executionProviders));
+    return cached;
+  };
   return {
     info,
-    generate: (request, options) => generate(session, folder, choice.device, request.prompts, request.genLength, options),
+    generate: (request, options) => generate(session, cachedSession, folder, choice.device, request.prompts, request.genLength, options),
     dispose: async () => {
       await session.release();
+      if (cached) await (await cached).release();
     },
   };
 }
 
 async function generate(
   session: ort.InferenceSession,
+  cachedSession: () => Promise<ort.InferenceSession>,
   folder: ModelFolder,
   device: string,
   prompts: number[][],
@@ -70,6 +84,10 @@ async function generate(
   }
   const maskId = spec.maskTokenId;
   if (maskId === null) return { ok: false, error: { code: 'model', message: 'the model has no mask token id' } };
+  const withMask = prompts.findIndex((p) => p.includes(maskId));
+  if (withMask >= 0) {
+    return { ok: false, error: { code: 'invalid-options', message: `prompt ${withMask + 1} contains the mask token id ${maskId}; prompts must not contain it` } };
+  }
   const P = Math.max(...prompts.map((p) => p.length));
   const L = P + genLength;
   if (L > spec.maxPositions) {
@@ -98,6 +116,16 @@ async function generate(
       else if (r >= B) ids[i] = mask64; // CFG's unconditional copy: the whole prompt region masked
       else ids[i] = t < pad ? padId : BigInt(prompt[t - pad]!);
     }
+  }
+  if ((o.cache ?? 'none') !== 'none') {
+    let s: ort.InferenceSession;
+    try {
+      s = await cachedSession();
+    } catch (err) {
+      return err instanceof UserError ? { ok: false, error: { code: 'model', message: err.message } } : runtimeError('onnxruntime', err);
+    }
+    const mode = o.freshCache ? 'fresh' : o.cache === 'prefix' ? 'prefix' : 'dual';
+    return generateCached(s, spec, device, { B, rows, P, L, genLength, ids, attn }, { ...o, mode });
   }
   // Feeds are built once; committing a token writes into `ids` in place.
   const feeds: Record<string, ort.Tensor> = {
