@@ -8,6 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeModel } from '../onnx/graph.js';
 import type { OnnxDtype } from './dtype.js';
+import { emitBlockLoop } from './block-loop.js';
 import { OPSETS, emitCachedDiffusion, emitTransformer } from './emit.js';
 import { configFromSpec, specFromConfig } from './families.js';
 import { type ModelMeta, META_KEY, MODEL_FORMAT_VERSION } from './folder.js';
@@ -73,18 +74,27 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
   });
   // Diffusion models also get the Fast-dLLM cached forward (prefix / dual KV cache), a second graph file.
+  // and the same forward run block by block inside one onnxruntime call (an ONNX Loop): two more graph files.
   let cachedOnnxFile: string | null = null;
+  let blockLoopOnnxFile: string | null = null;
   let cachedBytes = 0;
   if (kind === 'diffusion') {
-    cachedOnnxFile = opts.dtype === 'fp16' ? 'onnx/model_cached_fp16.onnx' : 'onnx/model_cached.onnx';
-    const cachedGraph = emitCachedDiffusion(spec, reader, { dtype: opts.dtype, attention: opts.attention });
-    const w = writeModel(join(outDir, cachedOnnxFile), cachedGraph, {
-      opsets: OPSETS,
-      producer: 'dllm-bench',
-      metadata: { family: spec.family, graph: 'diffusion-cached' },
-      externalDataPath: external ? join(outDir, `${cachedOnnxFile}_data`) : null,
-    });
-    cachedBytes = w.bytes + w.externalBytes;
+    const suffix = opts.dtype === 'fp16' ? '_fp16' : '';
+    cachedOnnxFile = `onnx/model_cached${suffix}.onnx`;
+    blockLoopOnnxFile = `onnx/model_block_loop${suffix}.onnx`;
+    const graphs = [
+      [cachedOnnxFile, 'diffusion-cached', emitCachedDiffusion(spec, reader, { dtype: opts.dtype, attention: opts.attention })],
+      [blockLoopOnnxFile, 'diffusion-block-loop', emitBlockLoop(spec, reader, { dtype: opts.dtype, attention: opts.attention })],
+    ] as const;
+    for (const [file, name, g] of graphs) {
+      const w = writeModel(join(outDir, file), g, {
+        opsets: OPSETS,
+        producer: 'dllm-bench',
+        metadata: { family: spec.family, graph: name },
+        externalDataPath: external ? join(outDir, `${file}_data`) : null,
+      });
+      cachedBytes += w.bytes + w.externalBytes;
+    }
   }
 
   let hasTokenizer = true;
@@ -108,6 +118,7 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     externalData: external,
     onnxBytes: written.bytes + written.externalBytes + cachedBytes,
     cachedOnnxFile,
+    blockLoopOnnxFile,
     parameters: parameterCount(spec),
     synthetic: opts.synthetic ? { preset: opts.synthetic.preset, seed: opts.synthetic.seed } : null,
     // Relative when the checkpoint lives inside the model folder (presets), so the folder can be moved.

@@ -19,6 +19,8 @@ export interface ModelMeta {
   onnxFile: string;
   /** Diffusion models: the Fast-dLLM cached forward (KV cache in and out), relative to the folder; else null. */
   cachedOnnxFile: string | null;
+  /** Diffusion models: one block of cached decoding in one call (src/models/block-loop.ts); else null. */
+  blockLoopOnnxFile: string | null;
   externalData: boolean;
   onnxBytes: number;
   parameters: number;

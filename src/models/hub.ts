@@ -39,6 +39,7 @@ export async function openModel(ref: string): Promise<ModelFolder> {
       dtype: 'fp32',
       onnxFile: '',
       cachedOnnxFile: null,
+      blockLoopOnnxFile: null,
       externalData: false,
       onnxBytes: 0,
       parameters: parameterCount(spec),

@@ -61,14 +61,14 @@ describe('prefix and dual cache match the independent implementation token for t
     { name: 'threshold 0.4', steps: null, threshold: 0.4 },
     { name: 'threshold 0.3', steps: null, threshold: 0.3 },
   ];
-  for (const mode of ['prefix', 'dual'] as const) {
+  for (const [mode, cacheLoop] of [['prefix', 'host'], ['dual', 'host'], ['prefix', 'device'], ['dual', 'device']] as const) {
     for (const c of cases) {
-      it(`${mode}, ${c.name}, single prompt and padded batch`, async () => {
+      it(`${mode}, ${cacheLoop} loop, ${c.name}, single prompt and padded batch`, async () => {
         for (const prompts of [single, batch]) {
           const P = Math.max(...prompts.map((p) => p.length));
           const job = { mode, genLength: 24, blockLength: 8, steps: c.steps, threshold: c.threshold, maskId: MASK, padId: PAD };
           const want = prompts.map((p) => cachedDecodeRow(toRefSpec(spec), weights, p, P, job));
-          const got = await run(prompts, 24, { cache: mode, blockLength: 8, ...(c.steps === null ? { threshold: c.threshold } : { steps: c.steps }) });
+          const got = await run(prompts, 24, { cache: mode, cacheLoop, blockLength: 8, ...(c.steps === null ? { threshold: c.threshold } : { steps: c.steps }) });
           expect(got.tokens).toEqual(want.map((w) => w.tokens));
           expect(got.tokens.flat()).not.toContain(MASK);
           // NFE: the batch makes as many calls as its slowest row; a single row exactly the reference's.
@@ -96,6 +96,21 @@ describe('cached calls', () => {
     expect(a.trace.length).toBe(16);
     expect(b.trace.length).toBe(16);
     expect(b.tokens).toEqual(a.tokens);
+  });
+
+  it('the device loop agrees with the host loop: CFG, and a threshold that fills each block in its first call', async () => {
+    for (const o of [
+      { cache: 'dual', steps: 12, blockLength: 8, cfgScale: 1.5 },
+      { cache: 'prefix', threshold: 0.4, blockLength: 8, cfgScale: 0.5 },
+      { cache: 'dual', threshold: 0.01, blockLength: 8 },
+    ] as const) {
+      const host = await run(batch, 24, { ...o, cacheLoop: 'host' });
+      const device = await run(batch, 24, { ...o, cacheLoop: 'device' });
+      expect(device.tokens).toEqual(host.tokens);
+      expect(device.trace.map((t) => t.tokensCommitted)).toEqual(host.trace.map((t) => t.tokensCommitted));
+    }
+    const oneCall = await run(batch, 24, { cache: 'dual', threshold: 0.01, blockLength: 8 });
+    expect(oneCall.trace.length).toBe(3); // a zero-trip Loop per block
   });
 
   it('rejects prompts holding the mask token and unknown cache modes', async () => {

@@ -158,6 +158,6 @@ function byteSize(t: ort.Tensor): number {
   return (t.data as ArrayLike<unknown> & { byteLength: number }).byteLength;
 }
 
-function rowsOf(x: Int32Array, B: number, n: number): number[][] {
+export function rowsOf(x: Int32Array, B: number, n: number): number[][] {
   return Array.from({ length: B }, (_, b) => Array.from(x.subarray(b * n, (b + 1) * n)));
 }

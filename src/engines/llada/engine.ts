@@ -15,7 +15,11 @@ import { localEngineInfo } from '../local-info.js';
 import { type SessionTuning, sessionOptions } from '../session.js';
 import { ABORTED, type Cancellable, type DeviceRequest, type Engine, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
 import { generateCached } from './cached.js';
+import { generateDeviceLoop } from './device-loop.js';
 import { type LladaOptions, selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions } from './sampler.js';
+
+/** The cached-decoding graphs, opened on first use. */
+type LazyGraph = 'cachedOnnxFile' | 'blockLoopOnnxFile';
 
 export interface StepEvent {
   /** Global step index (0-based) and the block it belongs to. */
@@ -32,6 +36,11 @@ export interface LladaGenerateOptions extends LladaOptions, Cancellable {
   onStep?: (event: StepEvent) => void;
   /** Tests only: with a cache mode, rebuild the cache at every call (must reproduce the uncached tokens). */
   freshCache?: boolean;
+  /**
+   * With a cache mode: 'device' (default) runs each block in one onnxruntime call (an ONNX Loop, the cache stays on
+   * the device); 'host' drives every call from here, the readable reference. Random remasking is host-only.
+   */
+  cacheLoop?: 'device' | 'host';
 }
 
 export interface LladaEngineOptions {
@@ -50,26 +59,25 @@ export async function createLladaEngine(opts: LladaEngineOptions): Promise<Engin
   );
   const info = localEngineInfo('llada', opts.modelDir, folder, choice);
   // The cached graph is opened on first use only: its weights would otherwise sit in memory twice for nothing.
-  let cached: Promise<ort.InferenceSession> | null = null;
-  const cachedSession = () => {
-    const file = folder.meta.cachedOnnxFile;
-    if (!file) throw new UserError(`${opts.modelDir}: the model folder has no cached graph; rebuild it`);
-    cached ??= ort.InferenceSession.create(join(folder.dir, file), sessionOptions(opts.session, choice.executionProviders));
-    return cached;
+  const lazy: Partial<Record<LazyGraph, Promise<ort.InferenceSession>>> = {};
+  const lazySession = (which: LazyGraph) => {
+    const file = folder.meta[which];
+    if (!file) throw new UserError(`${opts.modelDir}: the model folder has no cached-decoding graph; rebuild it`);
+    return (lazy[which] ??= ort.InferenceSession.create(join(folder.dir, file), sessionOptions(opts.session, choice.executionProviders)));
   };
   return {
     info,
-    generate: (request, options) => generate(session, cachedSession, folder, choice.device, request.prompts, request.genLength, options),
+    generate: (request, options) => generate(session, lazySession, folder, choice.device, request.prompts, request.genLength, options),
     dispose: async () => {
       await session.release();
-      if (cached) await (await cached).release();
+      for (const s of Object.values(lazy)) await (await s).release();
     },
   };
 }
 
 async function generate(
   session: ort.InferenceSession,
-  cachedSession: () => Promise<ort.InferenceSession>,
+  lazySession: (which: LazyGraph) => Promise<ort.InferenceSession>,
   folder: ModelFolder,
   device: string,
   prompts: number[][],
@@ -118,14 +126,16 @@ async function generate(
     }
   }
   if ((o.cache ?? 'none') !== 'none') {
+    const mode = o.freshCache ? 'fresh' : o.cache === 'prefix' ? 'prefix' : 'dual';
+    const onHost = mode === 'fresh' || o.remasking === 'random' || o.cacheLoop === 'host';
     let s: ort.InferenceSession;
     try {
-      s = await cachedSession();
+      s = await lazySession(onHost ? 'cachedOnnxFile' : 'blockLoopOnnxFile');
     } catch (err) {
       return err instanceof UserError ? { ok: false, error: { code: 'model', message: err.message } } : runtimeError('onnxruntime', err);
     }
-    const mode = o.freshCache ? 'fresh' : o.cache === 'prefix' ? 'prefix' : 'dual';
-    return generateCached(s, spec, device, { B, rows, P, L, genLength, ids, attn }, { ...o, mode });
+    const canvas = { B, rows, P, L, genLength, ids, attn };
+    return onHost ? generateCached(s, spec, device, canvas, { ...o, mode }) : generateDeviceLoop(s, spec, device, canvas, { ...o, mode });
   }
   // Feeds are built once; committing a token writes into `ids` in place.
   const feeds: Record<string, ort.Tensor> = {
