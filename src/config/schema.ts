@@ -3,6 +3,7 @@
  * flags of `dllm-bench run`, which override the file field by field (see src/config/flags.ts).
  */
 import { z } from 'zod';
+import { CACHE_MODES } from '../engines/llada/sampler.js';
 
 export const SCENARIOS = ['throughput', 'batch', 'context', 'steps'] as const;
 export const AR_ENGINES = ['ar', 'ar-ort'] as const;
@@ -68,9 +69,10 @@ export const RunConfig = z
         remasking: z.enum(['low_confidence', 'random']).default('low_confidence'),
         threshold: z.number().gt(0).lte(1).nullable().default(null),
         seed: z.number().int().nonnegative().default(0),
+        cache: z.enum(CACHE_MODES).default('none').describe('Fast-dLLM KV cache: none (the reference sampler), prefix or dual'),
       })
       .strict()
-      .default({ steps: 32, blockLength: 32, temperature: 0, cfgScale: 0, remasking: 'low_confidence', threshold: null, seed: 0 }),
+      .default({ steps: 32, blockLength: 32, temperature: 0, cfgScale: 0, remasking: 'low_confidence', threshold: null, seed: 0, cache: 'none' }),
     throughput: z
       .object({ batchSize: posInt.default(1), prompts: posInt.default(4).describe('prompts from the set per repetition') })
       .strict()
@@ -84,9 +86,10 @@ export const RunConfig = z
       .object({
         steps: posIntList.default([8, 16, 32]),
         thresholds: z.array(z.number().gt(0).lte(1)).default([0.9, 0.7]),
+        caches: z.array(z.enum(CACHE_MODES)).min(1).default([...CACHE_MODES]).describe('KV cache modes swept against steps and thresholds'),
       })
       .strict()
-      .default({ steps: [8, 16, 32], thresholds: [0.9, 0.7] }),
+      .default({ steps: [8, 16, 32], thresholds: [0.9, 0.7], caches: [...CACHE_MODES] }),
     http: z
       .object({
         concurrency: posIntList.default([1, 4]),

@@ -86,6 +86,8 @@ export interface CaseParams {
   cfgScale?: number;
   temperature?: number;
   remasking?: 'low_confidence' | 'random';
+  /** Fast-dLLM KV cache mode (absent in older results: none). */
+  cache?: 'none' | 'prefix' | 'dual';
   /** openai only */
   concurrency?: number;
 }

@@ -113,6 +113,24 @@ describe('cached calls', () => {
     expect(oneCall.trace.length).toBe(3); // a zero-trip Loop per block
   });
 
+  it('fp16 models: the device loop agrees with the host loop', async () => {
+    const half = buildMicroModel(spec, 23, 'fp16');
+    const e16 = await createLladaEngine({ modelDir: half.out, device: 'cpu' });
+    try {
+      for (const cache of ['prefix', 'dual'] as const) {
+        const outs = [];
+        for (const cacheLoop of ['host', 'device'] as const) {
+          const r = await e16.generate({ prompts: batch, genLength: 16 }, { ...DEFAULT_LLADA_OPTIONS, cache, cacheLoop, steps: 16, blockLength: 8 });
+          if (!r.ok) throw new Error(r.error.message);
+          outs.push(r.value.tokens);
+        }
+        expect(outs[1]).toEqual(outs[0]);
+      }
+    } finally {
+      await e16.dispose();
+    }
+  });
+
   it('rejects prompts holding the mask token and unknown cache modes', async () => {
     const r = await engine.generate({ prompts: [[1, 2], [3, MASK]], genLength: 8 }, { ...DEFAULT_LLADA_OPTIONS, blockLength: 8, steps: 8 });
     expect(r.ok).toBe(false);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { AR_ENGINES, SCENARIOS } from '../../config/schema.js';
+import { CACHE_MODES } from '../../engines/llada/sampler.js';
 import type { Override } from '../../config/load.js';
 import { ExitCode } from '../../util/errors.js';
 import { nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, positiveIntList, probability } from '../parse.js';
@@ -36,12 +37,14 @@ const RUN_FLAGS: { flag: string; key: string; help: string; parse?: (v: string) 
   { flag: '--steps <n>', key: 'steps', help: 'LLaDA diffusion steps', parse: positiveInt, paths: [['llada', 'steps']] },
   { flag: '--block-length <n>', key: 'blockLength', help: 'LLaDA block length (semi-autoregressive)', parse: positiveInt, paths: [['llada', 'blockLength']] },
   { flag: '--threshold <x>', key: 'threshold', help: 'Fast-dLLM parallel decoding threshold in (0, 1]', parse: probability, paths: [['llada', 'threshold']] },
+  { flag: '--cache <mode>', key: 'cache', help: 'Fast-dLLM KV cache: none | prefix | dual', parse: oneOf(CACHE_MODES), paths: [['llada', 'cache']] },
   { flag: '--cfg <s>', key: 'cfg', help: 'classifier-free guidance scale', parse: nonNegativeFloat, paths: [['llada', 'cfgScale']] },
   { flag: '--temperature <t>', key: 'temperature', help: 'LLaDA Gumbel temperature', parse: nonNegativeFloat, paths: [['llada', 'temperature']] },
   { flag: '--batch <list>', key: 'batch', help: 'batch sweep sizes, e.g. 1,2,4,8', parse: positiveIntList, paths: [['batch', 'batchSizes']] },
   { flag: '--context <list>', key: 'context', help: 'context sweep prompt lengths, e.g. 256,1024', parse: positiveIntList, paths: [['context', 'promptLengths']] },
   { flag: '--steps-grid <list>', key: 'stepsGrid', help: 'steps sweep values', parse: positiveIntList, paths: [['steps', 'steps']] },
   { flag: '--thresholds <list>', key: 'thresholds', help: 'steps sweep thresholds', parse: probabilityList, paths: [['steps', 'thresholds']] },
+  { flag: '--caches <list>', key: 'caches', help: 'steps sweep KV cache modes, e.g. none,prefix,dual', parse: listOf(CACHE_MODES), paths: [['steps', 'caches']] },
   { flag: '--concurrency <list>', key: 'concurrency', help: 'HTTP closed-loop concurrency levels', parse: positiveIntList, paths: [['http', 'concurrency']] },
   { flag: '--threads <n>', key: 'threads', help: 'onnxruntime intra-op threads', parse: positiveInt, paths: [['session', 'intraOpThreads']] },
   { flag: '--out <dir>', key: 'out', help: 'results folder (default results/<run-id>)', paths: [['out']] },

@@ -10,8 +10,8 @@
 
 export type Remasking = 'low_confidence' | 'random';
 /** Fast-dLLM KV cache: none (the reference), prefix cache, dual cache (src/engines/llada/cached.ts). */
-export type CacheMode = 'none' | 'prefix' | 'dual';
-export const CACHE_MODES: readonly CacheMode[] = ['none', 'prefix', 'dual'];
+export const CACHE_MODES = ['none', 'prefix', 'dual'] as const;
+export type CacheMode = (typeof CACHE_MODES)[number];
 
 export interface LladaOptions {
   steps: number;
