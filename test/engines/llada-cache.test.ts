@@ -98,11 +98,12 @@ describe('cached calls', () => {
     expect(b.tokens).toEqual(a.tokens);
   });
 
-  it('the device loop agrees with the host loop: CFG, and a threshold that fills each block in its first call', async () => {
+  it('the device loop agrees with the host loop: CFG, temperature, and a threshold that fills each block in its first call', async () => {
     for (const o of [
       { cache: 'dual', steps: 12, blockLength: 8, cfgScale: 1.5 },
       { cache: 'prefix', threshold: 0.4, blockLength: 8, cfgScale: 0.5 },
       { cache: 'dual', threshold: 0.01, blockLength: 8 },
+      { cache: 'prefix', steps: 12, blockLength: 8, temperature: 0.8, seed: 4 }, // same noise seeds per call
     ] as const) {
       const host = await run(batch, 24, { ...o, cacheLoop: 'host' });
       const device = await run(batch, 24, { ...o, cacheLoop: 'device' });
