@@ -114,6 +114,26 @@ describe('cached calls', () => {
     expect(oneCall.trace.length).toBe(3); // a zero-trip Loop per block
   });
 
+  it('grouped-query attention (plain attention path): both loops match the reference', async () => {
+    const gqa = microSpec('llada', { vocabSize: 128, maxPositions: 128, numKvHeads: 2 });
+    const m = buildMicroModel(gqa, 29);
+    const w = loadCheckpoint(m.ckpt);
+    const e = await createLladaEngine({ modelDir: m.out, device: 'cpu' });
+    try {
+      for (const mode of ['prefix', 'dual'] as const) {
+        const job = { mode, genLength: 16, blockLength: 8, steps: 16, threshold: null, maskId: MASK, padId: PAD };
+        const want = batch.map((p) => cachedDecodeRow(toRefSpec(gqa), w, p, 8, job).tokens);
+        for (const cacheLoop of ['host', 'device'] as const) {
+          const r = await e.generate({ prompts: batch, genLength: 16 }, { ...DEFAULT_LLADA_OPTIONS, cache: mode, cacheLoop, steps: 16, blockLength: 8 });
+          if (!r.ok) throw new Error(r.error.message);
+          expect(r.value.tokens).toEqual(want);
+        }
+      }
+    } finally {
+      await e.dispose();
+    }
+  });
+
   it('fp16 models: the device loop agrees with the host loop', async () => {
     const half = buildMicroModel(spec, 23, 'fp16');
     const e16 = await createLladaEngine({ modelDir: half.out, device: 'cpu' });
