@@ -15,7 +15,8 @@ const llada = resolveModelRef(preset, 'llada', { dtype: 'fp32', seed: 0 });
 const llama = resolveModelRef(preset, 'llama', { dtype: 'fp32', seed: 0 });
 
 if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'cache') {
-  process.stdout.write(formatLladaCacheBench(await runLladaCacheBench(llada.dir), preset));
+  const progress = (line: string) => process.stderr.write(`  ${line}\n`);
+  process.stdout.write(formatLladaCacheBench(await runLladaCacheBench(llada.dir, undefined, progress), preset));
   process.exit(0);
 }
 const l = await runLladaOverheadBench(llada.dir);
