@@ -14,7 +14,7 @@ import type { TransformerSpec } from '../../models/spec.js';
 import { mulberry32 } from '../../util/random.js';
 import { ABORTED, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
 import { type LladaOptions, selectPositions, stepNoiseSeed, transferSchedule } from './sampler.js';
-import type { StepEvent } from './engine.js';
+import type { StepEvent } from '../options.js';
 
 export type CachedMode = 'prefix' | 'dual' | 'fresh';
 
