@@ -69,8 +69,17 @@ export interface EvaluateOptions {
   qualityMarginPoints?: number;
 }
 
-/** One token per step, no threshold: the reference sampler's own quality, needing no accuracy to be admitted. */
-export const isFullSteps = (c: CompletedCase) => c.params.threshold == null && (c.params.steps ?? 0) >= c.params.genLength;
+/**
+ * One token per step, no threshold, no approximate KV cache: the reference sampler's own quality, needing no accuracy
+ * to be admitted.
+ */
+export const isFullSteps = (c: CompletedCase) => c.params.threshold == null && (c.params.steps ?? 0) >= c.params.genLength && (c.params.cache ?? 'none') === 'none';
+
+/** The diffusion setting in words: "32 steps", "threshold 0.9, dual KV cache". */
+export function settingText(c: CompletedCase): string {
+  const p = c.params;
+  return `${p.threshold != null ? `threshold ${p.threshold}` : `${p.steps} steps`}${p.cache && p.cache !== 'none' ? `, ${p.cache} KV cache` : ''}`;
+}
 
 export interface QualityCheck {
   admitted: boolean;
@@ -90,7 +99,7 @@ export function qualityFloor(c: CompletedCase, peers: readonly CompletedCase[], 
   const full = peers.find((p) => isFullSteps(p) && p.params.genLength === c.params.genLength && p.params.batchSize === c.params.batchSize && p.params.promptTokens === c.params.promptTokens);
   const fullAcc = full ? o.accuracyOf(full) : null;
   if (isFullSteps(c)) return { admitted: true, note: 'full steps (one token per step)', accuracy: acc, fullStepsAccuracy: acc };
-  const setting = c.params.threshold != null ? `threshold ${c.params.threshold}` : `${c.params.steps} steps for ${c.params.genLength} tokens`;
+  const setting = `${settingText(c)} for ${c.params.genLength} tokens`;
   if (acc === null || fullAcc === null) {
     return { admitted: false, note: `${setting} left out: no accuracy recorded${full ? '' : ' and no full-steps case on the same prompts'}, so the quality floor cannot be checked`, accuracy: acc, fullStepsAccuracy: fullAcc };
   }

@@ -23,6 +23,7 @@ import {
   qualityFloor,
   scaleOf,
   scenario,
+  settingText,
   sizeNote,
   stateNote,
   strongest,
@@ -103,7 +104,7 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
   const best = pairs.map((p) => ({ p, b: speedup(p.l, p.a) })).reduce((x, y) => (y.b.estimate > x.b.estimate ? y : x));
   const { l, a, others } = best.p;
   const tpsRatio = m(l, 'tokensPerSec') / m(a, 'tokensPerSec');
-  const steps = l.params.threshold != null ? `threshold ${l.params.threshold}` : `${l.params.steps} steps`;
+  const steps = settingText(l);
   const prompts = l.params.promptTokens === a.params.promptTokens ? `${l.params.promptTokens}-token prompts` : `the same prompts (${l.params.promptTokens} LLaDA tokens, ${a.params.promptTokens} ${a.engine} tokens)`;
   const decided = decideAtLeast('useful tokens/s ratio, LLaDA / strongest unhandicapped AR engine', best.b.ci95, SPEEDUP_CLAIM, 'x');
   const { decision, scaleNote } = weightsGate([l, a], decided);
@@ -159,7 +160,7 @@ export function h100(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVerdict
   const est = m(c, metric);
   const decision = decideAtLeast(`LLaDA ${metric === 'tokensPerSec' ? 'tokens/s (all positions)' : 'useful tokens/s'} at batch ${minB}`, summary?.ci95 ?? null, H100_CLAIM, ' tokens/s');
   const counted = metric === 'tokensPerSec' ? 'all positions (synthetic weights: useful tokens are noise)' : 'useful tokens';
-  const steps = c.params.threshold != null ? `threshold ${c.params.threshold}` : `${c.params.steps} steps`;
+  const steps = settingText(c);
   const evidence =
     `LLaDA on ${dev.gpu} (${c.conditions.dtype}, ${sizeNote(c)}, ${steps}): ${f0(est)} tokens/s counting ${counted}` +
     `${summary?.ci95 ? ` (95% CI ${f0(summary.ci95[0])} to ${f0(summary.ci95[1])})` : ''} at batch ${minB} (${c.id}); 1000 needed.`;

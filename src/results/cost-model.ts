@@ -29,7 +29,8 @@ const sideOf = (engine: CaseResult['engine']): 'ar' | 'diffusion' | null => (eng
 
 /**
  * Fits every (engine, phase) that has at least three distinct lengths among completed batch-1 context cases (three
- * coefficients need three distinct x). HTTP cases are left out: their times include the network and the server.
+ * coefficients need three distinct x). HTTP cases are left out: their times include the network and the server; so
+ * are diffusion cases run with a KV cache.
  */
 export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
   const fits: CostModelFit[] = [];
@@ -38,7 +39,8 @@ export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
     for (const ph of PHASES) {
       if (sideOf(engine) !== ph.engines) continue;
       const points = cases
-        .filter((c) => c.engine === engine && c.state === 'completed' && c.params.batchSize === 1)
+        // A step with a Fast-dLLM cache covers only part of the sequence: not the full forward this phase models.
+        .filter((c) => c.engine === engine && c.state === 'completed' && c.params.batchSize === 1 && (c.params.cache ?? 'none') === 'none')
         .flatMap((c) => c.samples.flatMap((s) => {
           const y = phaseTimeMs(s, ph.metric);
           return y === undefined ? [] : [{ x: ph.length(c.params), y }];

@@ -79,6 +79,11 @@ describe('fitCostModels', () => {
     expect(d!.distinctLengths).toBe(4);
   });
 
+  it('a diffusion step with a Fast-dLLM cache is not a full forward: left out of the fit', () => {
+    const cached = contextCases(quadratic, linearDecode, 0).map((c) => (c.engine === 'llada' ? { ...c, params: { ...c.params, cache: 'dual' as const } } : c));
+    expect(fitCostModels(cached).map((f) => f.phase)).toEqual(['ar-prefill', 'ar-decode']);
+  });
+
   it('fewer than three distinct lengths: no fit (three coefficients need three lengths)', () => {
     expect(fitCostModels(contextCases(quadratic, linearDecode, 0.01, [64, 512]))).toEqual([]);
   });
@@ -164,6 +169,9 @@ describe('evaluateClaims', () => {
       const kept = claim(buildResults({ cases }), 'speed-10x', { accuracyOf: accuracy(0.9, 0.885) });
       expect(kept.verdict).toBe('reproduced'); // 4000 / 180
       expect(kept.evidence).toContain('4 steps');
+      // An approximate KV cache changes the answer too: without an accuracy it is left out like fewer steps.
+      const dual = buildCase({ engine: 'llada', params: { cache: 'dual' }, tokensPerSec: { mean: 5000, sd: 20 }, seed: 10, ...twins });
+      expect(claim(buildResults({ cases: [...cases, dual] }), 'speed-10x').evidence).toMatch(/32 steps, dual KV cache for 32 tokens left out: no accuracy recorded/);
       const broken = claim(buildResults({ cases }), 'speed-10x', { accuracyOf: accuracy(0.9, 0.4) });
       expect(broken.verdict).toBe('not-reproduced');
       expect(broken.evidence).toMatch(/accuracy 40\.0% vs 90\.0% at full steps \(more than 2 points\)/);

@@ -149,7 +149,7 @@ describe('engineCall', () => {
     const engine = recording(seen);
     const h: EngineHandle = { ...base, kind: 'llada', engine, info: engine.info };
     await engineCall(h, { ...params, steps: 8, blockLength: 4, threshold: null, cfgScale: 0.5 }, 7)(req([[1]], 8), signal);
-    expect(seen).toEqual([{ steps: 8, blockLength: 4, threshold: null, cfgScale: 0.5, temperature: 0, remasking: 'low_confidence', seed: 7 }]);
+    expect(seen).toEqual([{ steps: 8, blockLength: 4, threshold: null, cfgScale: 0.5, temperature: 0, remasking: 'low_confidence', seed: 7, cache: 'none' }]);
   });
 
   it('runs AR engines at fixed length', async () => {
