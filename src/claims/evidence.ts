@@ -85,6 +85,8 @@ export interface QualityCheck {
   admitted: boolean;
   /** One phrase: why it is admitted or not. */
   note: string;
+  /** No accuracy to check the floor with (as opposed to an accuracy below it). */
+  unchecked: boolean;
   accuracy: number | null;
   fullStepsAccuracy: number | null;
 }
@@ -98,14 +100,14 @@ export function qualityFloor(c: CompletedCase, peers: readonly CompletedCase[], 
   const acc = o.accuracyOf(c);
   const full = peers.find((p) => isFullSteps(p) && p.params.genLength === c.params.genLength && p.params.batchSize === c.params.batchSize && p.params.promptTokens === c.params.promptTokens);
   const fullAcc = full ? o.accuracyOf(full) : null;
-  if (isFullSteps(c)) return { admitted: true, note: 'full steps (one token per step)', accuracy: acc, fullStepsAccuracy: acc };
+  if (isFullSteps(c)) return { admitted: true, note: 'full steps (one token per step)', unchecked: false, accuracy: acc, fullStepsAccuracy: acc };
   const setting = `${settingText(c)} for ${c.params.genLength} tokens`;
   if (acc === null || fullAcc === null) {
-    return { admitted: false, note: `${setting} left out: no accuracy recorded${full ? '' : ' and no full-steps case on the same prompts'}, so the quality floor cannot be checked`, accuracy: acc, fullStepsAccuracy: fullAcc };
+    return { admitted: false, note: `${setting}${full ? '' : ' (no full-steps case on the same prompts)'}`, unchecked: true, accuracy: acc, fullStepsAccuracy: fullAcc };
   }
   const ok = (fullAcc - acc) * 100 <= o.qualityMarginPoints;
   const text = `accuracy ${(acc * 100).toFixed(1)}% vs ${(fullAcc * 100).toFixed(1)}% at full steps`;
-  return { admitted: ok, note: `${setting}: ${text} (${ok ? 'within' : 'more than'} ${o.qualityMarginPoints} points)`, accuracy: acc, fullStepsAccuracy: fullAcc };
+  return { admitted: ok, note: `${setting}: ${text} (${ok ? 'within' : 'more than'} ${o.qualityMarginPoints} points)`, unchecked: false, accuracy: acc, fullStepsAccuracy: fullAcc };
 }
 
 // -- hardware --------------------------------------------------------------------------------------------------------

@@ -56,15 +56,16 @@ interface Pairing {
 }
 
 /** Per scenario (same prompts): the fastest LLaDA setting that passes the quality floor against the strongest unhandicapped AR engine. */
-function pairings(r: ResultsFile, o: Required<EvaluateOptions>): { pairs: Pairing[]; notes: string[]; handicapped: CompletedCase[] } {
+function pairings(r: ResultsFile, o: Required<EvaluateOptions>): { pairs: Pairing[]; unchecked: string[]; below: string[]; handicapped: CompletedCase[] } {
   const pairs: Pairing[] = [];
-  const notes: string[] = [];
+  const unchecked: string[] = [];
+  const below: string[] = [];
   const handicapped: CompletedCase[] = [];
   for (const kind of ['throughput', 'steps'] as const) {
     const cases = completed(scenario(r, kind)?.cases ?? []).filter((c) => Number.isFinite(m(c, 'usefulTokensPerSec')));
     const llada = cases.filter(isLlada);
     const checks = llada.map((c) => ({ c, q: qualityFloor(c, llada, o) }));
-    notes.push(...checks.filter((x) => !x.q.admitted).map((x) => `${kind}: ${x.q.note}`));
+    for (const { q } of checks.filter((x) => !x.q.admitted)) (q.unchecked ? unchecked : below).push(`${kind}: ${q.note}`);
     for (const { c: l } of checks.filter((x) => x.q.admitted)) {
       const peers = cases.filter((a) => isAr(a) && a.params.genLength === l.params.genLength && a.params.batchSize === l.params.batchSize);
       const fair = peers.filter(unhandicapped);
@@ -73,7 +74,7 @@ function pairings(r: ResultsFile, o: Required<EvaluateOptions>): { pairs: Pairin
       if (a) pairs.push({ l, a, others: peers.filter((p) => p !== a) });
     }
   }
-  return { pairs, notes: uniq(notes), handicapped: uniq(handicapped) };
+  return { pairs, unchecked: uniq(unchecked), below: uniq(below), handicapped: uniq(handicapped) };
 }
 
 /** Useful tokens/s ratio (diffusion / AR) with a bootstrap 95% interval over the two cases' repetitions. */
@@ -85,8 +86,10 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
   const id = 'speed-10x';
   const s = scenario(r, 'throughput');
   if (!s) return verdict(r, id, notMeasurable('a throughput scenario (run with --scenarios throughput)'), { evidence: 'The run has no throughput scenario.' });
-  const { pairs, notes, handicapped } = pairings(r, o);
-  const left = notes.length ? ` Left out by the quality floor: ${notes.join('; ')}.` : '';
+  const { pairs, unchecked, below, handicapped } = pairings(r, o);
+  const left =
+    (below.length ? ` Below the quality floor: ${below.join('; ')}.` : '') +
+    (unchecked.length ? ` Left out for want of a recorded accuracy (quality floor unchecked): ${unchecked.join('; ')}.` : '');
   if (!pairs.length) {
     const tp = completed(s.cases);
     const why = !tp.some(isLlada)

@@ -4,6 +4,9 @@
  *
  * v1 -> v2: a confidence interval that was ±Infinity in memory was written by JSON.stringify as [null, null];
  * v2 stores an undefined interval as null (case summaries and scaling fits). Nothing else changed shape.
+ *
+ * The context analysis of v1 (and early v2) files is the log-log `scaling` fit, kept as a legacy field; readers
+ * compute the cost models those files lack from their cases (src/results/cost-model.ts), so nothing is migrated.
  */
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const records = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isRecord) : []);

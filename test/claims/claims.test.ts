@@ -164,17 +164,17 @@ describe('evaluateClaims', () => {
       // No accuracy recorded: 4 steps for 32 tokens is left out, full steps decide (800 / 180 < 10x).
       const none = claim(buildResults({ cases }), 'speed-10x');
       expect(none.verdict).toBe('not-reproduced');
-      expect(none.evidence).toMatch(/Left out by the quality floor: throughput: 4 steps for 32 tokens left out: no accuracy recorded/);
+      expect(none.evidence).toMatch(/Left out for want of a recorded accuracy \(quality floor unchecked\): throughput: 4 steps for 32 tokens\./);
       const accuracy = (full: number, four: number) => (c: CompletedCase) => ((c.params.steps ?? 0) >= c.params.genLength ? full : four);
       const kept = claim(buildResults({ cases }), 'speed-10x', { accuracyOf: accuracy(0.9, 0.885) });
       expect(kept.verdict).toBe('reproduced'); // 4000 / 180
       expect(kept.evidence).toContain('4 steps');
       // An approximate KV cache changes the answer too: without an accuracy it is left out like fewer steps.
       const dual = buildCase({ engine: 'llada', params: { cache: 'dual' }, tokensPerSec: { mean: 5000, sd: 20 }, seed: 10, ...twins });
-      expect(claim(buildResults({ cases: [...cases, dual] }), 'speed-10x').evidence).toMatch(/32 steps, dual KV cache for 32 tokens left out: no accuracy recorded/);
+      expect(claim(buildResults({ cases: [...cases, dual] }), 'speed-10x').evidence).toMatch(/unchecked\): throughput: 4 steps for 32 tokens; throughput: 32 steps, dual KV cache for 32 tokens\./);
       const broken = claim(buildResults({ cases }), 'speed-10x', { accuracyOf: accuracy(0.9, 0.4) });
       expect(broken.verdict).toBe('not-reproduced');
-      expect(broken.evidence).toMatch(/accuracy 40\.0% vs 90\.0% at full steps \(more than 2 points\)/);
+      expect(broken.evidence).toMatch(/Below the quality floor: throughput: 4 steps for 32 tokens: accuracy 40\.0% vs 90\.0% at full steps \(more than 2 points\)/);
     });
   });
 
