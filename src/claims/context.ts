@@ -3,7 +3,8 @@
  * "a 3,000-token window", measurable only against a served model.
  */
 import { costAt, fitCostModels } from '../results/cost-model.js';
-import type { CaseResult, CostModelFit, ResultsFile, ScenarioResult } from '../results/types.js';
+import type { CaseResult, CompletedCase, CostModelFit, ResultsFile, ScenarioResult } from '../results/types.js';
+import { fitPolynomial } from '../stats/regression.js';
 import { fmt, pct } from '../util/format.js';
 import { type Decision, completed, isAr, isLlada, notMeasurable, scenario, stateNote, uniq, verdict } from './evidence.js';
 import type { ClaimVerdict } from './schema.js';
@@ -42,6 +43,36 @@ export function classify(fit: CostModelFit): Classified {
   return { ...base, growth: 'unresolved' };
 }
 
+/** The share of a diffusion step's FLOPs the architecture would have the L² term reach: 25% marks "clearly shows". */
+const VISIBLE_SHARE = 0.25;
+
+export interface ArchitectureShare {
+  lMax: number;
+  /** Share of a forward's FLOPs in the L² term at lMax. */
+  share: number;
+  /** L at which the L² term would be VISIBLE_SHARE of a forward's FLOPs. */
+  visibleFrom: number;
+}
+
+/**
+ * What the architecture predicts, from the FLOPs per forward recorded with each LLaDA context case (exactly
+ * a + b·L + c·L² for a full forward): how much of a step the quadratic term is at the longest L, and from which L it
+ * would be a quarter. Says whether the range *could* resolve c2 before any timing is read.
+ */
+export function architectureShare(cases: readonly CompletedCase[]): ArchitectureShare | null {
+  const pts = cases
+    .filter((c) => isLlada(c) && c.params.batchSize === 1 && (c.params.cache ?? 'none') === 'none' && (c.efficiency?.flopsPerForward ?? 0) > 0)
+    .map((c) => ({ x: c.params.promptTokens + c.params.genLength, y: c.efficiency!.flopsPerForward }));
+  if (new Set(pts.map((p) => p.x)).size < 3) return null;
+  const [c0, c1, c2] = fitPolynomial(pts, 2).coefficients.map((c) => c.value) as [number, number, number];
+  if (!(c2 > 0)) return null;
+  const lMax = Math.max(...pts.map((p) => p.x));
+  const t = VISIBLE_SHARE;
+  // c2·L²·(1 - t) = t·(c0 + c1·L), the positive root.
+  const visibleFrom = (t * c1 + Math.sqrt(t * t * c1 * c1 + 4 * (1 - t) * c2 * t * Math.max(0, c0))) / (2 * (1 - t) * c2);
+  return { lMax, share: (c2 * lMax * lMax) / (c0 + c1 * lMax + c2 * lMax * lMax), visibleFrom };
+}
+
 const e = (v: number) => (v === 0 ? '0' : v.toExponential(2));
 const fitText = (c: Classified) =>
   `${c.fit.engine} ${c.fit.phase}: c2 ${e(c.fit.c2MsPerToken2.value)} ms/token² (95% CI ${c.fit.c2MsPerToken2.ci95 ? `${e(c.fit.c2MsPerToken2.ci95[0])} to ${e(c.fit.c2MsPerToken2.ci95[1])}` : 'none: no residual degrees of freedom'}), ` +
@@ -66,6 +97,10 @@ export function contextScaling(r: ResultsFile): ClaimVerdict {
     return verdict(r, id, notMeasurable(needs), { evidence: `No cost model for ${!diffusion.length ? 'the LLaDA diffusion step' : 'AR decode'} (needs three distinct lengths of completed batch-1 cases)${stateNote(s)}. ${MECHANISM}`, cases });
   }
   const d = diffusion[0]!;
+  const arch = architectureShare(cases);
+  const archText = arch
+    ? ` By the architecture (recorded FLOPs per forward), the L² term is ${pct(arch.share)} of a diffusion step's FLOPs at L=${arch.lMax} and reaches ${pct(VISIBLE_SHARE)} from L ≈ ${Math.round(arch.visibleFrom)}${arch.lMax < arch.visibleFrom ? ': this range can hardly resolve it' : ''}.`
+    : '';
   const arGrowth: Growth = decode.some((c) => c.growth === 'linear') ? 'linear' : decode.every((c) => c.growth === 'quadratic') ? 'quadratic' : 'unresolved';
   let decision: Decision;
   let why: string;
@@ -82,7 +117,9 @@ export function contextScaling(r: ResultsFile): ClaimVerdict {
       deciding: {
         quantity: `c2 of ${open.fit.engine} ${open.fit.phase}, ms per token²`,
         ci95: open.fit.c2MsPerToken2.ci95,
-        decidesWhen: `quadratic when the interval lies above 0; no quadratic term when its upper end is below ${e(open.linearBelow)} (${pct(LINEAR_MARGIN)} of the cost at L=${open.lMax}); longer contexts or more repetitions narrow it`,
+        decidesWhen:
+          `quadratic when the interval lies above 0; no quadratic term when its upper end is below ${e(open.linearBelow)} (${pct(LINEAR_MARGIN)} of the cost at L=${open.lMax}); ` +
+          `more repetitions or longer contexts narrow it${arch && open === d && arch.lMax < arch.visibleFrom ? ` (lengths of ~${Math.round(arch.visibleFrom)} tokens make the L² term a quarter of a step)` : ''}`,
       },
     };
     why = `the range cannot resolve c2 for ${open.fit.engine} ${open.fit.phase}`;
@@ -91,7 +128,7 @@ export function contextScaling(r: ResultsFile): ClaimVerdict {
   const evidence =
     `Cost models time = c0 + c1·L + c2·L² (least squares over every repetition; prompt lengths ${lens.join(', ')}${computed ? '; computed from the cases: this file predates stored cost models' : ''}): ` +
     `${[d, ...decode].map(fitText).join('; ')}. AR prefill, for reference: ${prefill.length ? prefill.map(fitText).join('; ') : 'no fit'}. ` +
-    `Verdict: ${why} (quadratic: c2's interval above 0; linear: its upper end under ${pct(LINEAR_MARGIN)} of the cost at the longest L). ${MECHANISM}`;
+    `Verdict: ${why} (quadratic: c2's interval above 0; linear: its upper end under ${pct(LINEAR_MARGIN)} of the cost at the longest L).${archText} ${MECHANISM}`;
   const figures: Record<string, number | null> = {};
   for (const c of [d, ...decode, ...prefill]) {
     const k = `${c.fit.engine}:${c.fit.phase}`;
@@ -100,6 +137,8 @@ export function contextScaling(r: ResultsFile): ClaimVerdict {
     figures[`${k}:c2CiHigh`] = c.fit.c2MsPerToken2.ci95?.[1] ?? null;
     figures[`${k}:quadraticShareAtMaxL`] = c.share;
   }
+  figures.architectureQuadraticFlopsShareAtMaxL = arch?.share ?? null;
+  figures.architectureQuarterShareFromL = arch?.visibleFrom ?? null;
   const device = uniq(cases.map((c) => c.conditions.device));
   return verdict(r, id, decision, {
     evidence,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import chalk from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { ClaimVerdictSchema, claimsCommand, evaluateClaims, renderClaimsJson, renderClaimsMarkdown, renderClaimsText, type ClaimId, type ClaimVerdict, type EvaluateOptions } from '../../src/claims/index.js';
+import { architectureShare } from '../../src/claims/context.js';
 import { fitCostModels } from '../../src/results/cost-model.js';
 import type { CaseResult, CompletedCase, ResultsFile } from '../../src/results/types.js';
 import { buildCase, buildResults, cuda, h100Environment, rng, writeJson } from '../fixtures/results/builder.js';
@@ -273,6 +274,28 @@ describe('evaluateClaims', () => {
       expect(v.deciding.quantity).toMatch(/^c2 of /);
       expect(v.deciding.ci95![0]).toBeLessThan(0);
       expect(v.deciding.decidesWhen).toMatch(/quadratic when the interval lies above 0; no quadratic term when its upper end is below/);
+    });
+
+    it('says what the architecture predicts: an 8B shape over 256-3,072 tokens keeps the L² term near 10% of a step', () => {
+      // LLaDA-8B per forward: 2 FLOPs x ~7.5e9 matmul parameters per position, 4 x 4096 x 32 per (query, key) pair.
+      const linearPerToken = 2 * (4 * 4096 * 4096 + 3 * 4096 * 12288) * 32;
+      const perPair = 4 * 4096 * 32;
+      const flops = (L: number) => 2 * 4096 * 126464 * 32 + linearPerToken * L + perPair * L * L;
+      const cases = [256, 1024, 2048, 3072].map((p) => buildCase({ scenario: 'context', engine: 'llada', params: { promptTokens: p }, efficiency: { flopsPerForward: flops(p + 32) } }) as CompletedCase);
+      const a = architectureShare(cases)!;
+      expect(a.lMax).toBe(3104);
+      // Reference: the share computed directly from the formula.
+      expect(a.share).toBeCloseTo((perPair * 3104 ** 2) / flops(3104), 9);
+      expect(a.share).toBeGreaterThan(0.08);
+      expect(a.share).toBeLessThan(0.12);
+      // At visibleFrom the L² term is a quarter of the forward.
+      expect((perPair * a.visibleFrom ** 2) / flops(a.visibleFrom)).toBeCloseTo(0.25, 9);
+      const r = buildResults({ cases: [...cases, ...contextCases(linear, linearDecode).filter((c) => c.engine !== 'llada')] });
+      // The timing fit needs the LLaDA samples too: give them a linear cost.
+      for (const c of r.scenarios[0]!.cases) if (c.engine === 'llada') c.samples = c.samples.map((x) => ({ ...x, timePerForwardMs: linear(c.params.promptTokens + 32) }));
+      const v = claim(r, 'context-scaling');
+      expect(v.evidence).toMatch(/the L² term is (9|10|11)% of a diffusion step's FLOPs at L=3104 and reaches 25% from L ≈ \d{4,5}: this range can hardly resolve it/);
+      expect(v.figures.architectureQuadraticFlopsShareAtMaxL).toBeCloseTo(a.share, 12);
     });
 
     it('a file without stored cost models gets the same fits from its cases', () => {
