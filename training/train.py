@@ -112,7 +112,8 @@ def left_pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, valid
 
 
-def diffusion_batch(examples, gen: int = GEN_LENGTH):
+def diffusion_batch(examples, gen: int | None = None):
+    gen = gen or GEN_LENGTH
     prompts, valid = left_pad([T.encode_chat(p) for p, _ in examples])
     answer = torch.full((len(examples), gen), T.EOS, dtype=torch.long)
     for i, (_, a) in enumerate(examples):
@@ -178,9 +179,10 @@ def ar_greedy(model: Twin, prompts: list[str], max_new: int = T.MAX_ANSWER + 1) 
 
 
 @torch.no_grad()
-def llada_decode(model: Twin, prompts: list[str], steps: int | None, threshold: float | None, gen: int = GEN_LENGTH):
+def llada_decode(model: Twin, prompts: list[str], steps: int | None, threshold: float | None, gen: int | None = None):
     """ML-GSAI/LLaDA generate.py with one block, low-confidence remasking, temperature 0; or Fast-dLLM threshold
     decoding (every masked position above the threshold, at least the most confident). Returns (answers, nfe)."""
+    gen = gen or GEN_LENGTH
     pids, pvalid = left_pad([T.encode_chat(p) for p in prompts])
     B = len(prompts)
     x = torch.cat([pids, torch.full((B, gen), T.MASK, dtype=torch.long)], 1)
@@ -295,6 +297,24 @@ def write_safetensors(path: str, tensors: dict[str, torch.Tensor]) -> None:
         f.write(head)
         for b in blobs:
             f.write(b)
+
+
+def load_safetensors(model: Twin, family: str, path: str) -> None:
+    """Warm start from an exported checkpoint (the inverse of hf_tensors)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8: 8 + n])
+    params = [model.embed.weight]
+    for b in model.blocks:
+        params += [b.attn_norm, b.q.weight, b.k.weight, b.v.weight, b.o.weight, b.mlp_norm, b.gate.weight,
+                   b.up.weight, b.down.weight]
+    params += [model.norm, model.head.weight]
+    with torch.no_grad():
+        for name, p in zip(hf_tensors(model, family), params):
+            lo, hi = header[name]["data_offsets"]
+            t = torch.frombuffer(bytearray(raw[8 + n + lo: 8 + n + hi]), dtype=torch.float16)
+            p.copy_(t.view(header[name]["shape"]).float())
 
 
 def hf_config(family: str) -> dict:
@@ -420,6 +440,8 @@ def train(family: str, args, suite_seed: int) -> None:
     gen = torch.Generator().manual_seed(args.seed * 1000 + 7)
     suite = T.Suite(suite_seed)  # each model replays the same example stream from the seed
     model = Twin(causal=family == "llama")
+    if args.init:
+        load_safetensors(model, family, os.path.join(args.init, family, "model.safetensors"))
     params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() == 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -489,10 +511,13 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=100)
+    ap.add_argument("--gen-length", type=int, default=GEN_LENGTH, help="diffusion answers padded to this many positions")
+    ap.add_argument("--init", default=None, help="warm start from a previous --out folder")
     ap.add_argument("--eval-every", type=int, default=0, help="quick held-out check every N steps (0 = off)")
     args = ap.parse_args()
     args.command = "python3 training/train.py " + " ".join(sys.argv[1:])
     torch.set_num_threads(args.threads)
+    globals()["GEN_LENGTH"] = args.gen_length
     for family in args.models.split(","):
         if family not in ("llada", "llama"):
             sys.exit(f"--models: unknown model {family!r} (llada, llama)")
