@@ -15,6 +15,7 @@ const LAYERS = [
   ['config'], // the run config's zod schema and flag overrides
   ['onnx'], // protobuf writer, graph DSL, inspector
   ['models'], // checkpoints, families, the graph emitter, presets, tokenizers
+  ['quality'], // held-out task files, answer checkers, accuracy with Wilson intervals
   ['engines'], // the Engine contract and its implementations
   ['telemetry'], // samplers, FLOPs/bytes, peaks
   ['results'], // the results.json shape, its writer and reader

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { EngineKind, ScenarioKind, Warning } from '../config/kinds.js';
 import { CacheMode } from '../config/schema.js';
+import { CaseQuality } from '../quality/schema.js';
 import { CaseTelemetry, Efficiency, GpuInfo, TelemetryStatus } from '../telemetry/schema.js';
 
 export const SCHEMA_VERSION = 2 as const;
@@ -123,6 +124,7 @@ export const CompletedCase = z.strictObject({
   efficiency: Efficiency.optional(),
   telemetry: CaseTelemetry.optional(),
   requestFailures,
+  quality: CaseQuality.optional().describe("accuracy on a fixed slice of the model's held-out tasks, decoded with the case's settings outside the timed repetitions (models with a held-out task file: the twins)"),
 });
 
 /** A case that failed: the samples measured before the failure are kept. */

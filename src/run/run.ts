@@ -22,6 +22,8 @@ import { SCHEMA_VERSION, type CaseResult, type ResultsFile, type ScenarioResult,
 import { writeResultsAtomic } from '../results/writer.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
+import { loadSuite, type QualitySuite } from '../quality/suite.js';
+import { suitePrompts } from '../scenarios/quality.js';
 import { SCENARIO_RUNNERS, type ScenarioContext } from '../scenarios/scenarios.js';
 import { resolvePeak } from '../telemetry/peaks.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
@@ -153,7 +155,19 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       warnings.push({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were' });
     }
     const gpuName = local?.info.device === 'cuda' ? (results.environment.gpus[0]?.name ?? null) : null;
-    const prompts = new Map(handles.map((h) => [h, preparePrompts(set, h.tokenizer, c.chatTemplate)] as const));
+    // A model with held-out tasks (the twins) is scored on them, and takes its prompts from them unless a set is named.
+    const suites = new Map<EngineHandle, QualitySuite>();
+    for (const h of handles) {
+      const side = sides.find((s) => s.role === h.role)!;
+      const suite = h.kind === 'openai' ? null : loadSuite(side.ref, side.dir);
+      if (suite) suites.set(h, suite);
+    }
+    const prompts = new Map(
+      handles.map((h) => {
+        const suite = suites.get(h);
+        return [h, suite && h.tokenizer && c.prompts === 'default' ? suitePrompts(suite, h.tokenizer, c.chatTemplate) : preparePrompts(set, h.tokenizer, c.chatTemplate)] as const;
+      }),
+    );
     // A prompt that cannot fit is bad input: say so before any work rather than fail case after case.
     for (const [h, list] of prompts) {
       const longest = Math.max(...list.map((p) => p.ids.length));
@@ -172,6 +186,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         handles,
         set,
         prompts,
+        suites,
         warmup: c.warmup,
         repetitions: c.repetitions,
         telemetry,

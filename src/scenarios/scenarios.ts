@@ -10,6 +10,7 @@ import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
 import type { ScenarioContext } from './context.js';
 import { type EngineHandle, engineCall, measureCase } from './measure.js';
 import { measureHttpLoad } from './http.js';
+import { measureQuality } from './quality.js';
 import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
 
 export type { ScenarioContext } from './context.js';
@@ -29,7 +30,8 @@ function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams
   };
 }
 
-async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}): Promise<CaseResult> {
+/** Quality is measured for throughput and steps cases of engines whose model has held-out tasks. */
+async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): Promise<CaseResult> {
   const c = ctx.config;
   const params: CaseParams = {
     batchSize: rows[0]!.length,
@@ -38,13 +40,14 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
     ...(h.kind === 'llada' ? lladaParams(c) : {}),
     ...extra,
   };
-  const result = await measureCase(ctx, {
-    scenario,
-    handle: h,
-    params,
-    requests: rows.map((r) => toRequest(r, c.genLength)),
-    call: engineCall(h, params, c.llada.seed),
-  });
+  const call = engineCall(h, params, c.llada.seed);
+  const result = await measureCase(ctx, { scenario, handle: h, params, requests: rows.map((r) => toRequest(r, c.genLength)), call });
+  const suite = ctx.suites?.get(h);
+  if (withQuality && suite && h.tokenizer && c.quality.perTask > 0 && result.state === 'completed') {
+    const q = await measureQuality({ suite, perTask: c.quality.perTask, tokenizer: h.tokenizer, genLength: c.genLength, call, signal: ctx.signal, progress: (t) => ctx.progress(`${result.id} ${t}`) });
+    if (q.ok) result.quality = q.quality;
+    else if (!ctx.signal.aborted) ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${q.reason})` });
+  }
   ctx.emit(result);
   return result;
 }
@@ -61,7 +64,7 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis
     }
     const all = ctx.prompts.get(h)!;
     const rows = Array.from({ length: count }, (_, i) => pick(all, batchSize, i * batchSize));
-    await runCase(ctx, 'throughput', h, rows);
+    await runCase(ctx, 'throughput', h, rows, {}, true);
   }
   return {};
 }
@@ -125,20 +128,23 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   return { scaling };
 }
 
-/** steps: the diffusion speed/quality knob (steps, threshold) against NFE, with the AR engines as reference. */
+/**
+ * steps: the speed-quality frontier. Every diffusion setting (cache mode x steps x threshold) with its tokens/s, NFE
+ * and (models with held-out tasks) accuracy; the AR engines as the reference point.
+ */
 export async function steps(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const c = ctx.config;
   const count = Math.min(c.throughput.prompts, 2);
   for (const h of ctx.handles) {
     const rows = Array.from({ length: count }, (_, i) => pick(ctx.prompts.get(h)!, 1, i));
     if (h.kind !== 'llada') {
-      if (h.kind !== 'openai') await runCase(ctx, 'steps', h, rows);
+      if (h.kind !== 'openai') await runCase(ctx, 'steps', h, rows, {}, true);
       continue;
     }
     // The ladder from the reference sampler to Fast-dLLM's fastest setting: cache mode x steps x threshold.
     for (const cache of c.steps.caches) {
-      for (const s of c.steps.steps) await runCase(ctx, 'steps', h, rows, { steps: s, threshold: null, cache });
-      for (const t of c.steps.thresholds) await runCase(ctx, 'steps', h, rows, { threshold: t, steps: undefined, cache });
+      for (const s of c.steps.steps) await runCase(ctx, 'steps', h, rows, { steps: s, threshold: null, cache }, true);
+      for (const t of c.steps.thresholds) await runCase(ctx, 'steps', h, rows, { threshold: t, steps: undefined, cache }, true);
     }
   }
   return {};
