@@ -1,5 +1,6 @@
 import type { ResultsFile } from '../results/types.js';
 import { COLUMNS, analysisLines, caseRow, conditionLines, environmentLine } from './format.js';
+import { qualityTable } from './quality.js';
 import { notCompleted } from './state.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
@@ -21,6 +22,8 @@ export function renderMarkdown(results: ResultsFile): string {
       const row = c.state !== 'completed' ? [c.engine, caseRow(c)[1]!, notCompleted(c), ...Array(COLUMNS.length - 3).fill('')] : caseRow(c);
       l.push(`| ${row.map(cell).join(' | ')} |`);
     }
+    const q = qualityTable(s);
+    if (q) l.push('', `Accuracy beside speed: ${q.note}.`, '', `| ${q.head.join(' | ')} |`, `|${q.head.map(() => '---').join('|')}|`, ...q.rows.map((r) => `| ${r.map(cell).join(' | ')} |`));
     const a = analysisLines(s);
     if (a.length) l.push('', ...a.map((x) => `- ${x}`));
     l.push('');

@@ -39,7 +39,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
       expect(new Set(s.cases.map((c) => c.engine))).toEqual(new Set(['llada', 'ar', 'ar-ort', 'ar-loop']));
       for (const c of s.cases) {
         expect(c.state).toBe('completed');
-        // Both sides of the tiny preset pair use fused MultiHeadAttention (4 heads, 4 KV heads): no attention handicap.
+        // Both trained twins use fused MultiHeadAttention (4 heads, 4 KV heads): no attention handicap.
         expect(c.conditions.attention).toBe('fused-mha');
         expect(c.conditions.handicaps.join(' ')).not.toMatch(/attention/);
         if (c.engine === 'ar-loop') expect(c.conditions.timingNote).toMatch(/\(total - prefill\) \/ \(n - 1\)/);
@@ -76,6 +76,40 @@ describe('dllm-bench run (built CLI, CPU)', () => {
         for (const s of c.samples) expect(s.ttftMs).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('the default run is the trained twins: throughput and steps cases carry quality, and NFE falls with the threshold', () => {
+    const r = readResults(out);
+    const cases = r.scenarios.flatMap((s) => s.cases).filter((c) => c.state === 'completed');
+    expect(cases.every((c) => c.model === 'twins' && !c.conditions.synthetic)).toBe(true);
+    for (const c of cases) {
+      if (c.scenario === 'throughput' || c.scenario === 'steps') {
+        const q = c.quality!;
+        expect(q, c.id).toBeDefined();
+        expect(q.source).toMatch(/heldout\.json$/);
+        expect(q.tasks.map((t) => t.task)).toEqual(['sort', 'reverse', 'add', 'copy', 'split', 'reversal']);
+        expect(q.overall.total).toBe(q.tasks.reduce((a, t) => a + t.total, 0));
+        expect(q.overall.ci95[0]).toBeLessThanOrEqual(q.overall.accuracy);
+        expect(q.overall.ci95[1]).toBeGreaterThanOrEqual(q.overall.accuracy);
+      } else {
+        expect(c.quality, c.id).toBeUndefined();
+      }
+    }
+    const steps = cases.filter((c) => c.scenario === 'steps');
+    const lladaNone = steps.filter((c) => c.engine === 'llada' && (c.params.cache ?? 'none') === 'none');
+    const full = lladaNone.find((c) => c.params.threshold == null && c.params.steps === 16)!;
+    const thr = lladaNone.find((c) => c.params.threshold === 0.9)!;
+    // Real confidences pass the threshold: far fewer forward passes, in the timed samples and in the quality decodes.
+    expect(thr.summary.nfe!.mean).toBeLessThan(full.summary.nfe!.mean);
+    expect(thr.quality!.meanNfe).toBeLessThan(full.quality!.meanNfe / 2);
+    // Sort is learned by both twins; the AR twin answers the simple tasks (the reversal probe is reported, not required).
+    const task = (c: (typeof steps)[number], name: string) => c.quality!.tasks.find((t) => t.task === name)!;
+    expect(task(full, 'sort').accuracy).toBeGreaterThanOrEqual(0.8);
+    for (const c of steps.filter((x) => x.engine !== 'llada')) {
+      for (const name of ['sort', 'reverse', 'copy']) expect(task(c, name).accuracy, `${c.id} ${name}`).toBeGreaterThanOrEqual(0.8);
+    }
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/accuracy/i);
   });
 
   it('prints tables to stderr and nothing but JSON to stdout with --json', async () => {
