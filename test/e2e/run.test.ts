@@ -184,7 +184,7 @@ describe('dllm-bench: bad input is one line and a non-zero exit', () => {
     writeFileSync(set, JSON.stringify({ name: 'long', prompts: [{ id: 'x', category: 'chat', text: 'word '.repeat(600) }], longContext: { instruction: 'i', document: 'd' } }));
     const r = await cli(['run', '--prompts', set, '--out', join(dir, 'out'), '--scenarios', 'throughput'], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/longest prompt \(\d+ tokens\) \+ gen_length 32 exceeds llada's maximum length 2048/);
+    expect(r.stderr).toMatch(/longest prompt \(\d+ tokens\) \+ gen_length 16 exceeds llada's maximum length 2048/);
   });
 
   it('an output folder that cannot be written', async () => {
