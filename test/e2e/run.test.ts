@@ -114,10 +114,12 @@ describe('dllm-bench run (built CLI, CPU)', () => {
 
   it('prints tables to stderr and nothing but JSON to stdout with --json', async () => {
     expect(result.stderr).toMatch(/tok\/s/);
-    const json = await cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16'], env);
+    const json = await cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16', '--quality-per-task', '0'], env);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as ResultsFile;
     expect(parsed.scenarios[0]!.cases.length).toBe(4);
+    // --quality-per-task 0 turns the quality decodes off.
+    expect(parsed.scenarios[0]!.cases.filter((c) => c.state === 'completed' && c.quality)).toEqual([]);
   });
 });
 
