@@ -86,11 +86,11 @@ describe('quality in the reports', () => {
 
   it('tables put accuracy beside tok/s and NFE, per task too; markdown and HTML show it and the frontier chart', async () => {
     const t = qualityTable(results(scored).scenarios[0]!)!;
-    expect(t.head).toEqual(['engine', 'case', 'accuracy (95% CI)', 'tok/s', 'NFE', 'sort', 'split']);
-    expect(t.rows[1]).toEqual(['llada', 'b1 p16 g16 thr 0.9 blk 16', expect.stringMatching(/^75\.0% \(\d+%-\d+%\)$/), '3000.0 ± 0.0', '4.5', '100% (4/4)', '50% (2/4)']);
+    expect(t.head).toEqual(['engine', 'case', 'accuracy (95% CI)', 'tok/s', 'NFE', 'NFE on tasks', 'sort', 'split']);
+    expect(t.rows[1]).toEqual(['llada', 'b1 p16 g16 thr 0.9 blk 16', expect.stringMatching(/^75\.0% \(\d+%-\d+%\)$/), '3000.0 ± 0.0', '4.5', '4.5', '100% (4/4)', '50% (2/4)']);
     expect(t.note).toMatch(/first 4 held-out items of each task \(models\/twins\/heldout\.json\)/);
     const md = renderMarkdown(results(scored));
-    expect(md).toMatch(/\| ar-loop \| b1 p16 g16 \| 100\.0% \(\d+%-100%\) \| 2000\.0 ± 0\.0 \| 16\.0 \| 100% \(4\/4\) \| 100% \(4\/4\) \|/);
+    expect(md).toMatch(/\| ar-loop \| b1 p16 g16 \| 100\.0% \(\d+%-100%\) \| 2000\.0 ± 0\.0 \| 16\.0 \| 16\.0 \| 100% \(4\/4\) \| 100% \(4\/4\) \|/);
     const html = await renderHtml(results(scored));
     expect(html).toMatch(/id="chart-frontier"/);
     expect(html).toMatch(/Accuracy beside speed/);
