@@ -9,7 +9,7 @@ import { SCHEMA_VERSION, type CaseResult, type ResultsFile } from '../../src/res
 import { tempDir } from '../helpers/models.js';
 
 function kase(engine: CaseResult['engine'], scenario: CaseResult['scenario'], tps: number[], extra: Partial<CaseResult['params']> = {}): CaseResult {
-  const samples = tps.map((t) => ({ latencyMs: 1000 / t, generatedTokens: 32, usefulTokens: 20, tokensPerSec: t, usefulTokensPerSec: t * 0.6, nfe: 32, tokensPerForward: 1, timePerForwardMs: 1000 / t / 32, forwardMs: 900 / t }));
+  const samples = tps.map((t) => ({ requests: 1, values: { latencyMs: [1000 / t] }, latencyMs: 1000 / t, generatedTokens: 32, usefulTokens: 20, tokensPerSec: t, usefulTokensPerSec: t * 0.6, nfe: 32, tokensPerForward: 1, timePerForwardMs: 1000 / t / 32, forwardMs: 900 / t }));
   return {
     id: `${scenario}/${engine}/b${extra.batchSize ?? 1}`,
     scenario,
@@ -21,6 +21,7 @@ function kase(engine: CaseResult['engine'], scenario: CaseResult['scenario'], tp
     warmupRuns: 1,
     samples,
     summary: { tokensPerSec: summarizeMetric(tps), usefulTokensPerSec: summarizeMetric(tps.map((t) => t * 0.6)), latencyMs: summarizeMetric(tps.map((t) => 1000 / t)), nfe: summarizeMetric(tps.map(() => 32)) },
+    pooled: {},
   };
 }
 
@@ -40,7 +41,7 @@ function results(): ResultsFile {
         startedAt: '',
         finishedAt: '',
         cases: [kase('llada', 'batch', [100, 100]), kase('llada', 'batch', [180, 182], { batchSize: 2 })],
-        analysis: { batchEfficiency: [{ engine: 'llada', batchSize: 1, efficiency: 1 }, { engine: 'llada', batchSize: 2, efficiency: 0.905 }] },
+        analysis: { batchEfficiency: [{ engine: 'llada', batchSize: 1, efficiency: 1, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 }, { engine: 'llada', batchSize: 2, efficiency: 0.905, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 }] },
       },
       {
         kind: 'context',
@@ -66,7 +67,7 @@ describe('reports', () => {
     try {
       const t = renderTable(results());
       expect(t).toMatch(/105\.0 ± 5\.0/);
-      expect(t).toMatch(/batch efficiency llada at B=2: 91%/);
+      expect(t).toMatch(/batch efficiency at B=2 \(same 2 prompts one at a time vs as one batch\): llada 91%/);
       expect(t).toMatch(/prompt\^1\.02/);
       expect(t).toMatch(/error: runtime: boom/);
       expect(t).not.toMatch(/\x1b\[/);
