@@ -79,3 +79,28 @@ export function analysisLines(s: ResultsFile['scenarios'][number]): string[] {
   }
   return lines;
 }
+
+/** "12% / 10%" (in run / end to end). */
+const pair = (a: number | null, b: number | null) => `${pct(a, 1)} / ${pct(b, 1)}`;
+
+/**
+ * MFU and MBU of each throughput case, against each engine's own device peak for its dtype: in run (session.run
+ * time) / end to end (wall time); AR split into prefill (MFU) and decode (MBU over weights + KV cache read).
+ */
+export function efficiencyLines(r: ResultsFile): string[] {
+  const cases = r.scenarios.filter((s) => s.kind === 'throughput').flatMap((s) => s.cases);
+  const lines: string[] = [];
+  let unknown = 0;
+  for (const c of cases) {
+    if (c.state !== 'completed' || !c.efficiency) continue;
+    const e = c.efficiency;
+    if (e.peakSource === null) {
+      unknown++;
+      continue;
+    }
+    const phases = e.prefill && e.decode ? `; prefill MFU ${pair(e.prefill.mfuInRun, e.prefill.mfuEndToEnd)}; decode MBU ${pair(e.decode.mbuInRun, e.decode.mbuEndToEnd)}` : '';
+    lines.push(`${c.engine} ${caseLabel(c)}: MFU ${pair(e.mfuInRun, e.mfuEndToEnd)}, MBU ${pair(e.mbuInRun, e.mbuEndToEnd)}${phases} (peak: ${e.peakSource})`);
+  }
+  if (unknown) lines.push(`${unknown} case(s) ran where no device peak is known (CPU): FLOPs and bytes per forward are in results.json, MFU/MBU are not computed`);
+  return lines;
+}

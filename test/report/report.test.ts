@@ -7,6 +7,7 @@ import { batchSpec, contextSpec, stepsSpec, throughputSpec } from '../../src/rep
 import { summarizeMetric } from '../../src/results/summary.js';
 import { SCHEMA_VERSION, type CaseResult, type ResultsFile } from '../../src/results/types.js';
 import { tempDir } from '../helpers/models.js';
+import { buildCase, buildResults, cuda, h100Environment } from '../fixtures/results/builder.js';
 
 function kase(engine: CaseResult['engine'], scenario: CaseResult['scenario'], tps: number[], extra: Partial<CaseResult['params']> = {}): CaseResult {
   const samples = tps.map((t) => ({ requests: 1, values: { latencyMs: [1000 / t] }, latencyMs: 1000 / t, generatedTokens: 32, usefulTokens: 20, tokensPerSec: t, usefulTokensPerSec: t * 0.6, nfe: 32, tokensPerForward: 1, timePerForwardMs: 1000 / t / 32, forwardMs: 900 / t }));
@@ -82,6 +83,18 @@ describe('reports', () => {
     expect(md).toMatch(/synthetic weights/);
     expect(md).toMatch(/handicap: KV cache round trip/);
     expect(md).toMatch(/\| llada \| b1 p64 g32 32 steps blk 32 \| 105\.0 ± 5\.0 \|/);
+  });
+
+  it('markdown: pooled TTFT/TPOT/ITL percentiles, and MFU/MBU per engine peak with the AR prefill/decode split', () => {
+    const base = buildCase({ engine: 'ar', conditions: cuda });
+    const phase = (mfu: number, mbu: number) => ({ forwards: 1, flopsPerForward: 1, bytesPerForward: 1, inRunMsPerForward: 1, endToEndMsPerForward: 1, mfuInRun: mfu, mfuEndToEnd: mfu / 2, mbuInRun: mbu, mbuEndToEnd: mbu / 2 });
+    const withEff = { ...base, efficiency: { ...phase(0.2, 0.3), peakTflops: 989.5, peakMemoryBandwidthGBps: 3350, peakSource: 'NVIDIA H100 80GB HBM3 (H100 SXM) fp16 dense', prefill: phase(0.5, 0.01), decode: phase(0.01, 0.6) } } as CaseResult;
+    const md = renderMarkdown(buildResults({ environment: h100Environment(), cases: [withEff, buildCase({ engine: 'llada', efficiency: {} })] }));
+    expect(md).toContain('- ar b1 p64 g32: MFU 20.0% / 10.0%, MBU 30.0% / 15.0%; prefill MFU 50.0% / 25.0%; decode MBU 60.0% / 30.0% (peak: NVIDIA H100 80GB HBM3 (H100 SXM) fp16 dense)');
+    expect(md).toContain('1 case(s) ran where no device peak is known (CPU)');
+    // The row carries TTFT p50, TPOT p50 and ITL p50 / p99 over the pooled values.
+    const p = base.pooled;
+    expect(md).toContain(`| ${p.ttftMs!.p50.toFixed(1)} | ${p.tpotMs!.p50.toFixed(2)} | ${p.itlMs!.p50.toFixed(2)} / ${p.itlMs!.p99.toFixed(2)} |`);
   });
 
   it('HTML embeds an SVG chart per scenario with data, and renders when a scenario has none', async () => {
