@@ -3,16 +3,23 @@
  *  - LLaDA engine host overhead per step vs the model forward (target < 2%), small preset.
  *  - transformers.js per-token time vs the direct onnxruntime decode loop (ar vs ar-ort), and the decode loop in one
  *    onnxruntime call vs the direct loop (ar-loop vs ar-ort, target within 5%), small preset.
+ *  - LLaDA KV caches (none / prefix / dual), whole generate call, small preset (--only cache runs just this one).
  * Models are built into the cache on first use (DLLM_BENCH_CACHE). Pass --preset tiny for a quick run.
  */
 import { resolveModelRef } from '../models/cache.js';
 import { loopLine, runArOverheadBench } from './ar-overhead.js';
+import { formatLladaCacheBench, runLladaCacheBench } from './llada-cache.js';
 import { runLladaOverheadBench } from './llada-overhead.js';
 
 const preset = process.argv.includes('--preset') ? process.argv[process.argv.indexOf('--preset') + 1]! : 'small';
 const llada = resolveModelRef(preset, 'llada', { dtype: 'fp32', seed: 0 });
 const llama = resolveModelRef(preset, 'llama', { dtype: 'fp32', seed: 0 });
 
+if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'cache') {
+  const progress = (line: string) => process.stderr.write(`  ${line}\n`);
+  process.stdout.write(formatLladaCacheBench(await runLladaCacheBench(llada.dir, undefined, progress), preset));
+  process.exit(0);
+}
 const l = await runLladaOverheadBench(llada.dir);
 // The target is judged on the engine's own accounting (time inside generate() but outside session.run, per step):
 // it is measured in the same runs, so machine noise cancels. The standalone-forward comparison is a cross-check.
@@ -27,3 +34,4 @@ process.stdout.write(
   `AR (${preset}, CPU): transformers.js ${a.transformersMsPerToken.toFixed(2)} ms/token, direct onnxruntime loop ${a.directMsPerToken.toFixed(2)} ms/token, ` +
     `overhead ${a.overheadPct.toFixed(1)}% ${a.overheadPct > 10 ? '(> 10%: ar-ort is reported beside ar)' : ''}; ${loopLine(a)}\n`,
 );
+process.stdout.write(formatLladaCacheBench(await runLladaCacheBench(llada.dir), preset));

@@ -147,7 +147,7 @@ function speed10x(r: ResultsFile): ClaimVerdict {
   const tps = m(l, 'tokensPerSec') / m(a, 'tokensPerSec');
   const useful = m(l, 'usefulTokensPerSec') / m(a, 'usefulTokensPerSec');
   const prompts = l.params.promptTokens === a.params.promptTokens ? `${l.params.promptTokens}-token prompts` : `the same prompts (${l.params.promptTokens} LLaDA tokens, ${a.params.promptTokens} ${a.engine} tokens)`;
-  const steps = l.params.threshold != null ? `threshold ${l.params.threshold}` : `${l.params.steps} steps`;
+  const steps = `${l.params.threshold != null ? `threshold ${l.params.threshold}` : `${l.params.steps} steps`}${l.params.cache && l.params.cache !== 'none' ? `, ${l.params.cache} KV cache` : ''}`;
   const evidence =
     `LLaDA ${f1(m(l, 'tokensPerSec'))} tokens/s (${f1(m(l, 'usefulTokensPerSec'))} useful; ${steps}, block ${l.params.blockLength}, NFE ${f0(m(l, 'nfe'))}) vs the strongest AR engine, ${a.engine}, ` +
     `${f1(m(a, 'tokensPerSec'))} tokens/s (${f1(m(a, 'usefulTokensPerSec'))} useful${others.length ? `; other AR: ${others.map((o) => `${o.engine} ${f1(m(o, 'tokensPerSec'))}`).join(', ')}` : ''}) at ` +

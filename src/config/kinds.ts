@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ArEngine, Scenario } from './schema.js';
 
-export const EngineKind = z.enum(['llada', ...ArEngine.options, 'openai']).describe('llada = diffusion sampler, ar = transformers.js, ar-ort = direct onnxruntime loop, openai = HTTP server');
+export const EngineKind = z.enum(['llada', ...ArEngine.options, 'openai']).describe('llada = diffusion sampler, ar = transformers.js, ar-ort = direct onnxruntime loop, ar-loop = decode loop inside one onnxruntime call, openai = HTTP server');
 export type EngineKind = z.infer<typeof EngineKind>;
 
 export const ScenarioKind = Scenario;

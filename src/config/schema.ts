@@ -12,11 +12,14 @@ export const ArEngine = z.enum(['ar', 'ar-ort', 'ar-loop']);
 export const Device = z.enum(['auto', 'cpu', 'cuda', 'webgpu']);
 export const WeightDtype = z.enum(['fp32', 'fp16']);
 export const Remasking = z.enum(['low_confidence', 'random']);
+/** Fast-dLLM KV cache: none (the reference sampler), prefix cache, dual cache. */
+export const CacheMode = z.enum(['none', 'prefix', 'dual']);
 export type Scenario = z.infer<typeof Scenario>;
 export type ArEngine = z.infer<typeof ArEngine>;
 export type Device = z.infer<typeof Device>;
 export type WeightDtype = z.infer<typeof WeightDtype>;
 export type Remasking = z.infer<typeof Remasking>;
+export type CacheMode = z.infer<typeof CacheMode>;
 
 const posInt = z.number().int().positive();
 const posIntList = z.array(posInt).min(1);
@@ -68,9 +71,10 @@ export const RunConfig = z
         remasking: Remasking.default('low_confidence'),
         threshold: z.number().gt(0).lte(1).nullable().default(null),
         seed: z.number().int().nonnegative().default(0),
+        cache: CacheMode.default('none').describe('Fast-dLLM KV cache: none (the reference sampler), prefix or dual'),
       })
       .strict()
-      .default({ steps: 32, blockLength: 32, temperature: 0, cfgScale: 0, remasking: 'low_confidence', threshold: null, seed: 0 }),
+      .default({ steps: 32, blockLength: 32, temperature: 0, cfgScale: 0, remasking: 'low_confidence', threshold: null, seed: 0, cache: 'none' }),
     throughput: z
       .object({ batchSize: posInt.default(1), prompts: posInt.default(4).describe('prompts from the set per repetition') })
       .strict()
@@ -84,9 +88,10 @@ export const RunConfig = z
       .object({
         steps: posIntList.default([8, 16, 32]),
         thresholds: z.array(z.number().gt(0).lte(1)).default([0.9, 0.7]),
+        caches: z.array(CacheMode).min(1).default([...CacheMode.options]).describe('KV cache modes swept against steps and thresholds'),
       })
       .strict()
-      .default({ steps: [8, 16, 32], thresholds: [0.9, 0.7] }),
+      .default({ steps: [8, 16, 32], thresholds: [0.9, 0.7], caches: [...CacheMode.options] }),
     http: z
       .object({
         concurrency: posIntList.default([1, 4]),

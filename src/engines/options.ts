@@ -33,6 +33,13 @@ export interface StepEvent {
 export interface LladaGenerateOptions extends LladaOptions, Cancellable {
   /** Called after every step (the CLI's live view). Keep it cheap: it runs on the hot path. */
   onStep?: (event: StepEvent) => void;
+  /** Tests only: with a cache mode, rebuild the cache at every call (must reproduce the uncached tokens). */
+  freshCache?: boolean;
+  /**
+   * With a cache mode: 'device' (default) runs each block in one onnxruntime call (an ONNX Loop, the cache stays on
+   * the device); 'host' drives every call from here, the readable reference. Random remasking is host-only.
+   */
+  cacheLoop?: 'device' | 'host';
 }
 
 export interface ArGenerateOptions extends Cancellable {

@@ -8,7 +8,8 @@ import { join, relative, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeModel } from '../onnx/graph.js';
 import type { OnnxDtype } from './dtype.js';
-import { OPSETS, attentionImpl, emitTransformer } from './emit.js';
+import { emitBlockLoop } from './block-loop.js';
+import { OPSETS, attentionImpl, emitCachedDiffusion, emitTransformer } from './emit.js';
 import { emitDecodeLoop } from './emit-loop.js';
 import { configFromSpec, specFromConfig } from './families.js';
 import { type ModelMeta, META_KEY, MODEL_FORMAT_VERSION } from './folder.js';
@@ -73,6 +74,29 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     metadata: { family: spec.family, graph: kind },
     externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
   });
+  // Diffusion models also get the Fast-dLLM cached forward (prefix / dual KV cache), a second graph file.
+  // and the same forward run block by block inside one onnxruntime call (an ONNX Loop): two more graph files.
+  let cachedOnnxFile: string | null = null;
+  let blockLoopOnnxFile: string | null = null;
+  let cachedBytes = 0;
+  if (kind === 'diffusion') {
+    const suffix = opts.dtype === 'fp16' ? '_fp16' : '';
+    cachedOnnxFile = `onnx/model_cached${suffix}.onnx`;
+    blockLoopOnnxFile = `onnx/model_block_loop${suffix}.onnx`;
+    const graphs = [
+      [cachedOnnxFile, 'diffusion-cached', emitCachedDiffusion(spec, reader, { dtype: opts.dtype, attention: opts.attention })],
+      [blockLoopOnnxFile, 'diffusion-block-loop', emitBlockLoop(spec, reader, { dtype: opts.dtype, attention: opts.attention })],
+    ] as const;
+    for (const [file, name, g] of graphs) {
+      const w = writeModel(join(outDir, file), g, {
+        opsets: OPSETS,
+        producer: 'dllm-bench',
+        metadata: { family: spec.family, graph: name },
+        externalDataPath: external ? join(outDir, `${file}_data`) : null,
+      });
+      cachedBytes += w.bytes + w.externalBytes;
+    }
+  }
 
   // Causal models also get the ar-loop graph (same decoder stack inside an ONNX Loop). Inline, it holds its own copy
   // of the weights; with external data (large models) it shares the model graph's weight file.
@@ -110,7 +134,9 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     onnxFile,
     loopOnnxFile,
     externalData: external,
-    onnxBytes: written.bytes + written.externalBytes,
+    onnxBytes: written.bytes + written.externalBytes + cachedBytes,
+    cachedOnnxFile,
+    blockLoopOnnxFile,
     parameters: parameterCount(spec),
     synthetic: opts.synthetic ? { preset: opts.synthetic.preset, seed: opts.synthetic.seed } : null,
     // Relative when the checkpoint lives inside the model folder (presets), so the folder can be moved.

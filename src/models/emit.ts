@@ -20,6 +20,13 @@ export interface EmitOptions {
   dtype: OnnxDtype;
   /** 'auto': fused com.microsoft attention (see attentionImpl); 'plain': MatMul/Softmax (the unfused reference). */
   attention?: 'auto' | 'plain';
+  /**
+   * Diffusion only: the Fast-dLLM cached forward (see emitCachedDiffusion). It takes every layer's K/V cache
+   * (past_key_values.N.*, [B, KV, C, hd]) and a cache_offset; the fed positions' fresh K/V replace cache rows
+   * offset..offset+S-1 (C = 0: no cache, the block-start full forward) and every query attends to all the rows.
+   * It returns the spliced K/V (present.N.*) and samples only logits_length positions from logits_start.
+   */
+  cache?: boolean;
 }
 
 export const OPSETS: [string, number][] = [
@@ -37,6 +44,8 @@ export const IO = {
   temperature: 'temperature',
   noiseSeed: 'noise_seed',
   numLogitsToKeep: 'num_logits_to_keep',
+  cacheOffset: 'cache_offset',
+  logitsLength: 'logits_length',
   x0: 'x0',
   confidence: 'confidence',
   logits: 'logits',
@@ -117,6 +126,11 @@ export interface DecoderIo {
   mask: string;
   pos: string;
   cache?: { pastKey(i: number): string; pastValue(i: number): string; presentKey(i: number): string; presentValue(i: number): string };
+  /**
+   * Cached diffusion only (Fast-dLLM): the fed positions' fresh K/V replace rows offset..offset+S-1 of each layer's
+   * cache (past_key_values.N.* -> present.N.*), and every query attends to all the rows.
+   */
+  spliceOffset?: string;
 }
 
 /**
@@ -192,6 +206,15 @@ export function emitDecoderStack(g: Graph, w: WeightSource, spec: TransformerSpe
   const attention = (i: number, q: string, k: string, v: string): string => {
     const c = io.cache;
     if (causal && !c) throw new Error('causal decoder stack without cache names');
+    if (io.spliceOffset !== undefined) {
+      const kAll = spliceCache(g, IO.pastKey(i), k, io.spliceOffset, KV, hd, dt, IO.presentKey(i));
+      const vAll = spliceCache(g, IO.pastValue(i), v, io.spliceOffset, KV, hd, dt, IO.presentValue(i));
+      if (impl === 'fused-mha' && KV === H) {
+        // Key and value in BNSH layout (as cross-attention takes them); key_padding_mask [B, T].
+        return g.node('MultiHeadAttention', [q, kAll, vAll, '', kpm], { num_heads: H, scale: f(1 / Math.sqrt(hd)) }, { outputs: 1, domain: 'com.microsoft' })[0]!;
+      }
+      return attendBnsh(g, q, kAll, vAll, bias, H, KV, hd, g.constOfType(1 / Math.sqrt(hd), dt));
+    }
     if (impl === 'fused-gqa') {
       // GroupQueryAttention's CUDA kernel takes no attention bias, and without one it cannot hide left padding.
       // Rows of equal length (batch 1, or a batch without padding) need none: its built-in causal mask is exact.
@@ -272,9 +295,11 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
   // ---- inputs
   // Symbolic dim names matter: transformers.js sizes the empty first-step cache by resolving 'batch_size'.
   const ids = g.input(IO.inputIds, DataType.INT64, ['batch_size', 'sequence_length']);
-  const mask = g.input(IO.attentionMask, DataType.INT64, ['batch_size', opts.kind === 'causal' ? 'total_sequence_length' : 'sequence_length']);
+  const cached = opts.kind === 'diffusion' && opts.cache === true;
+  const mask = g.input(IO.attentionMask, DataType.INT64, ['batch_size', opts.kind === 'causal' || cached ? 'total_sequence_length' : 'sequence_length']);
   const pos = g.input(IO.positionIds, DataType.INT64, ['batch_size', 'sequence_length']);
   const io: DecoderIo = { ids, mask, pos };
+  if (cached) io.spliceOffset = g.input(IO.cacheOffset, DataType.INT64, [1]);
   if (opts.kind === 'causal') {
     for (let i = 0; i < spec.numLayers; i++) {
       g.input(IO.pastKey(i), dt, ['batch_size', KV, 'past_sequence_length', hd]);
@@ -305,7 +330,8 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
   const cfg = g.input(IO.cfgScale, DataType.FLOAT, [1]);
   const temperature = g.input(IO.temperature, DataType.FLOAT, [1]);
   const seed = g.input(IO.noiseSeed, DataType.INT64, [1]);
-  hidden = g.op('Slice', [hidden, start, g.constI64([2 ** 53]), g.constI64([1])]);
+  const end = cached ? g.op('Add', [start, g.input(IO.logitsLength, DataType.INT64, [1])]) : g.constI64([2 ** 53]);
+  hidden = g.op('Slice', [hidden, start, end, g.constI64([1])]);
   const raw = g.op('Cast', [g.op('MatMul', [hidden, head])], { to: DataType.FLOAT });
 
   // Classifier-free guidance: rows [0, B) are conditional, [B, 2B) the same with the prompt masked.
@@ -360,4 +386,44 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
   g.output(IO.confidence, DataType.FLOAT, ['batch_size', 'gen_length']);
   g.output(IO.logits, DataType.FLOAT, ['batch_size', 'gen_length', spec.vocabSize]);
   return g;
+}
+
+/**
+ * The Fast-dLLM cached diffusion forward (NVlabs/Fast-dLLM, arXiv 2505.22618), from the same emitter:
+ *  - block start: no cache (C = 0), all L positions fed; returns every layer's K/V;
+ *  - prefix cache: positions s..L-1 fed with the block-start cache (offset s): rows 0..s-1 come from the cache;
+ *  - dual cache: only the block s..e-1 fed (offset s): its rows are replaced, prefix and suffix come from the cache.
+ * Rotary positions are the fed position_ids (absolute), never restarted at 0.
+ */
+export function emitCachedDiffusion(spec: TransformerSpec, weights: SafetensorsReader, opts: Omit<EmitOptions, 'kind' | 'cache'>): Graph {
+  return emitTransformer(spec, weights, { ...opts, kind: 'diffusion', cache: true });
+}
+
+/**
+ * keys = past[:, :, :offset] ++ fresh ++ past[:, :, offset+S:], fresh [B, S, KV*hd] -> [B, KV, T, hd] named `out`.
+ * With an empty past this is the fresh K/V itself; with S = C - offset (prefix mode) the tail is empty.
+ */
+function spliceCache(g: Graph, past: string, fresh: string, offset: string, KV: number, hd: number, dt: DataTypeCode, out: string): string {
+  g.input(past, dt, ['batch_size', KV, 'cache_length', hd]);
+  g.output(out, dt, ['batch_size', KV, 'total_sequence_length', hd]);
+  const heads = g.op('Transpose', [g.op('Reshape', [fresh, g.constI64([0, 0, KV, hd])])], { perm: [0, 2, 1, 3] });
+  const S = g.op('Shape', [fresh], { start: 1, end: 2 });
+  const axis = g.constI64([2]);
+  const head = g.op('Slice', [past, g.constI64([0]), offset, axis]);
+  const tail = g.op('Slice', [past, g.op('Add', [offset, S]), g.constI64([2 ** 53]), axis]);
+  return g.node('Concat', [head, heads, tail], { axis: 2 }, { outputs: [out] })[0]!;
+}
+
+/** Scaled dot-product attention over [B, KV, T, hd] keys and values (grouped-query when KV < H), plain ops. */
+function attendBnsh(g: Graph, q: string, kh: string, vh: string, bias: string, H: number, KV: number, hd: number, scale: string): string {
+  const qh = g.op('Transpose', [g.op('Reshape', [q, g.constI64([0, 0, H, hd])])], { perm: [0, 2, 1, 3] });
+  if (KV < H) {
+    const rep = (x: string) =>
+      g.op('Reshape', [g.op('Expand', [g.op('Unsqueeze', [x, g.constI64([2])]), g.constI64([1, 1, H / KV, 1, 1])]), g.constI64([0, H, -1, hd])]);
+    kh = rep(kh);
+    vh = rep(vh);
+  }
+  const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [qh, g.op('Transpose', [kh], { perm: [0, 1, 3, 2] })]), scale]), bias]);
+  const ctx = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), vh]);
+  return g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.constI64([0, 0, H * hd])]);
 }

@@ -40,6 +40,8 @@ export async function openModel(ref: string): Promise<ModelFolder> {
       dtype: 'fp32',
       onnxFile: '',
       loopOnnxFile: null,
+      cachedOnnxFile: null,
+      blockLoopOnnxFile: null,
       externalData: false,
       onnxBytes: 0,
       parameters: parameterCount(spec),

@@ -88,7 +88,7 @@ export function stepsSpec(results: ResultsFile): Spec | null {
   const cases = (s?.cases ?? []).filter((c) => c.state === 'completed' && c.summary.tokensPerSec);
   const llada = cases
     .filter((c) => c.engine === 'llada')
-    .map((c) => ({ label: c.params.threshold != null ? `threshold ${c.params.threshold}` : `${c.params.steps} steps`, nfe: c.summary.nfe?.mean ?? 0, tps: c.summary.tokensPerSec!.mean }));
+    .map((c) => ({ label: `${c.params.threshold != null ? `threshold ${c.params.threshold}` : `${c.params.steps} steps`}${c.params.cache && c.params.cache !== 'none' ? `, ${c.params.cache} cache` : ''}`, nfe: c.summary.nfe?.mean ?? 0, tps: c.summary.tokensPerSec!.mean }));
   const ar = cases.filter((c) => c.engine !== 'llada').map((c) => ({ engine: c.engine, tps: c.summary.tokensPerSec!.mean }));
   if (llada.length === 0) return null;
   return {

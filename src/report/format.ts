@@ -10,6 +10,7 @@ export function caseLabel(c: CaseResult): string {
   if (c.engine === 'llada') {
     parts.push(p.threshold != null ? `thr ${p.threshold}` : `${p.steps} steps`, `blk ${p.blockLength}`);
     if (p.cfgScale) parts.push(`cfg ${p.cfgScale}`);
+    if (p.cache && p.cache !== 'none') parts.push(`${p.cache} cache`);
   }
   if (p.concurrency !== undefined) parts.push(`c${p.concurrency}`);
   return parts.join(' ');

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { EngineKind, ScenarioKind, Warning } from '../config/kinds.js';
+import { CacheMode } from '../config/schema.js';
 import { CaseTelemetry, Efficiency, GpuInfo, TelemetryStatus } from '../telemetry/schema.js';
 
 export const SCHEMA_VERSION = 3 as const;
@@ -36,6 +37,7 @@ export const CaseParams = z.strictObject({
   cfgScale: z.number().optional().describe('diffusion only'),
   temperature: z.number().optional().describe('diffusion only'),
   remasking: z.enum(['low_confidence', 'random']).optional().describe('diffusion only'),
+  cache: CacheMode.optional().describe('diffusion only: Fast-dLLM KV cache mode (absent in older results: none)'),
   concurrency: z.number().int().positive().optional().describe('openai only: closed-loop concurrency'),
 });
 

@@ -1,8 +1,9 @@
-/** `dllm-bench generate`: one prompt, the engine the folder implies, live denoising view on a TTY. */
+/** `dllm-bench generate`: prompts as one left-padded batch, the engine the folder implies, live denoising view on a TTY. */
+import { readFileSync } from 'node:fs';
 import chalk from 'chalk';
 import { UserError } from '../util/errors.js';
 import { isInteractive } from '../util/color.js';
-import { validateLladaOptions, DEFAULT_LLADA_OPTIONS, type LladaOptions } from '../engines/llada/sampler.js';
+import { validateLladaOptions, DEFAULT_LLADA_OPTIONS, type CacheMode, type LladaOptions } from '../engines/llada/sampler.js';
 import type { StepEvent } from '../engines/llada/engine.js';
 import { positionsError } from '../engines/request.js';
 import { spawnTagged } from '../engines/worker/client.js';
@@ -12,8 +13,10 @@ import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
 
 export interface GenerateFlags {
   model: string;
-  prompt?: string;
-  promptIds?: number[];
+  /** Repeatable: every --prompt, then every --prompt-ids, then the file's prompts form one batch. */
+  prompt?: string[];
+  promptIds?: number[][];
+  promptsFile?: string;
   raw?: boolean;
   genLength: number;
   steps?: number;
@@ -22,6 +25,7 @@ export interface GenerateFlags {
   cfg: number;
   remasking: 'low_confidence' | 'random';
   threshold?: number;
+  cache?: CacheMode;
   seed: number;
   maxNewTokens?: number;
   mode: 'fixed' | 'natural';
@@ -46,7 +50,9 @@ function liveView(tokenizer: PromptTokenizer | null) {
 }
 
 export async function generateCommand(f: GenerateFlags): Promise<number> {
-  if ((f.prompt === undefined) === (f.promptIds === undefined)) throw new UserError('give exactly one of --prompt TEXT or --prompt-ids 1,2,3');
+  const fileEntries = f.promptsFile === undefined ? [] : readPromptsFile(f.promptsFile);
+  const entries: (string | number[])[] = [...(f.prompt ?? []), ...(f.promptIds ?? []), ...fileEntries];
+  if (entries.length === 0) throw new UserError('give a prompt: --prompt TEXT, --prompt-ids 1,2,3 (both repeatable) or --prompts-file FILE');
   const folder = await openModel(f.model);
   if (folder.hubId && f.engine !== 'ar') throw new UserError(`--engine ${f.engine} needs a local model folder; a hub model runs on --engine ar (transformers.js)`);
   const diffusion = folder.meta.graph === 'diffusion';
@@ -60,28 +66,40 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     remasking: f.remasking,
     threshold: f.threshold ?? null,
     seed: f.seed,
+    cache: f.cache ?? 'none',
   };
   if (diffusion) {
     const bad = validateLladaOptions(genLength, llada);
     if (bad) throw new UserError(bad);
   }
   const tokenizer = folder.meta.hasTokenizer ? await loadTokenizer(folder) : null;
-  let ids: number[];
-  if (f.promptIds) {
-    const bad = f.promptIds.find((t) => t >= folder.meta.spec.vocabSize);
-    if (bad !== undefined) throw new UserError(`--prompt-ids: token id ${bad} is outside the vocabulary (size ${folder.meta.spec.vocabSize})`);
-    ids = f.promptIds;
-  } else {
+  const spec = folder.meta.spec;
+  const batch = entries.map((e, i) => {
+    const name = entries.length > 1 ? `prompt ${i + 1}` : 'prompt';
+    if (typeof e !== 'string') {
+      const bad = e.find((t) => t >= spec.vocabSize);
+      if (bad !== undefined) throw new UserError(`--prompt-ids: token id ${bad} is outside the vocabulary (size ${spec.vocabSize})`);
+      if (e.length === 0) throw new UserError(`${name} is empty`);
+      return e;
+    }
     if (!tokenizer) throw new UserError(`${f.model}: no tokenizer files; use --prompt-ids`);
-    ids = tokenizer.encode(f.prompt!, !f.raw);
-  }
-  const tooLong = positionsError(ids.length, genLength, folder.meta.spec.maxPositions);
+    return tokenizer.encode(e, !f.raw);
+  });
+  batch.forEach((ids, i) => {
+    // The reference sampler would let a prompt's mask compete for the block's budget; no real prompt holds one.
+    if (diffusion && spec.maskTokenId !== null && ids.includes(spec.maskTokenId)) {
+      throw new UserError(`prompt ${i + 1} contains the mask token id ${spec.maskTokenId}; prompts must not contain it`);
+    }
+  });
+  const longest = Math.max(...batch.map((p) => p.length));
+  const tooLong = positionsError(longest, genLength, spec.maxPositions);
   if (tooLong) throw new UserError(tooLong);
+  const texts = entries.every((e) => typeof e === 'string') ? (entries as string[]) : undefined;
   const kind = diffusion ? 'llada' : f.engine;
   const tagged = await spawnTagged({ kind, modelDir: folder.dir, device: f.device, session: f.threads ? { intraOpThreads: f.threads } : undefined });
   const { engine } = tagged;
   if (!f.json && engine.info.deviceNote) process.stderr.write(`${chalk.dim(engine.info.deviceNote)}\n`);
-  const request = { prompts: [ids], genLength, promptTexts: f.prompt ? [f.prompt] : undefined };
+  const request = { prompts: batch, genLength, promptTexts: texts };
   let r: EngineResult;
   try {
     if (tagged.kind === 'llada') {
@@ -104,7 +122,8 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     family: folder.meta.family,
     device: engine.info.device,
     executionProvider: engine.info.executionProvider,
-    promptTokens: ids.length,
+    promptTokens: batch.length === 1 ? batch[0]!.length : longest,
+    batchSize: batch.length,
     tokens: v.tokens,
     text,
     usefulTokens: v.usefulTokens,
@@ -113,15 +132,30 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     forwardMs: v.forwardMs,
     tokensPerSec: generated / (v.totalMs / 1000),
     ...(v.tokenTimesMs ? { ttftMs: v.tokenTimesMs[0]?.[0] ?? null } : {}),
-    options: diffusion ? { genLength, steps: llada.steps, blockLength: llada.blockLength, temperature: llada.temperature, cfgScale: llada.cfgScale, remasking: llada.remasking, threshold: llada.threshold, seed: llada.seed } : { maxNewTokens: genLength, mode: f.mode },
+    options: diffusion ? { genLength, steps: llada.steps, blockLength: llada.blockLength, temperature: llada.temperature, cfgScale: llada.cfgScale, remasking: llada.remasking, threshold: llada.threshold, seed: llada.seed, cache: llada.cache } : { maxNewTokens: genLength, mode: f.mode },
   };
   if (f.json) {
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
-    process.stdout.write(`${text[0] ?? v.tokens[0]!.join(',')}\n`);
+    v.tokens.forEach((t, i) => process.stdout.write(`${tokenizer ? text[i] : t.join(',')}\n`));
     process.stderr.write(
       chalk.dim(`${kind} on ${engine.info.device}: ${generated} tokens, ${v.trace.length} forward passes, ${v.totalMs.toFixed(1)} ms (${out.tokensPerSec.toFixed(1)} tok/s)\n`),
     );
   }
   return 0;
+}
+
+/** --prompts-file: a JSON array whose entries are prompt texts or arrays of token ids. */
+function readPromptsFile(file: string): (string | number[])[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UserError(`--prompts-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not valid JSON'}`);
+  }
+  const ok = (e: unknown) => typeof e === 'string' || (Array.isArray(e) && e.every((t) => Number.isInteger(t) && t >= 0));
+  if (!Array.isArray(v) || v.length === 0 || !v.every(ok)) {
+    throw new UserError(`--prompts-file ${file}: expected a non-empty JSON array of prompt texts or arrays of token ids`);
+  }
+  return v as (string | number[])[];
 }

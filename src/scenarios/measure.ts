@@ -56,6 +56,7 @@ export function engineCall(h: EngineHandle, params: CaseParams, seed: number): E
         temperature: params.temperature ?? 0,
         remasking: params.remasking ?? 'low_confidence',
         seed,
+        cache: params.cache ?? 'none',
       };
       return (request) => engine.generate(request, options);
     }
@@ -110,6 +111,7 @@ export function caseId(scenario: ScenarioKind, engine: EngineKind, p: CaseParams
   if (engine === 'llada') {
     parts.push(p.threshold != null ? `t${p.threshold}` : `s${p.steps}`, `bl${p.blockLength}`);
     if (p.cfgScale) parts.push(`cfg${p.cfgScale}`);
+    if (p.cache && p.cache !== 'none') parts.push(p.cache);
   }
   if (p.concurrency !== undefined) parts.push(`c${p.concurrency}`);
   return parts.join('/');
@@ -142,8 +144,22 @@ export function requestCost(h: CostSubject, req: GenerateRequest, nfe: number, p
   const P = Math.max(...req.prompts.map((p) => p.length));
   if (h.kind === 'llada') {
     const rows = params.cfgScale ? 2 * B : B;
-    const c = forwardCost(spec, { batch: rows, seqLen: P + req.genLength, pastLen: 0, logitsPositions: req.genLength, dtypeBytes, attention: 'bidirectional' });
-    return { all: costWork(c, nfe) };
+    const L = P + req.genLength;
+    const cost = (seqLen: number, pastLen: number, logitsPositions: number) =>
+      forwardCost(spec, { batch: rows, seqLen, pastLen, logitsPositions, dtypeBytes, attention: 'bidirectional' });
+    if (!params.cache || params.cache === 'none') return { all: costWork(cost(L, 0, req.genLength), nfe) };
+    // Cached: one full forward per block, the other calls block-only (prefix: s..L-1 over the cached 0..s-1;
+    // dual: the block over all L rows). The trace does not say which block a call served: spread them evenly.
+    const blk = params.blockLength ?? req.genLength;
+    const blocks = req.genLength / blk;
+    const perBlock = Math.max(0, nfe - blocks) / blocks;
+    let all = NO_WORK;
+    for (let k = 0; k < blocks; k++) {
+      const s = P + k * blk;
+      const only = params.cache === 'prefix' ? cost(L - s, s, blk) : cost(blk, L - blk, blk);
+      all = addWork(all, addWork(costWork(cost(L, 0, blk), 1), costWork(only, perBlock)));
+    }
+    return { all };
   }
   const prefill = costWork(forwardCost(spec, { batch: B, seqLen: P, pastLen: 0, logitsPositions: 1, dtypeBytes, attention: 'causal' }), 1);
   let decode = NO_WORK;

@@ -15,7 +15,7 @@ import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } fro
 
 export type { ScenarioContext } from './context.js';
 
-type LladaParams = Pick<CaseParams, 'steps' | 'blockLength' | 'threshold' | 'cfgScale' | 'temperature' | 'remasking'>;
+type LladaParams = Pick<CaseParams, 'steps' | 'blockLength' | 'threshold' | 'cfgScale' | 'temperature' | 'remasking' | 'cache'>;
 
 function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams {
   return {
@@ -25,6 +25,7 @@ function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams
     cfgScale: c.llada.cfgScale,
     temperature: c.llada.temperature,
     remasking: c.llada.remasking,
+    cache: c.llada.cache,
     ...over,
   };
 }
@@ -141,8 +142,11 @@ export async function steps(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
       if (h.kind !== 'openai') await runCase(ctx, 'steps', h, rows);
       continue;
     }
-    for (const s of c.steps.steps) await runCase(ctx, 'steps', h, rows, { steps: s, threshold: null });
-    for (const t of c.steps.thresholds) await runCase(ctx, 'steps', h, rows, { threshold: t, steps: undefined });
+    // The ladder from the reference sampler to Fast-dLLM's fastest setting: cache mode x steps x threshold.
+    for (const cache of c.steps.caches) {
+      for (const s of c.steps.steps) await runCase(ctx, 'steps', h, rows, { steps: s, threshold: null, cache });
+      for (const t of c.steps.thresholds) await runCase(ctx, 'steps', h, rows, { threshold: t, steps: undefined, cache });
+    }
   }
   return {};
 }

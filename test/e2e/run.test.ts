@@ -151,7 +151,7 @@ describe('dllm-bench: bad input is one line and a non-zero exit', () => {
     ['mismatched block length', ['run', '--gen-length', '30', '--block-length', '8'], /must be a multiple of block_length/],
     ['unknown preset/folder', ['run', '--diffusion', '/no/such/model'], /not a preset .* and no such folder/],
     ['missing model folder', ['generate', '--model', '/no/such/dir', '--prompt', 'hi'], /model folder not found/],
-    ['generate without prompt', ['generate', '--model', '.'], /exactly one of --prompt/],
+    ['generate without prompt', ['generate', '--model', '.'], /give a prompt: --prompt TEXT/],
     ['hub model on the direct loop', ['run', '--ar', 'onnx-community/some-model'], /a hub model runs on the transformers\.js engine only/],
     // The hub is unreachable here (as in CI): the error says so in one line instead of hanging or crashing.
     ['hub model without a network', ['generate', '--model', 'dllm-bench-test/no-such-model', '--prompt', 'hi'], /not a local model folder, and loading it from the Hugging Face hub failed/],

@@ -12,6 +12,6 @@ describe('engine kinds', () => {
   it('the results enum and the engine contract name the same kinds', () => {
     expectTypeOf<EngineKind>().toEqualTypeOf<keyof EngineOptionsByKind>();
     expectTypeOf<CaseResult['engine']>().toEqualTypeOf<keyof EngineOptionsByKind>();
-    expect([...EngineKind.options].sort()).toEqual(['ar', 'ar-ort', 'llada', 'openai']);
+    expect([...EngineKind.options].sort()).toEqual(['ar', 'ar-loop', 'ar-ort', 'llada', 'openai']);
   });
 });

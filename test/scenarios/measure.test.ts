@@ -48,6 +48,13 @@ describe('requestCost', () => {
     expect(requestCost(llada, req([[1, 2, 3]], 2), 2, params)).toEqual({ all: w(2, 2 * 2000, 2 * 196 * 4) });
   });
 
+  it('llada with a prefix KV cache: a full forward per block, then block-only forwards over the cached prefix', () => {
+    // Full (seqLen 5): 2000 FLOPs, weights only. Block-only (seqLen 2 over 3 cached): linear 2*144*2 = 576,
+    // pairs 2*(3+2) = 10 -> 160, LM head 160 = 896 FLOPs; weights 196 + KV 3*2*2 = 12 elements read.
+    const cached = { ...params, blockLength: 2, cache: 'prefix' as const };
+    expect(requestCost(llada, req([[1, 2, 3]], 2), 3, cached)).toEqual({ all: w(3, 2000 + 2 * 896, (196 + 2 * 208) * 4) });
+  });
+
   it('llada with CFG doubles the rows', () => {
     // 2 rows: linear 2880, attention 800, LM head 320 = 4000; the weights are read once.
     expect(requestCost(llada, req([[1, 2, 3]], 2), 1, { ...params, cfgScale: 1 })).toEqual({ all: w(1, 4000, 784) });
@@ -185,7 +192,7 @@ describe('engineCall', () => {
     const engine = recording(seen);
     const h: EngineHandle = { ...base, kind: 'llada', engine, info: engine.info };
     await engineCall(h, { ...params, steps: 8, blockLength: 4, threshold: null, cfgScale: 0.5 }, 7)(req([[1]], 8), signal);
-    expect(seen).toEqual([{ steps: 8, blockLength: 4, threshold: null, cfgScale: 0.5, temperature: 0, remasking: 'low_confidence', seed: 7 }]);
+    expect(seen).toEqual([{ steps: 8, blockLength: 4, threshold: null, cfgScale: 0.5, temperature: 0, remasking: 'low_confidence', seed: 7, cache: 'none' }]);
   });
 
   it('runs AR engines at fixed length', async () => {

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
-import { ArEngine, Device, Remasking } from '../../config/schema.js';
+import { ArEngine, CacheMode, Device, Remasking } from '../../config/schema.js';
 import { idList, nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, probability } from '../parse.js';
 
 export function register(program: Command): void {
   program
     .command('generate')
-    .description('decode one prompt with the engine the model folder implies (llada: diffusion, llama: autoregressive)')
+    .description('decode prompts (one batch, left-padded) with the engine the model folder implies (llada: diffusion, llama: autoregressive)')
     .requiredOption('--model <dir>', 'model folder (built by "models build" or "models convert")')
-    .option('--prompt <text>', 'prompt text (wrapped in the model\'s chat template unless --raw)')
-    .option('--prompt-ids <ids>', 'prompt token ids, e.g. 1,2,3', idList)
+    .option('--prompt <text>', 'prompt text (wrapped in the model\'s chat template unless --raw); repeat for a batch', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--prompt-ids <ids>', 'prompt token ids, e.g. 1,2,3; repeat for a batch', (v: string, prev: number[][] = []) => [...prev, idList(v)])
+    .option('--prompts-file <file>', 'a JSON array of prompts, each a text or an array of token ids')
     .option('--raw', 'do not apply the chat template')
     .option('--gen-length <n>', 'diffusion: generated positions', positiveInt, 32)
     .option('--steps <n>', 'diffusion: denoising steps', positiveInt)
@@ -17,6 +18,7 @@ export function register(program: Command): void {
     .option('--cfg <s>', 'diffusion: classifier-free guidance scale', nonNegativeFloat, 0)
     .option('--remasking <mode>', `diffusion: ${Remasking.options.join(' | ')}`, oneOf(Remasking.options), 'low_confidence')
     .option('--threshold <x>', 'diffusion: Fast-dLLM parallel decoding threshold in (0, 1]', probability)
+    .option('--cache <mode>', 'diffusion: Fast-dLLM KV cache: none | prefix | dual', oneOf(CacheMode.options), 'none')
     .option('--seed <n>', 'sampling seed', nonNegativeInt, 0)
     .option('--max-new-tokens <n>', 'autoregressive: new tokens', positiveInt)
     .option('--mode <mode>', 'autoregressive: fixed (exactly N tokens) | natural (stop at EOS)', oneOf(['fixed', 'natural'] as const), 'natural')

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { ArEngine, type ConfigPath, type ConfigValue, Device, Scenario, WeightDtype } from '../../config/schema.js';
+import { ArEngine, CacheMode, type ConfigPath, type ConfigValue, Device, Scenario, WeightDtype } from '../../config/schema.js';
 import type { Override } from '../../config/load.js';
 import { ExitCode } from '../../util/errors.js';
 import { nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, positiveIntList, probability, text } from '../parse.js';
@@ -50,12 +50,14 @@ const RUN_FLAGS: RunFlag[] = [
   flag('--steps <n>', 'LLaDA diffusion steps', positiveInt, ['llada', 'steps']),
   flag('--block-length <n>', 'LLaDA block length (semi-autoregressive)', positiveInt, ['llada', 'blockLength']),
   flag('--threshold <x>', 'Fast-dLLM parallel decoding threshold in (0, 1]', probability, ['llada', 'threshold']),
+  flag('--cache <mode>', `Fast-dLLM KV cache: ${list(CacheMode.options)}`, oneOf(CacheMode.options), ['llada', 'cache']),
   flag('--cfg <s>', 'classifier-free guidance scale', nonNegativeFloat, ['llada', 'cfgScale']),
   flag('--temperature <t>', 'LLaDA Gumbel temperature', nonNegativeFloat, ['llada', 'temperature']),
   flag('--batch <list>', 'batch sweep sizes, e.g. 1,2,4,8 or 1-8*2', positiveIntList, ['batch', 'batchSizes']),
   flag('--context <list>', 'context sweep prompt lengths, e.g. 256,1024 or 256-2048*2', positiveIntList, ['context', 'promptLengths']),
   flag('--steps-grid <list>', 'steps sweep values, e.g. 8,16,32 or 8-64*2', positiveIntList, ['steps', 'steps']),
   flag('--thresholds <list>', 'steps sweep thresholds, e.g. 0.9,0.7', probabilityList, ['steps', 'thresholds']),
+  flag('--caches <list>', `steps sweep KV cache modes, comma list of ${list(CacheMode.options)}`, listOf(CacheMode.options), ['steps', 'caches']),
   flag('--concurrency <list>', 'HTTP closed-loop concurrency levels, e.g. 1,4 or 1-16*2', positiveIntList, ['http', 'concurrency']),
   flag('--threads <n>', 'onnxruntime intra-op threads', positiveInt, ['session', 'intraOpThreads']),
   flag('--out <dir>', 'results folder (default results/<run-id>)', text, ['out']),

@@ -3,6 +3,7 @@
  * generated region (as in the reference: no KV cache); the graph's fused head returns x0 and its confidence for the
  * generated region only, so a step moves 12 bytes per generated position off the device instead of the logits.
  */
+import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { UserError } from '../../util/errors.js';
 import { IO } from '../../models/emit.js';
@@ -16,9 +17,14 @@ import type { EngineLocation, LladaGenerateOptions } from '../options.js';
 import { validateRequest } from '../request.js';
 import { sessionOptions } from '../session.js';
 import { ABORTED, type Engine, type EngineResult, completed, runtimeError } from '../types.js';
+import { generateCached } from './cached.js';
+import { generateDeviceLoop } from './device-loop.js';
 import { selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions } from './sampler.js';
 
 export type { LladaGenerateOptions, StepEvent } from '../options.js';
+
+/** The cached-decoding graphs, opened on first use. */
+type LazyGraph = 'cachedOnnxFile' | 'blockLoopOnnxFile';
 
 export async function createLladaEngine(opts: EngineLocation): Promise<Engine<LladaGenerateOptions>> {
   const folder = loadModelFolder(opts.modelDir);
@@ -29,17 +35,26 @@ export async function createLladaEngine(opts: EngineLocation): Promise<Engine<Ll
     ort.InferenceSession.create(folder.onnxPath, sessionOptions(opts.session, providers)),
   );
   const info = localEngineInfo('llada', opts.modelDir, folder, choice);
+  // The cached graph is opened on first use only: its weights would otherwise sit in memory twice for nothing.
+  const lazy: Partial<Record<LazyGraph, Promise<ort.InferenceSession>>> = {};
+  const lazySession = (which: LazyGraph) => {
+    const file = folder.meta[which];
+    if (!file) throw new UserError(`${opts.modelDir}: the model folder has no cached-decoding graph; rebuild it`);
+    return (lazy[which] ??= ort.InferenceSession.create(join(folder.dir, file), sessionOptions(opts.session, choice.executionProviders)));
+  };
   return {
     info,
-    generate: (request, options) => generate(session, folder, choice.device, request.prompts, request.genLength, options),
+    generate: (request, options) => generate(session, lazySession, folder, choice.device, request.prompts, request.genLength, options),
     dispose: async () => {
       await session.release();
+      for (const s of Object.values(lazy)) await (await s).release();
     },
   };
 }
 
 async function generate(
   session: ort.InferenceSession,
+  lazySession: (which: LazyGraph) => Promise<ort.InferenceSession>,
   folder: ModelFolder,
   device: string,
   prompts: number[][],
@@ -53,6 +68,10 @@ async function generate(
   if (badRequest) return { ok: false, error: badRequest };
   const maskId = spec.maskTokenId;
   if (maskId === null) return { ok: false, error: { code: 'model', message: 'the model has no mask token id' } };
+  const withMask = prompts.findIndex((p) => p.includes(maskId));
+  if (withMask >= 0) {
+    return { ok: false, error: { code: 'invalid-options', message: `prompt ${withMask + 1} contains the mask token id ${maskId}; prompts must not contain it` } };
+  }
   const P = Math.max(...prompts.map((p) => p.length));
   const L = P + genLength;
 
@@ -75,6 +94,18 @@ async function generate(
       else if (r >= B) ids[i] = mask64; // CFG's unconditional copy: the whole prompt region masked
       else ids[i] = t < pad ? padId : BigInt(prompt[t - pad]!);
     }
+  }
+  if ((o.cache ?? 'none') !== 'none') {
+    const mode = o.freshCache ? 'fresh' : o.cache === 'prefix' ? 'prefix' : 'dual';
+    const onHost = mode === 'fresh' || o.remasking === 'random' || o.cacheLoop === 'host';
+    let s: ort.InferenceSession;
+    try {
+      s = await lazySession(onHost ? 'cachedOnnxFile' : 'blockLoopOnnxFile');
+    } catch (err) {
+      return err instanceof UserError ? { ok: false, error: { code: 'model', message: err.message } } : runtimeError('onnxruntime', err);
+    }
+    const canvas = { B, rows, P, L, genLength, ids, attn };
+    return onHost ? generateCached(s, spec, device, canvas, { ...o, mode }) : generateDeviceLoop(s, spec, device, canvas, { ...o, mode });
   }
   // Feeds are built once; committing a token writes into `ids` in place.
   const feeds: Record<string, ort.Tensor> = {

@@ -7,8 +7,13 @@
  *  - Fast-dLLM threshold decoding instead commits every masked position of the block above the threshold, at
  *    least the most confident one, and moves on when the block is full.
  */
+import { CacheMode } from '../../config/schema.js';
+
+export type { CacheMode } from '../../config/schema.js';
 
 export type Remasking = 'low_confidence' | 'random';
+/** Fast-dLLM KV cache: none (the reference), prefix cache, dual cache (src/engines/llada/cached.ts). */
+export const CACHE_MODES = CacheMode.options;
 
 export interface LladaOptions {
   steps: number;
@@ -19,6 +24,8 @@ export interface LladaOptions {
   /** Fast-dLLM parallel decoding; null = the reference fixed schedule. */
   threshold: number | null;
   seed: number;
+  /** Fast-dLLM KV cache mode; absent = 'none'. */
+  cache?: CacheMode;
 }
 
 export const DEFAULT_LLADA_OPTIONS: LladaOptions = {
@@ -48,6 +55,7 @@ export function validateLladaOptions(genLength: number, o: LladaOptions): string
   if (!(o.cfgScale >= 0) || !Number.isFinite(o.cfgScale)) return `cfg scale must be >= 0, got ${o.cfgScale}`;
   if (o.remasking !== 'low_confidence' && o.remasking !== 'random') return `remasking must be low_confidence or random, got ${String(o.remasking)}`;
   if (!Number.isInteger(o.seed) || o.seed < 0) return `seed must be a non-negative integer, got ${o.seed}`;
+  if (o.cache !== undefined && !CACHE_MODES.includes(o.cache)) return `cache must be none, prefix or dual, got ${String(o.cache)}`;
   return null;
 }
 
@@ -66,7 +74,7 @@ export function selectPositions(candidates: number[], confidence: (p: number) =>
   if (candidates.length === 0) return [];
   const ranked = [...candidates].sort((a, b) => confidence(b) - confidence(a) || a - b);
   if (typeof k === 'number') return ranked.slice(0, Math.min(k, ranked.length));
-  const above = ranked.filter((p) => confidence(p) > k.threshold);
+  const above = ranked.filter((p) => confidence(p) >= k.threshold); // equality passes (Fast-dLLM)
   return above.length > 0 ? above : ranked.slice(0, 1);
 }
 
