@@ -1,7 +1,9 @@
 /**
  * Measuring one case: warmup runs (discarded), then repetitions, each turned into a Sample from the engine's own
- * trace. Counting rules (DESIGN.md "Honest counting"): generated positions only, useful tokens up to EOS/EoT,
- * NFE = forward passes, TTFT/ITL from per-token timestamps.
+ * trace. Counting rules (DESIGN.md "Honest counting", README "What it measures"): generated positions only, useful
+ * tokens up to EOS/EoT, NFE = forward passes; every sample field is per request (rates over the repetition); TTFT
+ * and TPOT per answer, ITL per inter-token gap (vLLM's definitions), from per-token timestamps. Model work (FLOPs,
+ * weights + KV bytes) is timed in run (session.run) and end to end, AR split at the first token.
  */
 import type { OpenAIEngine } from '../engines/openai/engine.js';
 import type { EngineOptions, LladaGenerateOptions } from '../engines/options.js';
