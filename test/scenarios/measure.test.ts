@@ -1,5 +1,5 @@
 /**
- * toSample and requestCost: every number a case reports comes from them. Expected values are worked out by hand
+ * toSample (measure.ts) and requestCost (work.ts): every number a case reports comes from them. Expected values are worked out by hand
  * below from the counting rules (README "What it measures") and the FLOPs/bytes formulas of telemetry/flops.ts.
  */
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,8 @@ import type { EngineOptions } from '../../src/engines/options.js';
 import type { Engine, EngineResult, GenerateOutput, GenerateRequest } from '../../src/engines/types.js';
 import type { TransformerSpec } from '../../src/models/spec.js';
 import type { CaseParams } from '../../src/results/types.js';
-import { type CostSubject, type EngineHandle, caseEfficiency, engineCall, requestCost, toSample } from '../../src/scenarios/measure.js';
+import { type EngineHandle, engineCall, toSample } from '../../src/scenarios/measure.js';
+import { type CostSubject, caseEfficiency, requestCost } from '../../src/scenarios/work.js';
 
 /**
  * d=4, 1 layer, 2 heads of dim 2, 1 KV head, MLP 8, vocab 10. Matmul parameters per layer:
