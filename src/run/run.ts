@@ -23,7 +23,6 @@ import { writeResultsAtomic } from '../results/writer.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
 import { SCENARIO_RUNNERS, type ScenarioContext } from '../scenarios/scenarios.js';
-import { resolvePeak } from '../telemetry/peaks.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
 
 export interface RunOptions {
@@ -175,7 +174,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         warmup: c.warmup,
         repetitions: c.repetitions,
         telemetry,
-        peak: resolvePeak({ gpuName, dtype: c.diffusion.dtype }),
+        gpuName,
         signal: opts.signal,
         progress: (t) => opts.progress.detail(t),
         emit: (r) => {
