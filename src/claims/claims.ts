@@ -215,7 +215,7 @@ function gpuEfficiency(r: ResultsFile): ClaimVerdict {
   }
   const util = (cs: CompletedCase[]) => mean(cs.map((c) => c.telemetry!.gpuUtilizationPctMean!));
   const mfu = (cs: CompletedCase[]) => {
-    const v = cs.map((c) => c.efficiency?.mfu).filter((x): x is number => typeof x === 'number');
+    const v = cs.map((c) => c.efficiency?.mfuInRun).filter((x): x is number => typeof x === 'number');
     return v.length ? mean(v) : null;
   };
   const engines = uniq(ar.map((c) => c.engine));

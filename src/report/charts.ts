@@ -39,10 +39,13 @@ export function throughputSpec(results: ResultsFile): Spec | null {
 
 export function batchSpec(results: ResultsFile): Spec | null {
   const s = scenario(results, 'batch');
-  const rows = (s?.analysis.batchEfficiency ?? []).map((b) => {
-    const c = s!.cases.find((x) => x.engine === b.engine && x.params.batchSize === b.batchSize);
-    return { engine: b.engine, batch: b.batchSize, efficiency: b.efficiency * 100, tps: c?.summary.tokensPerSec?.mean ?? null };
+  const eff = s?.analysis.batchEfficiency ?? [];
+  // B=1 is the reference (100% by definition): its throughput from the B=1 case of each engine with a B > 1 figure.
+  const ones = [...new Set(eff.map((b) => b.engine))].map((engine) => {
+    const c = s!.cases.find((x) => x.engine === engine && x.params.batchSize === 1);
+    return { engine, batch: 1, efficiency: 100, tps: c?.summary.tokensPerSec?.mean ?? null };
   });
+  const rows = [...ones, ...eff.map((b) => ({ engine: b.engine, batch: b.batchSize, efficiency: b.efficiency * 100, tps: b.tokensPerSec }))];
   if (rows.length === 0) return null;
   const sizes = [...new Set(rows.map((r) => r.batch))].sort((a, b) => a - b);
   const x = { field: 'batch', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: sizes, format: 'd' }, title: 'batch size' };

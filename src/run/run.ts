@@ -25,7 +25,6 @@ import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
 import { loadSuite, type QualitySuite } from '../quality/suite.js';
 import { suitePrompts } from '../scenarios/quality.js';
 import { SCENARIO_RUNNERS, type ScenarioContext } from '../scenarios/scenarios.js';
-import { resolvePeak } from '../telemetry/peaks.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
 
 export interface RunOptions {
@@ -191,7 +190,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         warmup: c.warmup,
         repetitions: c.repetitions,
         telemetry,
-        peak: resolvePeak({ gpuName, dtype: c.diffusion.dtype }),
+        gpuName,
         signal: opts.signal,
         progress: (t) => opts.progress.detail(t),
         emit: (r) => {

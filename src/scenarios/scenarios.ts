@@ -5,8 +5,9 @@
 import type { RunConfig } from '../config/schema.js';
 import { positionsError } from '../engines/request.js';
 import { ci95OrNull } from '../results/summary.js';
-import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit } from '../results/types.js';
-import { batchEfficiency, fitPowerLaw } from '../stats/index.js';
+import type { BatchEfficiency, CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind, ScalingFit } from '../results/types.js';
+import { fitPowerLaw } from '../stats/index.js';
+import { batchEfficiencyOf } from './batch-efficiency.js';
 import type { ScenarioContext } from './context.js';
 import { type EngineHandle, engineCall, measureCase } from './measure.js';
 import { measureHttpLoad } from './http.js';
@@ -69,25 +70,31 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis
   return {};
 }
 
-/** batch: throughput per batch size; efficiency = tput(B) / (B * tput(1)). */
+/**
+ * batch: throughput per batch size over the same prompts. B=1 sends prompts 0..maxB-1 one at a time; batch size B
+ * sends prompts 0..B-1 as the rows of one request; efficiency at B compares it with the first B of the B=1 requests.
+ */
 export async function batch(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const sizes = [...new Set([1, ...ctx.config.batch.batchSizes])].sort((a, b) => a - b);
-  const byEngine = new Map<EngineHandle, Map<number, number>>();
+  const maxB = sizes.at(-1)!;
+  const byEngine = new Map<EngineHandle, Map<number, CaseResult>>();
   for (const B of sizes) {
     for (const h of ctx.handles) {
-      const r = await runCase(ctx, 'batch', h, [pick(ctx.prompts.get(h)!, B)]);
-      const t = mean(r, 'tokensPerSec');
-      if (r.state === 'completed' && t !== undefined) {
-        if (!byEngine.has(h)) byEngine.set(h, new Map());
-        byEngine.get(h)!.set(B, t);
-      }
+      const all = ctx.prompts.get(h)!;
+      const rows = B === 1 ? Array.from({ length: maxB }, (_, i) => pick(all, 1, i)) : [pick(all, B)];
+      const r = await runCase(ctx, 'batch', h, rows);
+      if (!byEngine.has(h)) byEngine.set(h, new Map());
+      byEngine.get(h)!.set(B, r);
     }
   }
-  const efficiency: NonNullable<ScenarioAnalysis['batchEfficiency']> = [];
-  for (const [h, m] of byEngine) {
-    const t1 = m.get(1);
-    if (t1 === undefined) continue;
-    for (const [B, t] of m) efficiency.push({ engine: h.kind, batchSize: B, efficiency: batchEfficiency(t, B, t1) });
+  const efficiency: BatchEfficiency[] = [];
+  for (const m of byEngine.values()) {
+    const one = m.get(1);
+    if (!one) continue;
+    for (const [B, r] of m) {
+      const e = B > 1 ? batchEfficiencyOf(one, r, B) : null;
+      if (e) efficiency.push(e);
+    }
   }
   return { batchEfficiency: efficiency };
 }

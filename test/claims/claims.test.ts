@@ -107,8 +107,8 @@ describe('evaluateClaims', () => {
           environment: h100Environment(),
           telemetry: { state: 'available', source: 'nvidia-smi', sampleIntervalMs: 100, samples: 100 },
           cases: [
-            buildCase({ engine: 'llada', conditions: cuda, telemetry: { gpuUtilizationPctMean: l }, efficiency: { mfu: 0.21 } }),
-            buildCase({ engine: 'ar', conditions: cuda, telemetry: { gpuUtilizationPctMean: a }, efficiency: { mfu: 0.02 } }),
+            buildCase({ engine: 'llada', conditions: cuda, telemetry: { gpuUtilizationPctMean: l }, efficiency: { mfuInRun: 0.21 } }),
+            buildCase({ engine: 'ar', conditions: cuda, telemetry: { gpuUtilizationPctMean: a }, efficiency: { mfuInRun: 0.02 } }),
           ],
         });
       const ok = claim(run(91, 62), 'gpu-efficiency');
@@ -127,11 +127,11 @@ describe('evaluateClaims', () => {
         analysis: {
           batch: {
             batchEfficiency: [
-              { engine: 'llada', batchSize: 1, efficiency: 1 },
-              { engine: 'llada', batchSize: 4, efficiency: 0.99 },
-              { engine: 'llada', batchSize: 8, efficiency: l },
-              { engine: 'ar', batchSize: 1, efficiency: 1 },
-              { engine: 'ar', batchSize: 8, efficiency: 0.7 },
+              { engine: 'llada', batchSize: 1, efficiency: 1, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 },
+              { engine: 'llada', batchSize: 4, efficiency: 0.99, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 },
+              { engine: 'llada', batchSize: 8, efficiency: l, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 },
+              { engine: 'ar', batchSize: 1, efficiency: 1, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 },
+              { engine: 'ar', batchSize: 8, efficiency: 0.7, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 },
             ],
           },
         },
@@ -144,7 +144,7 @@ describe('evaluateClaims', () => {
       expect(claim(run(0.5), 'batch-efficiency').verdict).toBe('refuted');
     });
     it('not measurable with only batch size 1', () => {
-      const r = buildResults({ cases: [buildCase({ scenario: 'batch' })], analysis: { batch: { batchEfficiency: [{ engine: 'llada', batchSize: 1, efficiency: 1 }] } } });
+      const r = buildResults({ cases: [buildCase({ scenario: 'batch' })], analysis: { batch: { batchEfficiency: [{ engine: 'llada', batchSize: 1, efficiency: 1, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 }] } } });
       expect(claim(r, 'batch-efficiency').verdict).toBe('not-measurable');
     });
   });

@@ -29,7 +29,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(result.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(result.code).toBe(0);
     const r = readResults(out);
-    expect(r.schemaVersion).toBe(2);
+    expect(r.schemaVersion).toBe(3);
     expect(r.complete).toBe(true);
     expect(r.errors).toEqual([]);
     expect(r.environment.executionProvider).toBe('cpu');
@@ -53,7 +53,14 @@ describe('dllm-bench run (built CLI, CPU)', () => {
       }
     }
     const batch = r.scenarios.find((s) => s.kind === 'batch')!;
-    expect(batch.analysis.batchEfficiency!.some((b) => b.engine === 'llada' && b.batchSize === 2)).toBe(true);
+    // Every engine at B=2, over the same two prompts, with a bootstrap interval (two repetitions each).
+    const eff = batch.analysis.batchEfficiency!;
+    expect(eff.filter((b) => b.batchSize === 2).map((b) => b.engine).sort()).toEqual(['ar', 'ar-loop', 'ar-ort', 'llada']);
+    for (const b of eff) {
+      expect(b.efficiency).toBeCloseTo(b.tokensPerSec / (2 * b.tokensPerSecB1), 9);
+      expect(b.ci95![0]).toBeLessThanOrEqual(b.efficiency);
+      expect(b.ci95![1]).toBeGreaterThanOrEqual(b.efficiency);
+    }
     const context = r.scenarios.find((s) => s.kind === 'context')!;
     expect(context.analysis.scaling!.map((f) => f.engine)).toEqual(expect.arrayContaining(['llada', 'ar', 'ar-ort', 'ar-loop']));
     expect(existsSync(join(out, 'report.md'))).toBe(true);
@@ -64,16 +71,29 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   });
 
-  it('counts honestly: AR generates exactly gen_length per row; LLaDA NFE = steps', () => {
+  it('counts honestly: per request, AR generates exactly gen_length per row; LLaDA NFE = steps', () => {
     const r = readResults(out);
     for (const c of r.scenarios.flatMap((s) => s.cases)) {
-      const requests = c.scenario === 'throughput' ? 4 : c.scenario === 'steps' ? 2 : 1;
-      for (const s of c.samples) expect(s.generatedTokens).toBe(16 * c.params.batchSize * requests);
+      // batch: B=1 sends the largest batch's prompts one at a time (the same prompts the B-row request carries).
+      const requests = c.scenario === 'throughput' ? 4 : c.scenario === 'steps' ? 2 : c.scenario === 'batch' && c.params.batchSize === 1 ? 2 : 1;
+      for (const s of c.samples) {
+        expect(s.requests).toBe(requests);
+        expect(s.values.latencyMs).toHaveLength(requests);
+        expect(s.generatedTokens).toBe(16 * c.params.batchSize);
+        // Per request on both sides: the host overhead is not negative.
+        expect(s.latencyMs - s.forwardMs!).toBeGreaterThanOrEqual(0);
+      }
       if (c.engine === 'llada' && c.params.threshold == null) {
         for (const s of c.samples) expect(s.nfe).toBe(c.params.steps!);
       }
       if (c.engine !== 'llada') {
         for (const s of c.samples) expect(s.ttftMs).toBeGreaterThan(0);
+        // TPOT per answer, ITL over every gap: 15 gaps per row of 16 tokens.
+        expect(c.pooled.tpotMs!.n).toBe(2 * requests * c.params.batchSize);
+        expect(c.pooled.itlMs!.n).toBe(2 * requests * c.params.batchSize * 15);
+        expect(c.pooled.itlMs!.p99).toBeGreaterThanOrEqual(c.pooled.itlMs!.p50);
+        // AR work splits into the prefill and the decode steps; no peaks are known for a CPU, so no MFU.
+        if (c.state === 'completed') expect(c.efficiency).toMatchObject({ prefill: { forwards: 1 }, decode: { forwards: 15 }, mfuInRun: null });
       }
     }
   });

@@ -14,7 +14,7 @@ function acc(correct: number, total: number) {
 }
 
 function kase(engine: CaseResult['engine'], tps: number, nfe: number, right: [number, number], params: Partial<CaseResult['params']> = {}): CaseResult {
-  const sample = { latencyMs: 1000 / tps, generatedTokens: 16, usefulTokens: 8, tokensPerSec: tps, usefulTokensPerSec: tps / 2, nfe, tokensPerForward: 16 / nfe, timePerForwardMs: 1, forwardMs: 1 };
+  const sample = { requests: 1, values: { latencyMs: [1000 / tps] }, latencyMs: 1000 / tps, generatedTokens: 16, usefulTokens: 8, tokensPerSec: tps, usefulTokensPerSec: tps / 2, nfe, tokensPerForward: 16 / nfe, timePerForwardMs: 1, forwardMs: 1 };
   return {
     id: `steps/${engine}/${JSON.stringify(params)}`,
     scenario: 'steps',
@@ -26,6 +26,7 @@ function kase(engine: CaseResult['engine'], tps: number, nfe: number, right: [nu
     warmupRuns: 0,
     samples: [sample, sample],
     summary: { tokensPerSec: summarizeMetric([tps, tps]), nfe: summarizeMetric([nfe, nfe]) },
+    pooled: {},
     quality: {
       source: 'models/twins/heldout.json',
       perTask: 4,
