@@ -11,10 +11,11 @@ import { type ImportGraph, findCycles, importSpecifiers, layerViolations, readIm
 /** Bottom first. Folders in one entry are peers: they import neither each other nor anything above them. */
 const LAYERS = [
   ['util'], // errors and exit codes, version, fs checks, colour, seeded random
-  ['stats'], // pure functions over numbers
+  ['stats', 'quality'], // pure functions over numbers; the twins' held-out tasks and their checkers
   ['config'], // the run config's zod schema and flag overrides
   ['onnx'], // protobuf writer, graph DSL, inspector
   ['models'], // checkpoints, families, the graph emitter, presets, tokenizers
+  ['quality'], // held-out task files, answer checkers, accuracy with Wilson intervals
   ['engines'], // the Engine contract and its implementations
   ['telemetry'], // samplers, FLOPs/bytes, peaks
   ['results'], // the results.json shape, its writer and reader

@@ -57,11 +57,11 @@ export function runSummary(r: ResultsFile): string {
 export type AccuracyOf = (c: CompletedCase) => number | null;
 
 /**
- * results.json records no accuracy per case yet (the trained twins and their task checkers add it): every case reads
- * null, so the quality floor admits only settings that decode one token per step. Read the recorded field here when
- * it exists.
+ * The accuracy results.json records with a case (`quality.overall`: held-out tasks decoded with the case's settings,
+ * models with a task file such as the twins); null without one, so the quality floor then admits only settings that
+ * decode one token per step.
  */
-export const recordedAccuracy: AccuracyOf = () => null;
+export const recordedAccuracy: AccuracyOf = (c) => (c.quality && c.quality.overall.total > 0 ? c.quality.overall.accuracy : null);
 
 export interface EvaluateOptions {
   accuracyOf?: AccuracyOf;
@@ -123,15 +123,31 @@ export function claimedDevice(r: ResultsFile, cases: readonly CaseResult[]): { o
 
 export const CLAIMED_DEVICE = 'an H100/H200-class GPU recorded in the environment and the cases on the CUDA execution provider (ONNXRUNTIME_NODE_INSTALL=cuda12; see README, Using a GPU)';
 
+export interface EfficiencyFigures {
+  /** End to end (over wall time, PaLM's MFU): the judged figures. */
+  mfu: number | null;
+  mbu: number | null;
+  /** Over the time inside session.run, shown beside. */
+  mfuInRun: number | null;
+  mbuInRun: number | null;
+  /** 'decode' for AR engines with a decode split (the steady state a generation spends its time in). */
+  phase: 'whole' | 'decode';
+}
+
 /** Model FLOPs and bandwidth utilization of a case (fractions), read in one place. */
-export function efficiencyOf(c: CompletedCase): { mfu: number | null; mbu: number | null } {
-  return { mfu: c.efficiency?.mfu ?? null, mbu: c.efficiency?.mbu ?? null };
+export function efficiencyOf(c: CompletedCase): EfficiencyFigures {
+  const e = c.efficiency;
+  const p = isAr(c) && e?.decode ? e.decode : e;
+  return { mfu: p?.mfuEndToEnd ?? null, mbu: p?.mbuEndToEnd ?? null, mfuInRun: p?.mfuInRun ?? null, mbuInRun: p?.mbuInRun ?? null, phase: isAr(c) && e?.decode ? 'decode' : 'whole' };
 }
 
 // -- models ----------------------------------------------------------------------------------------------------------
 
 /** Rough parameter count from the recorded FLOPs per forward (~2 FLOPs per parameter per position). */
 export function approxParams(c: CompletedCase): number | null {
+  // An AR decode step is one position per row: ~2 FLOPs per parameter (plus attention over the cache).
+  const decode = c.efficiency?.decode;
+  if (isAr(c) && decode && decode.flopsPerForward > 0) return decode.flopsPerForward / (2 * c.params.batchSize);
   const flops = c.efficiency?.flopsPerForward;
   if (!flops) return null;
   const p = c.params;

@@ -44,7 +44,7 @@ export function gpuEfficiency(r: ResultsFile): ClaimVerdict {
   const ab = bound(a);
   const figures = (c: CompletedCase) => {
     const e = efficiencyOf(c);
-    return `MFU ${pct(e.mfu, 1)}, MBU ${pct(e.mbu, 1)}, nvidia-smi utilization.gpu ${utilText(c)}`;
+    return `${e.phase === 'decode' ? 'decode: ' : ''}MFU ${pct(e.mfu, 1)}, MBU ${pct(e.mbu, 1)} end to end (in run: ${pct(e.mfuInRun, 1)}, ${pct(e.mbuInRun, 1)}), nvidia-smi utilization.gpu ${utilText(c)}`;
   };
   const secondary = 'utilization.gpu is the share of time a kernel ran, not how busy the SMs were: reported, never judged';
   if (lb === null || ab === null) {
@@ -55,7 +55,7 @@ export function gpuEfficiency(r: ResultsFile): ClaimVerdict {
   }
   const ok = lb >= LLADA_MIN && ab <= AR_MAX;
   const evidence =
-    `Share of the binding roofline limit (max of MFU and MBU; the tool's figures from the architecture, the measured time and ${dev.gpu}'s peaks): ` +
+    `Share of the binding roofline limit (max of MFU and MBU end to end, over wall time; AR at its decode steps; from the architecture, the measured time and ${dev.gpu}'s peaks): ` +
     `LLaDA ${pct(lb)} (${figures(l)}) vs ${a.engine}, the strongest AR engine without a handicap, ${pct(ab)} (${figures(a)}); claim: >= ${pct(LLADA_MIN)} vs 60-65% (judged as <= ${pct(AR_MAX)}). ${secondary}.`;
   return verdict(r, id, { verdict: ok ? 'reproduced' : 'not-reproduced' }, {
     evidence,

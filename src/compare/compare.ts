@@ -5,7 +5,8 @@
 import { UserError } from '../util/errors.js';
 import { summarizeMetric } from '../results/summary.js';
 import type { CaseResult, Ci95, MetricName, ResultsFile } from '../results/types.js';
-import { mannWhitneyU } from '../stats/index.js';
+import { mannWhitneyU, median } from '../stats/index.js';
+import { type PooledShift, pooledShift } from '../stats/pooled.js';
 
 export type Better = 'higher' | 'lower';
 
@@ -14,8 +15,9 @@ export const COMPARED_METRICS: readonly { metric: MetricName; better: Better; un
   { metric: 'tokensPerSec', better: 'higher', unit: 'tokens/s' },
   { metric: 'usefulTokensPerSec', better: 'higher', unit: 'tokens/s' },
   { metric: 'latencyMs', better: 'lower', unit: 'ms' },
-  { metric: 'timePerForwardMs', better: 'lower', unit: 'ms' },
+  { metric: 'timePerForwardMs', better: 'lower', unit: 'ms' }, // local engines only: HTTP cases have no forward passes
   { metric: 'ttftMs', better: 'lower', unit: 'ms' },
+  { metric: 'tpotMs', better: 'lower', unit: 'ms' },
   { metric: 'itlMs', better: 'lower', unit: 'ms' },
 ];
 
@@ -86,10 +88,24 @@ export interface RunRef {
   gitSha: string | null;
 }
 
-/** One line per thing that fails the gate, in a stable order (scenario order, case order, metric order). */
+/**
+ * One metric across every matched case: the per-case effect is log(current / baseline) of the medians, oriented so
+ * that positive is worse, and a one-sample t-test asks whether their mean is zero (src/stats/pooled.ts). It flags a
+ * consistent slowdown that no single case can show with few repetitions (3 per side cannot reach p < 0.1).
+ */
+export interface PooledComparison extends PooledShift {
+  metric: MetricName;
+  better: Better;
+  unit: string;
+  /** regression / improvement: |relativeChange| beyond the threshold and p < alpha; noise: beyond, not significant. */
+  verdict: Verdict;
+}
+
+/** One line per thing that fails the gate, in a stable order (scenario order, case order, metric order, pooled). */
 export type Failure =
   | { kind: 'regression'; caseId: string; scenario: CaseResult['scenario']; metric: MetricComparison }
-  | { kind: 'errored'; caseId: string; scenario: CaseResult['scenario']; error: string };
+  | { kind: 'errored'; caseId: string; scenario: CaseResult['scenario']; error: string }
+  | { kind: 'pooled-regression'; pooled: PooledComparison };
 
 export interface Comparison {
   baseline: RunRef;
@@ -100,6 +116,8 @@ export interface Comparison {
   newCases: string[];
   failures: Failure[];
   improvements: { caseId: string; scenario: CaseResult['scenario']; metric: MetricComparison }[];
+  /** Per compared metric, the pooled test across every matched case that has it in both runs. */
+  pooled: PooledComparison[];
   /** Things a reader should know, e.g. sample sizes too small for the test to ever reach alpha. */
   warnings: string[];
 }
@@ -117,12 +135,23 @@ function casesById(r: ResultsFile, label: string): Map<string, CaseResult> {
 
 const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
 
-/** Same id must mean same conditions: a cpu-vs-cuda "regression" is a misconfigured gate, not a slowdown. */
-function checkConditions(b: CaseResult, c: CaseResult): void {
+/** The GPU a case ran on (nvidia-smi name of the run's first GPU); null for CPU and HTTP cases. */
+function gpuOf(r: ResultsFile, c: CaseResult): string | null {
+  return c.conditions.device === 'cuda' || c.conditions.device === 'webgpu' ? (r.environment.gpus[0]?.name ?? 'unknown GPU') : null;
+}
+
+/**
+ * Same id must mean same conditions: a cpu-vs-cuda "regression" is a misconfigured gate, not a slowdown; so is an
+ * H100 baseline against an A100 run, another model, or synthetic weights against real ones.
+ */
+function checkConditions(b: CaseResult, c: CaseResult, gpus: [string | null, string | null]): void {
   const fields: [string, unknown, unknown][] = [
     ['device', b.conditions.device, c.conditions.device],
     ['executionProvider', b.conditions.executionProvider, c.conditions.executionProvider],
     ['dtype', b.conditions.dtype, c.conditions.dtype],
+    ['GPU', gpus[0] ?? undefined, gpus[1] ?? undefined],
+    ['model', b.model, c.model],
+    ['weights', b.conditions.synthetic ? 'synthetic' : 'real', c.conditions.synthetic ? 'synthetic' : 'real'],
   ];
   const keys = [...new Set([...Object.keys(b.params), ...Object.keys(c.params)])].sort();
   for (const k of keys) fields.push([`params.${k}`, (b.params as unknown as Record<string, unknown>)[k], (c.params as unknown as Record<string, unknown>)[k]]);
@@ -176,6 +205,14 @@ export function compareMetric(metric: MetricName, better: Better, unit: string, 
   return { metric, better, unit, baseline, current, changePct, direction, method, pValue, significant, verdict };
 }
 
+/** log(current / baseline) of the medians, positive when worse; null when a median is not positive. */
+function worseLogRatio(better: Better, base: number[], cur: number[]): number | null {
+  const b = median(base);
+  const c = median(cur);
+  if (!(b > 0 && c > 0)) return null;
+  return better === 'higher' ? Math.log(b / c) : Math.log(c / b);
+}
+
 /** Binomial coefficient as a float (sizes here are small). */
 function choose(n: number, k: number): number {
   let r = 1;
@@ -203,9 +240,10 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
   const failures: Failure[] = [];
   const improvements: Comparison['improvements'] = [];
   const smallSamples = new Set<string>();
+  const effects = new Map<MetricName, number[]>(COMPARED_METRICS.map((m) => [m.metric, []]));
   for (const [id, b] of base) {
     const c = cur.get(id)!;
-    checkConditions(b, c);
+    checkConditions(b, c, [gpuOf(baseline, b), gpuOf(current, c)]);
     const ref: CaseRef = { id, scenario: b.scenario, engine: b.engine };
     if (b.state !== 'completed') {
       cases.push({ ...ref, state: 'baseline-errored', error: b.state === 'aborted' ? `aborted: ${b.error}` : b.error });
@@ -224,6 +262,8 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
       if (!bv || !cv) continue;
       const m = compareMetric(metric, better, unit, bv, cv, o);
       metrics.push(m);
+      const effect = worseLogRatio(better, bv, cv);
+      if (effect !== null) effects.get(metric)!.push(effect);
       if (m.verdict === 'regression') failures.push({ kind: 'regression', caseId: id, scenario: b.scenario, metric: m });
       if (m.verdict === 'improvement') improvements.push({ caseId: id, scenario: b.scenario, metric: m });
       // With n1, n2 samples and no ties the smallest two-sided p Mann-Whitney U can reach is 2 / C(n1 + n2, n1).
@@ -231,18 +271,30 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
     }
     cases.push({ ...ref, state: 'compared', metrics });
   }
+  const pooled: PooledComparison[] = [];
+  for (const { metric, better, unit } of COMPARED_METRICS) {
+    const e = effects.get(metric)!;
+    if (e.length < 2) continue;
+    const p: PooledComparison = { metric, better, unit, ...pooledShift(e), verdict: 'unchanged' };
+    const beyond = Math.abs(p.relativeChange) * 100 > o.thresholdPct;
+    p.verdict = !beyond ? 'unchanged' : !(p.pValue < o.alpha) ? 'noise' : p.relativeChange > 0 ? 'regression' : 'improvement';
+    pooled.push(p);
+    if (p.verdict === 'regression') failures.push({ kind: 'pooled-regression', pooled: p });
+  }
   const warnings: string[] = [];
   for (const sizes of smallSamples) {
     let n = 3;
     while (2 / choose(2 * n, n) >= o.alpha && n < 50) n++;
-    warnings.push(`${sizes} samples: Mann-Whitney U cannot reach p < ${o.alpha} with so few, so no change can be flagged; use --repetitions ${n} or more in both runs`);
+    warnings.push(
+      `${sizes} samples: Mann-Whitney U cannot reach p < ${o.alpha} with so few, so no single case can be flagged (the pooled test across cases still can); use --repetitions ${n} or more in both runs for per-case verdicts`,
+    );
   }
   if (cases.some((c) => c.state === 'compared' && c.metrics.some((m) => m.method === 'ci-overlap'))) {
     warnings.push('some cases have fewer than 3 samples: judged by non-overlapping 95% CIs, which rarely flags anything; use more repetitions');
   }
   if (!current.complete) warnings.push('the current run is marked incomplete');
   const newCases = [...cur.keys()].filter((id) => !base.has(id));
-  return { baseline: runRef(baseline), current: runRef(current), options: o, cases, newCases, failures, improvements, warnings };
+  return { baseline: runRef(baseline), current: runRef(current), options: o, cases, newCases, failures, improvements, pooled, warnings };
 }
 
 /** True when the gate fails (exit code 1). */

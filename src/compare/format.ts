@@ -1,6 +1,6 @@
 /** Wording shared by every compare exporter, so the table, markdown, JUnit and annotations say the same thing. */
-import { num, signedPct } from '../util/format.js';
-import type { Failure, MetricComparison } from './compare.js';
+import { num, pct, signedPct } from '../util/format.js';
+import type { Failure, MetricComparison, PooledComparison } from './compare.js';
 
 /** The change of a metric, signed: "-20.0%" (MetricComparison.changePct is in percent). */
 export function changeText(m: MetricComparison): string {
@@ -18,7 +18,36 @@ export function metricChange(m: MetricComparison): string {
   return `${m.metric} ${num(m.baseline.mean)} -> ${num(m.current.mean)} ${m.unit} (${changeText(m)}, ${m.better} is better; ${significanceText(m)})`;
 }
 
-/** One line naming the case, the metric and the change. */
+/** "p=0.0012" with small values in exponent form. */
+const pText = (p: number) => (p < 0.0001 ? p.toExponential(1) : p.toFixed(4));
+
+/** "tokensPerSec across 35 cases: 40.0% worse (95% CI 35.1% to 45.2%), p=1.2e-9 (t-test on per-case log ratios)" */
+export function pooledText(p: PooledComparison): string {
+  const ci = p.ci95 ? ` (95% CI of the change in the worse direction ${signedPct(p.ci95[0])} to ${signedPct(p.ci95[1])})` : '';
+  const way = p.relativeChange > 0 ? 'worse' : p.relativeChange < 0 ? 'better' : 'unchanged';
+  return `${p.metric} across ${p.n} cases: ${pct(Math.abs(p.relativeChange), 1)} ${way}${ci}, p=${pText(p.pValue)} (t-test on per-case log ratios of medians, ${p.better} is better)`;
+}
+
+/** One line naming the case (or the pooled test), the metric and the change. */
 export function failureLine(f: Failure): string {
-  return f.kind === 'regression' ? `${f.caseId}: ${metricChange(f.metric)}` : `${f.caseId}: errored in the current run: ${f.error}`;
+  switch (f.kind) {
+    case 'regression':
+      return `${f.caseId}: ${metricChange(f.metric)}`;
+    case 'errored':
+      return `${f.caseId}: errored in the current run: ${f.error}`;
+    case 'pooled-regression':
+      return `consistent slowdown: ${pooledText(f.pooled)}`;
+  }
+}
+
+/** A short title for annotations. */
+export function failureTitle(f: Failure): string {
+  switch (f.kind) {
+    case 'regression':
+      return `Performance regression: ${f.caseId} ${f.metric.metric}`;
+    case 'errored':
+      return `Benchmark case errored: ${f.caseId}`;
+    case 'pooled-regression':
+      return `Consistent slowdown across cases: ${f.pooled.metric}`;
+  }
 }

@@ -1,7 +1,7 @@
 /** GitHub Actions integration: the step summary and error annotations (workflow commands). */
 import { appendFileSync } from 'node:fs';
 import type { Comparison } from './compare.js';
-import { failureLine } from './format.js';
+import { failureLine, failureTitle } from './format.js';
 
 /** GitHub shows at most 10 error annotations per step; more would only be dropped. */
 export const MAX_ANNOTATIONS = 10;
@@ -13,8 +13,7 @@ const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace
 /** `::error title=...::...` lines, at most MAX_ANNOTATIONS, plus a plain line saying how many were left out. */
 export function githubAnnotations(c: Comparison, max = MAX_ANNOTATIONS): string[] {
   const lines = c.failures.slice(0, max).map((f) => {
-    const title = f.kind === 'regression' ? `Performance regression: ${f.caseId} ${f.metric.metric}` : `Benchmark case errored: ${f.caseId}`;
-    return `::error title=${escapeProperty(title)}::${escapeData(failureLine(f))}`;
+    return `::error title=${escapeProperty(failureTitle(f))}::${escapeData(failureLine(f))}`;
   });
   if (c.failures.length > max) lines.push(`(${c.failures.length - max} more regressions are listed in the step summary and the JUnit report)`);
   return lines;

@@ -11,6 +11,7 @@ export {
   type Comparison,
   type Failure,
   type MetricComparison,
+  type PooledComparison,
   type RunRef,
   type SideStats,
   type SignificanceMethod,

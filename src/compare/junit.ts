@@ -1,5 +1,5 @@
 import type { Comparison } from './compare.js';
-import { failureLine, metricChange } from './format.js';
+import { failureLine, metricChange, pooledText } from './format.js';
 
 /**
  * XML text and attribute escaping. Characters XML 1.0 cannot hold at all (most C0 controls, lone surrogates,
@@ -51,6 +51,14 @@ export function renderJUnit(c: Comparison): string {
         add(suite, `${open}\n      <failure${attrs({ message: msg, type: 'regression' })}>${escapeXml(msg)}</failure>\n${out}\n    </testcase>`, true);
       } else add(suite, `${open}\n${out}\n    </testcase>`, false);
     }
+  }
+  for (const p of c.pooled) {
+    const open = `    <testcase${attrs({ classname: 'pooled', name: p.metric })}>`;
+    const out = `      <system-out>${escapeXml(`${p.verdict}: ${pooledText(p)}`)}</system-out>`;
+    if (p.verdict === 'regression') {
+      const msg = failureLine({ kind: 'pooled-regression', pooled: p });
+      add('pooled', `${open}\n      <failure${attrs({ message: msg, type: 'regression' })}>${escapeXml(msg)}</failure>\n${out}\n    </testcase>`, true);
+    } else add('pooled', `${open}\n${out}\n    </testcase>`, false);
   }
   const total = [...suites.values()].reduce((a, s) => a + s.length, 0);
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${attrs({ name: 'dllm-bench compare', tests: total, failures: c.failures.length })}>`];

@@ -1,6 +1,6 @@
 import type { Comparison } from './compare.js';
 import { num } from '../util/format.js';
-import { changeText, metricChange, significanceText } from './format.js';
+import { changeText, failureLine, metricChange, pooledText, significanceText } from './format.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
@@ -16,7 +16,8 @@ export function renderCompareMarkdown(c: Comparison): string {
   out.push(`## dllm-bench compare: ${n === 0 ? 'no regressions' : `${n} regression${n === 1 ? '' : 's'}`}`, '');
   out.push(
     `A change is flagged only when it is worse than ${c.options.thresholdPct}% of the baseline mean and significant ` +
-      `(Mann-Whitney U on the raw samples, p < ${c.options.alpha}; non-overlapping 95% CIs when a side has fewer than 3 samples).`,
+      `(Mann-Whitney U on the raw samples, p < ${c.options.alpha}; non-overlapping 95% CIs when a side has fewer than 3 samples), ` +
+      `or when every case together is consistently worse (t-test on the per-case log ratios of medians, p < ${c.options.alpha}).`,
     '',
     `- ${runLine('baseline', c.baseline)}`,
     `- ${runLine('current', c.current)}`,
@@ -25,13 +26,20 @@ export function renderCompareMarkdown(c: Comparison): string {
   if (n > 0) {
     out.push('### Regressions', '');
     for (const f of c.failures) {
-      out.push(f.kind === 'regression' ? `- **${code(f.caseId)}** ${metricChange(f.metric)}` : `- **${code(f.caseId)}** errored in the current run: ${f.error}`);
+      if (f.kind === 'regression') out.push(`- **${code(f.caseId)}** ${metricChange(f.metric)}`);
+      else if (f.kind === 'errored') out.push(`- **${code(f.caseId)}** errored in the current run: ${f.error}`);
+      else out.push(`- **all cases** ${failureLine(f)}`);
     }
     out.push('');
   }
   if (c.improvements.length > 0) {
     out.push('### Improvements', '');
     for (const i of c.improvements) out.push(`- ${code(i.caseId)} ${metricChange(i.metric)}`);
+    out.push('');
+  }
+  if (c.pooled.length > 0) {
+    out.push('### Across cases (pooled)', '');
+    for (const p of c.pooled) out.push(`- ${p.verdict === 'regression' ? '**regression**' : p.verdict}: ${pooledText(p)}`);
     out.push('');
   }
   if (c.warnings.length > 0) {

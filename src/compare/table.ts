@@ -2,7 +2,7 @@ import chalk from 'chalk';
 import Table from 'cli-table3';
 import type { Comparison, Verdict } from './compare.js';
 import { num } from '../util/format.js';
-import { changeText, failureLine } from './format.js';
+import { changeText, failureLine, pooledText } from './format.js';
 
 const VERDICT_COLOR: Record<Verdict, (s: string) => string> = {
   regression: (s) => chalk.red.bold(s),
@@ -27,6 +27,7 @@ export function renderCompareTable(c: Comparison): string {
     }
   }
   const out = [t.toString()];
+  for (const p of c.pooled) out.push(`across cases: ${VERDICT_COLOR[p.verdict](p.verdict)}: ${pooledText(p)}`);
   for (const id of c.newCases) out.push(chalk.dim(`new case (no baseline): ${id}`));
   for (const w of c.warnings) out.push(chalk.yellow(`warning: ${w}`));
   const rule = `threshold ${c.options.thresholdPct}%, alpha ${c.options.alpha}`;

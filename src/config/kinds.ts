@@ -20,6 +20,7 @@ export const WarningCode = z.enum([
   'telemetry-nvidia-smi-exited',
   'telemetry-nvidia-smi-unparsed',
   'http-no-done',
+  'quality-failed',
 ]);
 export type WarningCode = z.infer<typeof WarningCode>;
 

@@ -29,7 +29,7 @@ const Side = z
     model: z
       .string()
       .min(1)
-      .describe('a synthetic preset name (tiny, small, llada-8b, llama3-8b), a model folder, or an http(s) URL of an OpenAI-compatible server'),
+      .describe('a preset name (twins: the trained tiny twins; tiny, small, llada-8b, llama3-8b: random weights), a model folder, or an http(s) URL of an OpenAI-compatible server'),
     dtype: WeightDtype.default('fp32').describe('weights dtype when building a preset'),
     seed: z.number().int().nonnegative().default(0).describe('weight seed when building a preset'),
     http: HttpSide.optional().describe('required when model is a URL'),
@@ -41,12 +41,12 @@ export const RunConfig = z
     $schema: z.string().optional(),
     name: z.string().default('default'),
     description: z.string().optional(),
-    diffusion: Side.default({ model: 'tiny', dtype: 'fp32', seed: 0 }),
+    diffusion: Side.default({ model: 'twins', dtype: 'fp32', seed: 0 }),
     ar: Side.extend({
       engines: z.array(ArEngine).min(1).default(['ar', 'ar-ort', 'ar-loop']).describe('ar = transformers.js, ar-ort = direct onnxruntime loop, ar-loop = the decode loop inside one onnxruntime call'),
     })
       .strict()
-      .default({ model: 'tiny', dtype: 'fp32', seed: 0, engines: ['ar', 'ar-ort', 'ar-loop'] }),
+      .default({ model: 'twins', dtype: 'fp32', seed: 0, engines: ['ar', 'ar-ort', 'ar-loop'] }),
     device: Device.default('auto'),
     session: z
       .object({
@@ -57,7 +57,10 @@ export const RunConfig = z
       .strict()
       .default({ graphOptimization: 'all' }),
     scenarios: z.array(Scenario).min(1).default([...Scenario.options]),
-    prompts: z.string().default('default').describe('a built-in prompt set name (configs/prompts/NAME.json) or a path to one'),
+    prompts: z
+      .string()
+      .default('default')
+      .describe("a built-in prompt set name (configs/prompts/NAME.json) or a path to one; 'default' gives a model with held-out tasks (the twins) its task prompts"),
     chatTemplate: z.boolean().default(true).describe('wrap prompts in each model\'s chat template'),
     warmup: z.number().int().nonnegative().default(1),
     repetitions: posInt.default(3),
@@ -94,6 +97,12 @@ export const RunConfig = z
       })
       .strict()
       .default({ steps: [8, 16, 32], thresholds: [0.9, 0.7], caches: [...CacheMode.options] }),
+    quality: z
+      .object({
+        perTask: z.number().int().nonnegative().default(10).describe('held-out items decoded per task for each throughput and steps case of a model with held-out tasks (0: no quality)'),
+      })
+      .strict()
+      .default({ perTask: 10 }),
     http: z
       .object({
         concurrency: posIntList.default([1, 4]),

@@ -2,15 +2,17 @@
  * Model references in configs: a preset name is built once into a cache folder and reused; anything else must be
  * an existing model folder. The cache key includes the model format version, so an upgraded tool rebuilds.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { buildPreset } from './build.js';
+import { packageRoot } from '../util/version.js';
+import { buildPreset, convertCheckpoint } from './build.js';
 import type { OnnxDtype } from './dtype.js';
 import { MODEL_FORMAT_VERSION, loadModelFolder } from './folder.js';
 import { isHubId } from './hub.js';
-import { PRESETS } from './presets.js';
+import { PRESETS, TRAINED_PRESETS } from './presets.js';
 import type { Family } from './spec.js';
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -28,7 +30,12 @@ export interface ResolvedModel {
 }
 
 export function isPresetName(ref: string): boolean {
-  return Object.hasOwn(PRESETS, ref);
+  return Object.hasOwn(PRESETS, ref) || Object.hasOwn(TRAINED_PRESETS, ref);
+}
+
+/** The shipped checkpoint folder of a trained preset for one family. */
+export function trainedCheckpointDir(ref: string, family: Family): string {
+  return join(packageRoot, TRAINED_PRESETS[ref]!.folder, family);
 }
 
 /** Cheap check (no building) that a reference names a preset or a valid model folder of the family. */
@@ -36,7 +43,7 @@ export function checkModelRef(ref: string, family: Family): string | null {
   if (isPresetName(ref)) return null;
   // owner/name: a Hugging Face hub model for the transformers.js engine, resolved (and checked) when it loads.
   if (family === 'llama' && isHubId(ref)) return ref;
-  if (!existsSync(ref)) throw new UserError(`model ${ref}: not a preset (${Object.keys(PRESETS).join(', ')}) and no such folder`);
+  if (!existsSync(ref)) throw new UserError(`model ${ref}: not a preset (${[...Object.keys(PRESETS), ...Object.keys(TRAINED_PRESETS)].join(', ')}) and no such folder`);
   const folder = loadModelFolder(ref);
   if (folder.meta.family !== family) {
     throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs a ${family} model`);
@@ -47,7 +54,12 @@ export function checkModelRef(ref: string, family: Family): string | null {
 export function resolveModelRef(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
   const folderDir = checkModelRef(ref, family);
   if (folderDir) return { dir: folderDir, preset: null, built: false, buildSeconds: 0 };
-  const dir = join(cacheRoot(), 'models', `${ref}-${family}-${opts.dtype}-seed${opts.seed}-v${MODEL_FORMAT_VERSION}`);
+  const trained = Object.hasOwn(TRAINED_PRESETS, ref);
+  const source = trained ? trainedCheckpointDir(ref, family) : null;
+  if (source && !existsSync(join(source, 'model.safetensors'))) throw new UserError(`preset ${ref}: ${source}/model.safetensors is missing from this installation`);
+  // Trained weights are keyed by their content (a retrained checkpoint converts afresh), synthetic ones by seed.
+  const variant = source ? createHash('sha256').update(readFileSync(join(source, 'model.safetensors'))).digest('hex').slice(0, 12) : `seed${opts.seed}`;
+  const dir = join(cacheRoot(), 'models', `${ref}-${family}-${opts.dtype}-${variant}-v${MODEL_FORMAT_VERSION}`);
   if (existsSync(join(dir, 'config.json'))) {
     try {
       loadModelFolder(dir);
@@ -61,7 +73,7 @@ export function resolveModelRef(ref: string, family: Family, opts: { dtype: Onnx
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    const r = buildPreset(tmp, { preset: ref, family, seed: opts.seed, dtype: opts.dtype });
+    const r = source ? convertCheckpoint(source, tmp, { dtype: opts.dtype }) : buildPreset(tmp, { preset: ref, family, seed: opts.seed, dtype: opts.dtype });
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
     return { dir, preset: ref, built: true, buildSeconds: r.seconds };

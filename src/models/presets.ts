@@ -49,6 +49,24 @@ export const PRESETS: Record<string, Preset> = {
   },
 };
 
+/**
+ * Trained presets: real checkpoints shipped with the package in their native Hugging Face layout
+ * (FOLDER/llada, FOLDER/llama, relative to the package root) and converted like any checkpoint on first use.
+ */
+export interface TrainedPreset {
+  name: string;
+  description: string;
+  folder: string;
+}
+
+export const TRAINED_PRESETS: Record<string, TrainedPreset> = {
+  twins: {
+    name: 'twins',
+    description: '~0.8M parameters trained from scratch (training/train.py): a LLaDA model and its Llama twin that answer the held-out tasks in models/twins/heldout.json',
+    folder: 'models/twins',
+  },
+};
+
 export function getPreset(name: string): Preset {
   const p = PRESETS[name];
   if (!p) throw new UserError(`unknown preset "${name}"; available: ${Object.keys(PRESETS).join(', ')}`);

@@ -40,10 +40,13 @@ export function throughputSpec(results: ResultsFile): Spec | null {
 
 export function batchSpec(results: ResultsFile): Spec | null {
   const s = scenario(results, 'batch');
-  const rows = (s?.analysis.batchEfficiency ?? []).map((b) => {
-    const c = s!.cases.find((x) => x.engine === b.engine && x.params.batchSize === b.batchSize);
-    return { engine: b.engine, batch: b.batchSize, efficiency: b.efficiency * 100, tps: c?.summary.tokensPerSec?.mean ?? null };
+  const eff = s?.analysis.batchEfficiency ?? [];
+  // B=1 is the reference (100% by definition): its throughput from the B=1 case of each engine with a B > 1 figure.
+  const ones = [...new Set(eff.map((b) => b.engine))].map((engine) => {
+    const c = s!.cases.find((x) => x.engine === engine && x.params.batchSize === 1);
+    return { engine, batch: 1, efficiency: 100, tps: c?.summary.tokensPerSec?.mean ?? null };
   });
+  const rows = [...ones, ...eff.map((b) => ({ engine: b.engine, batch: b.batchSize, efficiency: b.efficiency * 100, tps: b.tokensPerSec }))];
   if (rows.length === 0) return null;
   const sizes = [...new Set(rows.map((r) => r.batch))].sort((a, b) => a - b);
   const x = { field: 'batch', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: sizes, format: 'd' }, title: 'batch size' };
@@ -131,6 +134,46 @@ export function stepsSpec(results: ResultsFile): Spec | null {
   };
 }
 
+/**
+ * The speed-quality frontier of the steps scenario: accuracy (with its Wilson 95% interval) against tokens/s, one
+ * point per diffusion setting (steps, threshold, cache mode), the AR engines marked as the reference. Null when no
+ * case has a quality measurement (random-weight presets).
+ */
+export function frontierSpec(results: ResultsFile): Spec | null {
+  const s = scenario(results, 'steps');
+  const points = (s?.cases ?? []).flatMap((c) => {
+    if (c.state !== 'completed' || !c.quality || !c.summary.tokensPerSec) return [];
+    const p = c.params;
+    const setting =
+      c.engine === 'llada'
+        ? `${p.threshold != null ? `thr ${p.threshold}` : `${p.steps} steps`}${p.cache && p.cache !== 'none' ? ` ${p.cache}` : ''}`
+        : `${c.engine} (AR)`;
+    return [{ side: c.engine === 'llada' ? 'diffusion (LLaDA)' : 'AR reference', engine: c.engine, setting, tps: c.summary.tokensPerSec.mean, acc: c.quality.overall.accuracy * 100, lo: c.quality.overall.ci95[0] * 100, hi: c.quality.overall.ci95[1] * 100, nfe: c.summary.nfe?.mean ?? null }];
+  });
+  if (points.length === 0) return null;
+  const x = { field: 'tps', type: 'quantitative', scale: { type: 'log' }, title: 'tokens/s (log)' };
+  return {
+    title: 'Speed-quality frontier: held-out accuracy vs tokens/s (one point per setting; AR marked)',
+    width: 480,
+    height: 280,
+    data: { values: points },
+    layer: [
+      { mark: { type: 'rule', opacity: 0.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'engine', type: 'nominal', scale: ENGINE_COLORS } } },
+      {
+        mark: { type: 'point', filled: true, size: 90 },
+        encoding: {
+          x,
+          y: { field: 'acc', type: 'quantitative', title: 'accuracy % (95% CI)', scale: { domain: [0, 100] } },
+          color: { field: 'engine', type: 'nominal', scale: ENGINE_COLORS, title: 'engine' },
+          shape: { field: 'side', type: 'nominal', scale: { domain: ['diffusion (LLaDA)', 'AR reference'], range: ['circle', 'diamond'] }, title: null },
+          tooltip: [{ field: 'setting' }, { field: 'acc', title: 'accuracy %', format: '.1f' }, { field: 'tps', title: 'tokens/s', format: '.0f' }, { field: 'nfe', title: 'NFE', format: '.1f' }],
+        },
+      },
+      { mark: { type: 'text', dx: 7, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'acc', type: 'quantitative' }, text: { field: 'setting' } } },
+    ],
+  };
+}
+
 /** Renders a vega-lite spec to an SVG string. */
 export async function renderSvg(spec: Spec): Promise<string> {
   const vl = await import('vega-lite');
@@ -156,6 +199,7 @@ export async function renderCharts(results: ResultsFile): Promise<Chart[]> {
     ['batch', batchSpec(results)],
     ['context', contextSpec(results)],
     ['steps', stepsSpec(results)],
+    ['frontier', frontierSpec(results)],
   ];
   const charts: Chart[] = [];
   for (const [id, spec] of specs) {

@@ -16,12 +16,17 @@ export function caseLabel(c: CaseResult): string {
   return parts.join(' ');
 }
 
-/** The columns every tabular exporter shows, in order. */
-export const COLUMNS = ['engine', 'case', 'tok/s', 'useful tok/s', 'latency ms', 'NFE', 'tok/fwd', 'ms/fwd', 'TTFT ms', 'ITL ms', 'n'] as const;
+/**
+ * The columns every tabular exporter shows, in order. Rates and latency: mean ± sd over repetitions. TTFT and TPOT:
+ * p50 over answers; ITL: p50 / p99 over every inter-token gap (vLLM's definitions), all repetitions pooled.
+ */
+export const COLUMNS = ['engine', 'case', 'tok/s', 'useful tok/s', 'latency ms', 'NFE', 'tok/fwd', 'ms/fwd', 'TTFT p50 ms', 'TPOT p50 ms', 'ITL p50/p99 ms', 'n'] as const;
 
 export function caseRow(c: CaseResult): string[] {
   const m = c.summary;
-  return [c.engine, caseLabel(c), pm(m.tokensPerSec), pm(m.usefulTokensPerSec), pm(m.latencyMs), fmt(m.nfe?.mean, 0), fmt(m.tokensPerForward?.mean, 2), fmt(m.timePerForwardMs?.mean, 2), fmt(m.ttftMs?.mean, 1), fmt(m.itlMs?.mean, 2), String(c.samples.length)];
+  const p = c.pooled;
+  const itl = p.itlMs ? `${fmt(p.itlMs.p50, 2)} / ${fmt(p.itlMs.p99, 2)}` : '-';
+  return [c.engine, caseLabel(c), pm(m.tokensPerSec), pm(m.usefulTokensPerSec), pm(m.latencyMs), fmt(m.nfe?.mean, 0), fmt(m.tokensPerForward?.mean, 2), fmt(m.timePerForwardMs?.mean, 2), fmt(p.ttftMs?.p50, 1), fmt(p.tpotMs?.p50, 2), itl, String(c.samples.length)];
 }
 
 export function environmentLine(r: ResultsFile): string {
@@ -53,9 +58,23 @@ export function conditionLines(r: ResultsFile): string[] {
   return [...seen.values()];
 }
 
+/** "92% (95% CI 85% to 99%)", or the figure alone without an interval. */
+function withCi(v: number, ci: readonly [number, number] | null): string {
+  return ci ? `${pct(v)} (95% CI ${pct(ci[0])} to ${pct(ci[1])})` : pct(v);
+}
+
 export function analysisLines(s: ResultsFile['scenarios'][number]): string[] {
   const lines: string[] = [];
-  for (const b of s.analysis.batchEfficiency ?? []) if (b.batchSize > 1) lines.push(`batch efficiency ${b.engine} at B=${b.batchSize}: ${pct(b.efficiency)}`);
+  // One line per batch size, every engine beside the others (LLaDA against AR is the comparison that matters).
+  const byBatch = new Map<number, string[]>();
+  for (const b of s.analysis.batchEfficiency ?? []) {
+    if (b.batchSize <= 1) continue;
+    if (!byBatch.has(b.batchSize)) byBatch.set(b.batchSize, []);
+    byBatch.get(b.batchSize)!.push(`${b.engine} ${withCi(b.efficiency, b.ci95)}`);
+  }
+  for (const [B, parts] of [...byBatch].sort((a, b) => a[0] - b[0])) {
+    lines.push(`batch efficiency at B=${B} (same ${B} prompts one at a time vs as one batch): ${parts.join('; ')}`);
+  }
   for (const f of s.analysis.costModels ?? []) {
     const ci = (c: { ci95: [number, number] | null }) => (c.ci95 ? ` [${sci(c.ci95[0])}, ${sci(c.ci95[1])}]` : '');
     lines.push(
@@ -72,4 +91,29 @@ export function analysisLines(s: ResultsFile['scenarios'][number]): string[] {
 /** Three significant figures, exponent form for small values: cost-model coefficients span many magnitudes. */
 function sci(v: number): string {
   return v === 0 || (Math.abs(v) >= 0.01 && Math.abs(v) < 1e5) ? String(Number(v.toPrecision(3))) : v.toExponential(2);
+}
+
+/** "12% / 10%" (in run / end to end). */
+const pair = (a: number | null, b: number | null) => `${pct(a, 1)} / ${pct(b, 1)}`;
+
+/**
+ * MFU and MBU of each throughput case, against each engine's own device peak for its dtype: in run (session.run
+ * time) / end to end (wall time); AR split into prefill (MFU) and decode (MBU over weights + KV cache read).
+ */
+export function efficiencyLines(r: ResultsFile): string[] {
+  const cases = r.scenarios.filter((s) => s.kind === 'throughput').flatMap((s) => s.cases);
+  const lines: string[] = [];
+  let unknown = 0;
+  for (const c of cases) {
+    if (c.state !== 'completed' || !c.efficiency) continue;
+    const e = c.efficiency;
+    if (e.peakSource === null) {
+      unknown++;
+      continue;
+    }
+    const phases = e.prefill && e.decode ? `; prefill MFU ${pair(e.prefill.mfuInRun, e.prefill.mfuEndToEnd)}; decode MBU ${pair(e.decode.mbuInRun, e.decode.mbuEndToEnd)}` : '';
+    lines.push(`${c.engine} ${caseLabel(c)}: MFU ${pair(e.mfuInRun, e.mfuEndToEnd)}, MBU ${pair(e.mbuInRun, e.mbuEndToEnd)}${phases} (peak: ${e.peakSource})`);
+  }
+  if (unknown) lines.push(`${unknown} case(s) ran where no device peak is known (CPU): FLOPs and bytes per forward are in results.json, MFU/MBU are not computed`);
+  return lines;
 }

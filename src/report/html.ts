@@ -2,6 +2,7 @@ import { VERDICT_LABEL, claimsPreamble, conditionText, evaluateClaims, verdictDe
 import type { ResultsFile } from '../results/types.js';
 import { renderCharts } from './charts.js';
 import { COLUMNS, analysisLines, caseRow, conditionLines, environmentLine } from './format.js';
+import { qualityTable } from './quality.js';
 import { notCompleted } from './state.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
@@ -24,9 +25,14 @@ export async function renderHtml(results: ResultsFile): Promise<string> {
     const rows = s.cases
       .map((c) => (c.state !== 'completed' ? `<tr class="err"><td>${esc(c.engine)}</td><td>${esc(caseRow(c)[1]!)}</td><td colspan="${COLUMNS.length - 2}">${esc(notCompleted(c))}</td></tr>` : `<tr>${caseRow(c).map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`))
       .join('\n');
+    const q = qualityTable(s);
+    const quality = q
+      ? `<h3>Accuracy beside speed</h3><p class="note">${esc(q.note)}</p><table><thead><tr>${q.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${q.rows.map((r) => `<tr>${r.map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`
+      : '';
     const analysis = analysisLines(s).map((a) => `<li>${esc(a)}</li>`).join('');
     return `<section><h2>${esc(s.kind)}${s.state !== 'completed' ? ` <small>(${esc(s.state)})</small>` : ''}</h2>
 ${s.cases.length ? `<table><thead><tr>${COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>` : '<p>No cases measured.</p>'}
+${quality}
 ${analysis ? `<ul>${analysis}</ul>` : ''}</section>`;
   });
   return `<!doctype html>

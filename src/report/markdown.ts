@@ -1,5 +1,6 @@
 import type { ResultsFile } from '../results/types.js';
-import { COLUMNS, analysisLines, caseRow, conditionLines, environmentLine } from './format.js';
+import { COLUMNS, analysisLines, caseRow, conditionLines, efficiencyLines, environmentLine } from './format.js';
+import { qualityTable } from './quality.js';
 import { notCompleted } from './state.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
@@ -8,7 +9,11 @@ export function renderMarkdown(results: ResultsFile): string {
   const l: string[] = [`# dllm-bench results: ${results.runId}`, ''];
   l.push(`${results.complete ? 'Complete run' : '**Incomplete run** (interrupted or a scenario failed)'}, ${results.createdAt}, dllm-bench ${results.tool.version}${results.tool.gitSha ? ` (${results.tool.gitSha.slice(0, 8)})` : ''}.`, '');
   l.push('## Conditions', '', `- ${environmentLine(results)}`, ...conditionLines(results).map((c) => `- ${c}`), '');
-  l.push('Tokens/s counts generated positions only; useful tokens stop at the first EOS/end-of-turn. Mean ± sd over the measured runs (warmup excluded); n = runs.', '');
+  l.push(
+    'Tokens/s counts generated positions only; useful tokens stop at the first EOS/end-of-turn. Mean ± sd over the measured runs (warmup excluded); n = runs; ' +
+      'latency, NFE and time inside the runtime are per request. TTFT and TPOT (time per output token of each answer) are p50 over answers, ITL p50 / p99 over every inter-token gap (vLLM\'s definitions), all runs pooled.',
+    '',
+  );
   for (const s of results.scenarios) {
     l.push(`## ${s.kind}${s.state !== 'completed' ? ` (${s.state})` : ''}`, '');
     if (s.error) l.push(`> ${s.error}`, '');
@@ -21,9 +26,16 @@ export function renderMarkdown(results: ResultsFile): string {
       const row = c.state !== 'completed' ? [c.engine, caseRow(c)[1]!, notCompleted(c), ...Array(COLUMNS.length - 3).fill('')] : caseRow(c);
       l.push(`| ${row.map(cell).join(' | ')} |`);
     }
+    const q = qualityTable(s);
+    if (q) l.push('', `Accuracy beside speed: ${q.note}.`, '', `| ${q.head.join(' | ')} |`, `|${q.head.map(() => '---').join('|')}|`, ...q.rows.map((r) => `| ${r.map(cell).join(' | ')} |`));
     const a = analysisLines(s);
     if (a.length) l.push('', ...a.map((x) => `- ${x}`));
     l.push('');
+  }
+  const eff = efficiencyLines(results);
+  if (eff.length) {
+    l.push('## Hardware efficiency (throughput cases)', '', 'MFU / MBU against each engine\'s own device peak for its dtype, in run (time inside session.run) / end to end (wall time). MBU counts the weights and the KV cache read per forward.', '');
+    l.push(...eff.map((x) => `- ${x}`), '');
   }
   if (results.warnings.length) l.push('## Warnings', '', ...results.warnings.map((w) => `- ${w.message}`), '');
   if (results.errors.length) l.push('## Errors', '', ...results.errors.map((e) => `- ${e.caseId ?? e.scenario ?? ''}: ${e.message}`), '');

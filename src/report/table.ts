@@ -2,6 +2,7 @@ import chalk from 'chalk';
 import Table from 'cli-table3';
 import type { ResultsFile } from '../results/types.js';
 import { COLUMNS, analysisLines, caseRow, environmentLine } from './format.js';
+import { qualityTable } from './quality.js';
 import { notCompleted } from './state.js';
 
 /** Console tables (stderr): colourless when chalk.level is 0 (NO_COLOR, not a TTY). */
@@ -18,6 +19,12 @@ export function renderTable(results: ResultsFile): string {
         else t.push(caseRow(c));
       }
       out.push(t.toString());
+    }
+    const q = qualityTable(s);
+    if (q) {
+      const t = new Table({ head: q.head, style });
+      for (const r of q.rows) t.push(r);
+      out.push(chalk.bold(`${s.kind}: accuracy beside speed`), t.toString(), chalk.dim(`  ${q.note}`));
     }
     for (const l of analysisLines(s)) out.push(`  ${l}`);
   }

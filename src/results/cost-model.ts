@@ -14,8 +14,8 @@ type Metric = CostModelFit['metric'];
 /** Per phase: the sample field fitted and the sequence length L it is charged against (schema: CostPhase). */
 export const PHASES: readonly { phase: CostPhase; metric: Metric; engines: 'ar' | 'diffusion'; length: (p: CaseResult['params']) => number }[] = [
   { phase: 'ar-prefill', metric: 'ttftMs', engines: 'ar', length: (p) => p.promptTokens },
-  // itlMs today is the per-request mean gap ((last - first) / (n - 1), vLLM's TPOT): the cost of one decode step.
-  { phase: 'ar-decode', metric: 'itlMs', engines: 'ar', length: (p) => p.promptTokens + p.genLength / 2 },
+  // TPOT ((last - first) / (n - 1) per answer): the cost of one decode step.
+  { phase: 'ar-decode', metric: 'tpotMs', engines: 'ar', length: (p) => p.promptTokens + p.genLength / 2 },
   { phase: 'diffusion-step', metric: 'timePerForwardMs', engines: 'diffusion', length: (p) => p.promptTokens + p.genLength },
 ];
 

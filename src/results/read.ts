@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { firstIssue } from './issues.js';
-import { MIGRATIONS } from './migrate.js';
+import { MIGRATIONS, MigrationError } from './migrate.js';
 import { ResultsFile as ResultsSchema, SCHEMA_VERSION } from './schema.js';
 import type { ResultsFile } from './types.js';
 import { RESULTS_FILE } from './writer.js';
@@ -39,7 +39,12 @@ export function parseResults(value: unknown, label: string): ResultsFile {
           (newer ? '; use the dllm-bench version that wrote it, or a newer one' : '; re-run the benchmark with this version'),
       );
     }
-    for (const step of steps) v = step(v);
+    try {
+      for (const step of steps) v = step(v);
+    } catch (err) {
+      if (err instanceof MigrationError) throw new UserError(`${label}: cannot migrate from schemaVersion ${version}: ${err.message}`);
+      throw err;
+    }
     migrated = ` (migrated from schemaVersion ${version})`;
   }
   const parsed = ResultsSchema.safeParse(v);

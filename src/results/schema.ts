@@ -9,9 +9,10 @@
 import { z } from 'zod';
 import { EngineKind, ScenarioKind, Warning } from '../config/kinds.js';
 import { CacheMode } from '../config/schema.js';
+import { CaseQuality } from '../quality/schema.js';
 import { CaseTelemetry, Efficiency, GpuInfo, TelemetryStatus } from '../telemetry/schema.js';
 
-export const SCHEMA_VERSION = 2 as const;
+export const SCHEMA_VERSION = 3 as const;
 
 /** A 95% confidence interval; null where it is undefined (one sample, a two-point fit), in memory and on disk. */
 export const Ci95 = z.tuple([z.number(), z.number()]).nullable();
@@ -52,25 +53,61 @@ export const CaseConditions = z.strictObject({
   timingNote: z.string().optional().describe('how per-token times were obtained when not observed token by token (ar-loop)'),
 });
 
-/** One repetition of one case (warmup runs are never recorded here). */
+/**
+ * Raw values one repetition's pooled percentiles are taken over (vLLM benchmark_serving / AIPerf definitions):
+ * latency per request (one generate call), TTFT and TPOT per answer (batch row or HTTP request), ITL per
+ * inter-token gap (every gap of every answer, pooled).
+ */
+export const SampleValues = z.strictObject({
+  latencyMs: z.array(z.number()).describe('wall time of each request, in the order the requests were sent'),
+  ttftMs: z.array(z.number()).optional().describe('time to first token of each answer'),
+  tpotMs: z.array(z.number()).optional().describe("time per output token of each answer: (last - first token time) / (tokens - 1)"),
+  itlMs: z.array(z.number()).optional().describe('every gap between consecutive token (HTTP: chunk) arrivals, all answers pooled'),
+});
+
+/**
+ * One repetition of one case (warmup runs are never recorded here). Counting rule: a field without a suffix is a
+ * mean per request (one generate call; a batch of B rows is one request), so latencyMs - forwardMs is the host's
+ * overhead per request; rates are over the whole repetition. HTTP cases have no forward-pass fields (the server's
+ * forward passes are invisible).
+ */
 export const Sample = z.strictObject({
-  latencyMs: z.number().describe('mean wall time per request of the repetition'),
-  generatedTokens: z.number().describe('generated positions, summed over batch rows (prompt tokens never count)'),
-  usefulTokens: z.number().describe('generated tokens up to the first EOS/EoT, summed over rows'),
-  tokensPerSec: z.number(),
-  usefulTokensPerSec: z.number(),
-  nfe: z.number().describe("forward passes (function evaluations) per generation: mean over the repetition's requests"),
-  tokensPerForward: z.number(),
-  timePerForwardMs: z.number(),
-  forwardMs: z.number().describe('time inside the runtime (session.run); latencyMs - forwardMs is host overhead'),
-  ttftMs: z.number().optional().describe('AR / HTTP: time to first token (mean over rows)'),
-  itlMs: z.number().optional().describe('AR / HTTP: mean inter-token latency'),
+  requests: z.number().int().nonnegative().describe('requests in the repetition (HTTP: completed requests)'),
+  latencyMs: z.number().describe('wall time per request (mean)'),
+  generatedTokens: z.number().describe('generated positions per request (mean), batch rows summed; prompt tokens never count'),
+  usefulTokens: z.number().describe('generated tokens up to the first EOS/EoT per request (mean), batch rows summed'),
+  tokensPerSec: z.number().describe('generated tokens of the repetition / its wall time'),
+  usefulTokensPerSec: z.number().describe('useful tokens / the time at which each answer was complete'),
+  nfe: z.number().optional().describe('local engines: forward passes (function evaluations) per request (mean)'),
+  tokensPerForward: z.number().optional().describe('local engines: generated tokens / forward passes'),
+  timePerForwardMs: z.number().optional().describe('local engines: time inside the runtime per forward pass'),
+  forwardMs: z.number().optional().describe('local engines: time inside the runtime (session.run) per request (mean); latencyMs - forwardMs is host overhead'),
+  ttftMs: z.number().optional().describe('AR / HTTP: time to first token, mean over answers'),
+  tpotMs: z.number().optional().describe("AR / HTTP: time per output token, mean over answers (vLLM's TPOT, AIPerf's ITL)"),
+  itlMs: z.number().optional().describe("AR / HTTP: inter-token latency, mean of every gap pooled (vLLM's ITL)"),
+  values: SampleValues.describe('raw per-request / per-gap values (pooled percentiles are taken over them)'),
   hostDeviceBytesPerForward: z.number().optional(),
   errors: z.number().int().nonnegative().optional().describe('HTTP: requests that failed in this repetition'),
 });
 
 /** The Sample fields a case summarizes (every per-repetition figure a reader ranks or plots). */
-export const MetricName = z.enum(['latencyMs', 'tokensPerSec', 'usefulTokensPerSec', 'nfe', 'tokensPerForward', 'timePerForwardMs', 'ttftMs', 'itlMs']);
+export const MetricName = z.enum(['latencyMs', 'tokensPerSec', 'usefulTokensPerSec', 'nfe', 'tokensPerForward', 'timePerForwardMs', 'ttftMs', 'tpotMs', 'itlMs']);
+
+/** The metrics with raw per-request / per-gap values (Sample.values), pooled over a case's repetitions. */
+export const PooledMetricName = z.enum(['latencyMs', 'ttftMs', 'tpotMs', 'itlMs']);
+
+export const Distribution = z.strictObject({
+  n: z.number().int().positive(),
+  mean: z.number(),
+  min: z.number(),
+  max: z.number(),
+  p50: z.number(),
+  p90: z.number(),
+  p99: z.number(),
+});
+
+/** Per metric, the distribution of the raw values of every measured repetition together (requests, answers, gaps). */
+export const PooledSummary = z.partialRecord(PooledMetricName, Distribution);
 
 export const Summary = z.strictObject({
   n: z.number().int().positive(),
@@ -119,10 +156,12 @@ export const CompletedCase = z.strictObject({
   ...caseHeader,
   state: z.literal('completed'),
   samples: z.array(Sample).min(1),
-  summary: CaseSummary,
+  summary: CaseSummary.describe('per metric, over the repetition means (what compare tests)'),
+  pooled: PooledSummary.describe('per metric, over every request / answer / gap of the measured repetitions (p50/p90/p99 to quote)'),
   efficiency: Efficiency.optional(),
   telemetry: CaseTelemetry.optional(),
   requestFailures,
+  quality: CaseQuality.optional().describe("accuracy on a fixed slice of the model's held-out tasks, decoded with the case's settings outside the timed repetitions (models with a held-out task file: the twins)"),
 });
 
 /** A case that failed: the samples measured before the failure are kept. */
@@ -132,6 +171,7 @@ export const ErroredCase = z.strictObject({
   error: z.string().min(1).describe('one line: the engine error code and message'),
   samples: z.array(Sample),
   summary: CaseSummary,
+  pooled: PooledSummary,
   requestFailures,
 });
 
@@ -142,6 +182,7 @@ export const AbortedCase = z.strictObject({
   error: z.string().min(1).describe("why it stopped, e.g. 'interrupted'"),
   samples: z.array(Sample),
   summary: CaseSummary,
+  pooled: PooledSummary,
   requestFailures,
 });
 
@@ -164,8 +205,8 @@ export const Coefficient = z.strictObject({ value: z.number(), ci95: Ci95 });
 /**
  * The phases a cost model describes, each with its own length L:
  * - ar-prefill: ttftMs against L = prompt tokens (one causal forward over the prompt);
- * - ar-decode: itlMs (mean time per generated token after the first) against L = prompt + genLength / 2, the mean
- *   cache length over the decode steps;
+ * - ar-decode: tpotMs (time per output token after the first, mean over answers) against L = prompt + genLength / 2,
+ *   the mean cache length over the decode steps;
  * - diffusion-step: timePerForwardMs against L = prompt + genLength (every step is a forward over the whole sequence).
  */
 export const CostPhase = z.enum(['ar-prefill', 'ar-decode', 'diffusion-step']);
@@ -174,7 +215,7 @@ export const CostPhase = z.enum(['ar-prefill', 'ar-decode', 'diffusion-step']);
 export const CostModelFit = z.strictObject({
   engine: EngineKind,
   phase: CostPhase,
-  metric: z.enum(['ttftMs', 'itlMs', 'timePerForwardMs']).describe('the sample field fitted'),
+  metric: z.enum(['ttftMs', 'tpotMs', 'timePerForwardMs']).describe('the sample field fitted'),
   c0Ms: Coefficient.describe('fixed cost per forward / token, ms'),
   c1MsPerToken: Coefficient.describe('linear term, ms per token of L'),
   c2MsPerToken2: Coefficient.describe('quadratic term, ms per token² of L: > 0 is attention-like cost growth'),
@@ -184,11 +225,21 @@ export const CostModelFit = z.strictObject({
   points: z.array(z.strictObject({ sequenceTokens: z.number(), valueMs: z.number() })).describe('L and the measured time of each repetition'),
 });
 
+/**
+ * Batch efficiency at one batch size B over the same B prompts: tput(B) / (B * tput(1)), where tput(B) is the
+ * throughput of one request of the B prompts as rows and tput(1) that of the same B prompts sent one at a time.
+ */
+export const BatchEfficiency = z.strictObject({
+  engine: EngineKind,
+  batchSize: z.number().int().positive(),
+  efficiency: z.number().describe('1 = perfect scaling, 1/B = no gain from batching'),
+  ci95: Ci95.describe('95% percentile-bootstrap interval over the repetitions of both cases (seeded); null with one repetition each'),
+  tokensPerSec: z.number().describe('tput(B): mean tokens/s of the B-row case'),
+  tokensPerSecB1: z.number().describe('tput(1): tokens/s of the same B prompts one at a time (mean over repetitions)'),
+});
+
 export const ScenarioAnalysis = z.strictObject({
-  batchEfficiency: z
-    .array(z.strictObject({ engine: EngineKind, batchSize: z.number().int().positive(), efficiency: z.number() }))
-    .optional()
-    .describe('batch scenario: per engine and batch size, tput(B) / (B * tput(1))'),
+  batchEfficiency: z.array(BatchEfficiency).optional().describe('batch scenario: per engine and batch size, over the same prompts'),
   costModels: z.array(CostModelFit).optional().describe('context scenario: c0 + c1·L + c2·L² per engine and phase'),
   scaling: z.array(ScalingFit).optional().describe('legacy (older files): log-log fit of a time metric against prompt length'),
 });

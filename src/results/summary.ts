@@ -3,9 +3,9 @@
  * interval (one sample, a two-point fit) as null rather than ±Infinity, so the run that measured a case and every
  * later reader of the file see the same value.
  */
-import { summarize } from '../stats/index.js';
-import { MetricName } from './schema.js';
-import type { CaseSummary, Ci95, Sample, Summary } from './types.js';
+import { mean, percentileSorted, summarize } from '../stats/index.js';
+import { MetricName, PooledMetricName } from './schema.js';
+import type { CaseSummary, Ci95, Distribution, PooledSummary, Sample, Summary } from './types.js';
 
 /** An interval with an unbounded or undefined end is no interval: null. */
 export function ci95OrNull(ci: readonly [number, number] | null): Ci95 {
@@ -25,4 +25,34 @@ export function summarizeSamples(samples: readonly Sample[]): CaseSummary {
     if (values.length === samples.length && values.length > 0) summary[m] = summarizeMetric(values);
   }
   return summary;
+}
+
+/** n, mean, min, max and type-7 percentiles of raw values (no interval: pooled values are not independent draws). */
+export function distribution(values: readonly number[]): Distribution {
+  if (values.length === 0) throw new RangeError('distribution: no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    mean: mean(sorted),
+    min: sorted[0]!,
+    max: sorted.at(-1)!,
+    p50: percentileSorted(sorted, 0.5),
+    p90: percentileSorted(sorted, 0.9),
+    p99: percentileSorted(sorted, 0.99),
+  };
+}
+
+/** Per metric, the distribution of every raw value of every sample (requests, answers, gaps) together. */
+export function poolSamples(samples: readonly Sample[]): PooledSummary {
+  const pooled: PooledSummary = {};
+  for (const m of PooledMetricName.options) {
+    const values = samples.flatMap((s) => s.values[m] ?? []).filter((v) => Number.isFinite(v));
+    if (values.length > 0) pooled[m] = distribution(values);
+  }
+  return pooled;
+}
+
+/** What a case stores beside its samples: per-metric summaries over repetitions, and pooled distributions. */
+export function summarizeCase(samples: readonly Sample[]): { summary: CaseSummary; pooled: PooledSummary } {
+  return { summary: summarizeSamples(samples), pooled: poolSamples(samples) };
 }

@@ -29,7 +29,12 @@ export type ErroredCase = z.infer<typeof S.ErroredCase>;
 export type AbortedCase = z.infer<typeof S.AbortedCase>;
 export type CaseResult = z.infer<typeof S.CaseResult>;
 /** What a case records before it is measured (every state has it). */
-export type CaseHeader = Omit<CaseResult, 'state' | 'samples' | 'summary' | 'requestFailures'>;
+export type CaseHeader = Omit<CaseResult, 'state' | 'samples' | 'summary' | 'pooled' | 'requestFailures'>;
 export type RequestFailure = z.infer<typeof S.RequestFailure>;
 export type RequestFailures = z.infer<typeof S.RequestFailures>;
 export type RunError = z.infer<typeof S.RunError>;
+export type SampleValues = z.infer<typeof S.SampleValues>;
+export type PooledMetricName = z.infer<typeof S.PooledMetricName>;
+export type Distribution = z.infer<typeof S.Distribution>;
+export type PooledSummary = z.infer<typeof S.PooledSummary>;
+export type BatchEfficiency = z.infer<typeof S.BatchEfficiency>;

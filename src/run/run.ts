@@ -22,8 +22,9 @@ import { SCHEMA_VERSION, type CaseResult, type ResultsFile, type ScenarioResult,
 import { writeResultsAtomic } from '../results/writer.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
+import { loadSuite, type QualitySuite } from '../quality/suite.js';
+import { suitePrompts } from '../scenarios/quality.js';
 import { SCENARIO_RUNNERS, type ScenarioContext } from '../scenarios/scenarios.js';
-import { resolvePeak } from '../telemetry/peaks.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
 
 export interface RunOptions {
@@ -112,7 +113,8 @@ function describeCase(r: CaseResult): string {
   if (r.state === 'errored') return `${r.id}: ERROR ${r.error}`;
   const t = r.summary.tokensPerSec;
   const l = r.summary.latencyMs;
-  return `${r.id}: ${t ? `${t.mean.toFixed(1)} tok/s ± ${t.sd.toFixed(1)}` : '-'}, latency ${l ? `${l.mean.toFixed(1)} ms` : '-'}, NFE ${r.summary.nfe?.mean.toFixed(0) ?? '-'}`;
+  const q = r.state === 'completed' && r.quality ? `, accuracy ${(r.quality.overall.accuracy * 100).toFixed(1)}% (${r.quality.overall.correct}/${r.quality.overall.total})` : '';
+  return `${r.id}: ${t ? `${t.mean.toFixed(1)} tok/s ± ${t.sd.toFixed(1)}` : '-'}, latency ${l ? `${l.mean.toFixed(1)} ms` : '-'}, NFE ${r.summary.nfe?.mean.toFixed(0) ?? '-'}${q}`;
 }
 
 export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
@@ -153,7 +155,19 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       warnings.push({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were' });
     }
     const gpuName = local?.info.device === 'cuda' ? (results.environment.gpus[0]?.name ?? null) : null;
-    const prompts = new Map(handles.map((h) => [h, preparePrompts(set, h.tokenizer, c.chatTemplate)] as const));
+    // A model with held-out tasks (the twins) is scored on them, and takes its prompts from them unless a set is named.
+    const suites = new Map<EngineHandle, QualitySuite>();
+    for (const h of handles) {
+      const side = sides.find((s) => s.role === h.role)!;
+      const suite = h.kind === 'openai' ? null : loadSuite(side.ref, side.dir);
+      if (suite) suites.set(h, suite);
+    }
+    const prompts = new Map(
+      handles.map((h) => {
+        const suite = suites.get(h);
+        return [h, suite && h.tokenizer && c.prompts === 'default' ? suitePrompts(suite, h.tokenizer, c.chatTemplate) : preparePrompts(set, h.tokenizer, c.chatTemplate)] as const;
+      }),
+    );
     // A prompt that cannot fit is bad input: say so before any work rather than fail case after case.
     for (const [h, list] of prompts) {
       const longest = Math.max(...list.map((p) => p.ids.length));
@@ -172,10 +186,11 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         handles,
         set,
         prompts,
+        suites,
         warmup: c.warmup,
         repetitions: c.repetitions,
         telemetry,
-        peak: resolvePeak({ gpuName, dtype: c.diffusion.dtype }),
+        gpuName,
         signal: opts.signal,
         progress: (t) => opts.progress.detail(t),
         emit: (r) => {

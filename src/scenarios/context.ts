@@ -1,5 +1,6 @@
 /** What every scenario runner gets: the run's config, engines, prompts and where cases and warnings go. */
 import type { RunConfig } from '../config/schema.js';
+import type { QualitySuite } from '../quality/suite.js';
 import type { CaseResult, Warning } from '../results/types.js';
 import type { EngineHandle, MeasureContext } from './measure.js';
 import type { PreparedPrompt, PromptSet } from './prompts.js';
@@ -9,6 +10,8 @@ export interface ScenarioContext extends MeasureContext {
   handles: EngineHandle[];
   set: PromptSet;
   prompts: Map<EngineHandle, PreparedPrompt[]>;
+  /** Engines whose model has held-out tasks (the twins): their throughput and steps cases record `quality`. */
+  suites?: Map<EngineHandle, QualitySuite>;
   emit: (c: CaseResult) => void;
   warn: (w: Warning) => void;
 }

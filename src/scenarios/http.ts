@@ -9,7 +9,7 @@ import { type LoadRequestRecord, runClosedLoop } from '../engines/openai/load.js
 import type { CaseParams, CaseResult, Sample } from '../results/types.js';
 import { mean } from '../stats/index.js';
 import { pct } from '../util/format.js';
-import { summarizeSamples } from '../results/summary.js';
+import { summarizeCase } from '../results/summary.js';
 import type { ScenarioContext } from './context.js';
 import { FailureLog } from './failures.js';
 import { type EngineHandle, AbortedError, caseBase } from './measure.js';
@@ -41,7 +41,7 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
     const requestFailures = failures.summary();
     return requestFailures ? { ...r, requestFailures } : r;
   };
-  const interrupted = () => new AbortedError(finish({ ...base, state: 'aborted', error: 'interrupted', samples, summary: summarizeSamples(samples) }));
+  const interrupted = () => new AbortedError(finish({ ...base, state: 'aborted', error: 'interrupted', samples, ...summarizeCase(samples) }));
   const load = () =>
     runClosedLoop({
       engine: h.engine as unknown as Pick<OpenAIEngine, 'send'>,
@@ -67,24 +67,33 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
     // An interrupted repetition is incomplete: only the ones before it become samples.
     if (ctx.signal.aborted) throw interrupted();
     const ok = records.filter((r) => !r.error);
-    const e2e = avg(ok.map((r) => r.e2eMs)) ?? 0;
+    const latencies = ok.map((r) => r.e2eMs);
+    // Over HTTP the server's forward passes are invisible: no NFE, tokens per forward or time per forward.
     const sample: Sample = {
-      latencyMs: e2e,
-      generatedTokens: summary.outputTokens,
-      usefulTokens: summary.outputTokens,
+      requests: ok.length,
+      latencyMs: avg(latencies) ?? 0,
+      generatedTokens: ok.length ? summary.outputTokens / ok.length : 0,
+      usefulTokens: ok.length ? summary.outputTokens / ok.length : 0,
       tokensPerSec: summary.outputTokensPerSec,
       usefulTokensPerSec: summary.outputTokensPerSec,
-      // Over HTTP the server's forward passes are invisible: one "forward" per request.
-      nfe: ok.length,
-      tokensPerForward: ok.length ? summary.outputTokens / ok.length : 0,
-      timePerForwardMs: e2e,
-      forwardMs: ok.reduce((a, r) => a + r.e2eMs, 0),
+      values: { latencyMs: latencies },
       errors: summary.errors,
     };
-    const ttft = avg(ok.map((r) => r.ttftMs).filter((v): v is number => v !== null));
-    const itl = avg(ok.map((r) => r.itlMs).filter((v): v is number => v !== null));
-    if (ttft !== undefined) sample.ttftMs = ttft;
-    if (itl !== undefined) sample.itlMs = itl;
+    const ttfts = ok.map((r) => r.ttftMs).filter((v): v is number => v !== null);
+    const tpots = ok.map((r) => r.itlMs).filter((v): v is number => v !== null);
+    const gaps = ok.flatMap((r) => r.chunkGapsMs);
+    if (ttfts.length) {
+      sample.ttftMs = avg(ttfts)!;
+      sample.values.ttftMs = ttfts;
+    }
+    if (tpots.length) {
+      sample.tpotMs = avg(tpots)!;
+      sample.values.tpotMs = tpots;
+    }
+    if (gaps.length) {
+      sample.itlMs = avg(gaps)!;
+      sample.values.itlMs = gaps;
+    }
     samples.push(sample);
     if (summary.failed) {
       const first = records.find((r) => r.error)?.error;
@@ -94,7 +103,7 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
   }
   return finish(
     failure
-      ? { ...base, state: 'errored', error: failure, samples, summary: summarizeSamples(samples) }
-      : { ...base, state: 'completed', samples, summary: summarizeSamples(samples) },
+      ? { ...base, state: 'errored', error: failure, samples, ...summarizeCase(samples) }
+      : { ...base, state: 'completed', samples, ...summarizeCase(samples) },
   );
 }

@@ -1,33 +1,26 @@
 /**
  * Measuring one case: warmup runs (discarded), then repetitions, each turned into a Sample from the engine's own
- * trace. Counting rules (DESIGN.md "Honest counting"): generated positions only, useful tokens up to EOS/EoT,
- * NFE = forward passes, TTFT/ITL from per-token timestamps.
+ * trace. Counting rules (DESIGN.md "Honest counting", README "What it measures"): generated positions only, useful
+ * tokens up to EOS/EoT, NFE = forward passes; every sample field is per request (rates over the repetition); TTFT
+ * and TPOT per answer, ITL per inter-token gap (vLLM's definitions), from per-token timestamps. Model work (FLOPs,
+ * weights + KV bytes) is timed in run (session.run) and end to end, AR split at the first token.
  */
 import type { OpenAIEngine } from '../engines/openai/engine.js';
 import type { EngineOptions, LladaGenerateOptions } from '../engines/options.js';
 import type { Engine, EngineInfo, EngineKind, EngineResult, GenerateOutput, GenerateRequest } from '../engines/types.js';
 import type { PromptTokenizer } from '../models/tokenize.js';
-import type { TransformerSpec } from '../models/spec.js';
-import { summarizeSamples } from '../results/summary.js';
+import { summarizeCase } from '../results/summary.js';
 import type { CaseHeader, CaseParams, CaseResult, CompletedCase, Sample, ScenarioKind, Warning } from '../results/types.js';
 import { mean } from '../stats/index.js';
-import { forwardCost, efficiency } from '../telemetry/flops.js';
-import type { PeakFigures } from '../telemetry/peaks.js';
+import { enginePeak } from '../telemetry/peaks.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { hostNowMs } from '../telemetry/clock.js';
 import { FailureLog, requestsOf } from './failures.js';
 import { usefulTimeMs } from './useful.js';
+import { type CostSubject, type RequestWork, NO_REQUEST_WORK, addRequestWork, caseEfficiency, requestCost, timedWork } from './work.js';
 
 /** The engine object of each kind as scenarios see it: the HTTP engine also sends single requests (load runs). */
 export type EngineOf<K extends EngineKind> = K extends 'openai' ? OpenAIEngine : Engine<EngineOptions<K>>;
-
-/** What FLOPs and bytes per request are computed from. */
-export interface CostSubject {
-  kind: EngineKind;
-  info: Pick<EngineInfo, 'dtype'>;
-  /** Architecture (null over HTTP): FLOPs and bytes for MFU/MBU. */
-  spec: TransformerSpec | null;
-}
 
 interface HandleBase extends CostSubject {
   role: 'diffusion' | 'ar';
@@ -78,7 +71,8 @@ export interface MeasureContext {
   warmup: number;
   repetitions: number;
   telemetry: Telemetry | null;
-  peak: PeakFigures;
+  /** nvidia-smi name of the GPU the run's GPU engines use (null without one): each engine's peak comes from it and the engine's own dtype. */
+  gpuName: string | null;
   signal: AbortSignal;
   /** Progress line for humans ("throughput llada rep 2/3"). */
   progress: (text: string) => void;
@@ -121,65 +115,21 @@ function meanOrNone(xs: number[]): number | undefined {
   return xs.length ? mean(xs) : undefined;
 }
 
-export interface Cost {
-  flops: number;
-  bytes: number;
+export interface RepOutcome {
+  sample: Sample;
+  /** Summed over the repetition's requests, with times; null when any has no architecture. */
+  work: RequestWork | null;
+}
+
+/** Gaps between consecutive arrival times of one answer. */
+function gaps(times: readonly number[]): number[] {
+  return times.slice(1).map((t, i) => t - times[i]!);
 }
 
 /**
- * FLOPs and bytes for one request's `nfe` forwards, from the architecture (null without one). LLaDA: nfe full
- * forwards over prompt + answer (2B rows with CFG), logits over the answer only. AR: a prefill over the prompt,
- * then nfe - 1 one-token decode steps over a growing cache.
+ * One repetition (these requests, in sequence) as a Sample: every reported number is computed here. Fields are
+ * per request (means over the repetition's requests); rates are over the repetition.
  */
-export function requestCost(h: CostSubject, req: GenerateRequest, nfe: number, params: CaseParams): Cost | null {
-  const spec = h.spec;
-  if (!spec) return null;
-  const dtypeBytes = h.info.dtype === 'fp16' ? 2 : 4;
-  const B = req.prompts.length;
-  const P = Math.max(...req.prompts.map((p) => p.length));
-  if (h.kind === 'llada') {
-    const rows = params.cfgScale ? 2 * B : B;
-    const L = P + req.genLength;
-    const cost = (seqLen: number, pastLen: number, logitsPositions: number) =>
-      forwardCost(spec, { batch: rows, seqLen, pastLen, logitsPositions, dtypeBytes, attention: 'bidirectional' });
-    if (!params.cache || params.cache === 'none') {
-      const c = cost(L, 0, req.genLength);
-      return { flops: c.flops * nfe, bytes: c.bytes * nfe };
-    }
-    // Cached: one full forward per block, the other calls block-only (prefix: s..L-1 over the cached 0..s-1;
-    // dual: the block over all L rows). The trace does not say which block a call served: spread them evenly.
-    const blk = params.blockLength ?? req.genLength;
-    const blocks = req.genLength / blk;
-    const perBlock = Math.max(0, nfe - blocks) / blocks;
-    let flops = 0;
-    let bytes = 0;
-    for (let k = 0; k < blocks; k++) {
-      const s = P + k * blk;
-      const start = cost(L, 0, blk);
-      const only = params.cache === 'prefix' ? cost(L - s, s, blk) : cost(blk, L - blk, blk);
-      flops += start.flops + perBlock * only.flops;
-      bytes += start.bytes + perBlock * only.bytes;
-    }
-    return { flops, bytes };
-  }
-  const prefill = forwardCost(spec, { batch: B, seqLen: P, pastLen: 0, logitsPositions: 1, dtypeBytes, attention: 'causal' });
-  let flops = prefill.flops;
-  let bytes = prefill.bytes;
-  for (let i = 1; i < nfe; i++) {
-    const c = forwardCost(spec, { batch: B, seqLen: 1, pastLen: P + i - 1, logitsPositions: 1, dtypeBytes, attention: 'causal' });
-    flops += c.flops;
-    bytes += c.bytes;
-  }
-  return { flops, bytes };
-}
-
-export interface RepOutcome {
-  sample: Sample;
-  /** Summed over the repetition's requests; null when any has no architecture. */
-  cost: Cost | null;
-}
-
-/** One repetition (these requests, in sequence) as a Sample: every reported number is computed here. */
 export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: GenerateOutput[], params: CaseParams): RepOutcome {
   let generated = 0;
   let useful = 0;
@@ -189,8 +139,9 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
   let nfe = 0;
   let errors = 0;
   const ttfts: number[] = [];
+  const tpots: number[] = [];
   const itls: number[] = [];
-  let costSum: Cost | null = { flops: 0, bytes: 0 };
+  let work: RequestWork | null = NO_REQUEST_WORK;
   outs.forEach((o, i) => {
     generated += o.generatedTokenCounts.reduce((a, b) => a + b, 0);
     useful += o.usefulTokens.reduce((a, b) => a + b, 0);
@@ -201,32 +152,46 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
     errors += o.failures.length;
     for (const times of o.tokenTimesMs ?? []) {
       if (times.length > 0) ttfts.push(times[0]!);
-      if (times.length > 1) itls.push((times.at(-1)! - times[0]!) / (times.length - 1));
+      if (times.length > 1) tpots.push((times.at(-1)! - times[0]!) / (times.length - 1));
+      itls.push(...gaps(times));
     }
     const c = requestCost(h, reqs[i]!, o.trace.length, params);
-    costSum = c && costSum ? { flops: costSum.flops + c.flops, bytes: costSum.bytes + c.bytes } : null;
+    work = c && work ? addRequestWork(work, timedWork(c, o)) : null;
   });
+  const n = outs.length;
   const seconds = latency / 1000;
   const sample: Sample = {
-    latencyMs: latency / outs.length,
-    generatedTokens: generated,
-    usefulTokens: useful,
+    requests: n,
+    latencyMs: latency / n,
+    generatedTokens: generated / n,
+    usefulTokens: useful / n,
     tokensPerSec: seconds > 0 ? generated / seconds : 0,
     usefulTokensPerSec: usefulLatency > 0 ? useful / (usefulLatency / 1000) : 0,
-    // Per generation (mean over this repetition's requests), so NFE reads as "forward passes per answer".
-    nfe: nfe / outs.length,
+    nfe: nfe / n,
     tokensPerForward: nfe > 0 ? generated / nfe : 0,
     timePerForwardMs: nfe > 0 ? forward / nfe : 0,
-    forwardMs: forward,
+    forwardMs: forward / n,
+    values: { latencyMs: outs.map((o) => o.totalMs) },
   };
   const ttft = meanOrNone(ttfts);
+  const tpot = meanOrNone(tpots);
   const itl = meanOrNone(itls);
-  if (ttft !== undefined) sample.ttftMs = ttft;
-  if (itl !== undefined) sample.itlMs = itl;
+  if (ttft !== undefined) {
+    sample.ttftMs = ttft;
+    sample.values.ttftMs = ttfts;
+  }
+  if (tpot !== undefined) {
+    sample.tpotMs = tpot;
+    sample.values.tpotMs = tpots;
+  }
+  if (itl !== undefined) {
+    sample.itlMs = itl;
+    sample.values.itlMs = itls;
+  }
   const hd = outs[0]?.hostDeviceBytesPerForward;
   if (hd !== undefined) sample.hostDeviceBytesPerForward = hd;
   if (errors) sample.errors = errors;
-  return { sample, cost: costSum };
+  return { sample, work };
 }
 
 /** What every case records before it is measured: its key, parameters and the engine's conditions. */
@@ -246,8 +211,6 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
       ...(h.info.attention ? { attention: h.info.attention } : {}),
       ...(h.info.timingNote ? { timingNote: h.info.timingNote } : {}),
       ...(h.info.maxPositions !== undefined ? { maxPositions: h.info.maxPositions } : {}),
-      ...(h.info.attention ? { attention: h.info.attention } : {}),
-      ...(h.info.timingNote ? { timingNote: h.info.timingNote } : {}),
     },
     warmupRuns: ctx.warmup,
   };
@@ -263,7 +226,7 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
     const requestFailures = failures.summary();
     return requestFailures ? { ...r, requestFailures } : r;
   };
-  const aborted = () => new AbortedError(withFailures({ ...base, state: 'aborted', error: 'interrupted', samples, summary: summarizeSamples(samples) }));
+  const aborted = () => new AbortedError(withFailures({ ...base, state: 'aborted', error: 'interrupted', samples, ...summarizeCase(samples) }));
   const once = async (repetition: number | null): Promise<{ ok: true; outs: GenerateOutput[] } | { ok: false; message: string }> => {
     const outs: GenerateOutput[] = [];
     for (const req of run.requests) {
@@ -279,29 +242,27 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
   for (let i = 0; i < ctx.warmup; i++) {
     ctx.progress(`${base.id} warmup ${i + 1}/${ctx.warmup}`);
     const r = await once(null);
-    if (!r.ok) return withFailures({ ...base, state: 'errored', error: r.message, samples: [], summary: {} });
+    if (!r.ok) return withFailures({ ...base, state: 'errored', error: r.message, samples: [], summary: {}, pooled: {} });
   }
-  const costs: (Cost | null)[] = [];
+  let work: RequestWork | null = null;
+  let requests = 0;
+  let known = true;
   const phaseStart = hostNowMs();
   for (let i = 0; i < ctx.repetitions; i++) {
     ctx.progress(`${base.id} run ${i + 1}/${ctx.repetitions}`);
     const r = await once(i);
-    if (!r.ok) return withFailures({ ...base, state: 'errored', error: r.message, samples, summary: summarizeSamples(samples) });
-    const { sample, cost } = toSample(h, run.requests, r.outs, run.params);
-    samples.push(sample);
-    costs.push(cost);
+    if (!r.ok) return withFailures({ ...base, state: 'errored', error: r.message, samples, ...summarizeCase(samples) });
+    const out = toSample(h, run.requests, r.outs, run.params);
+    samples.push(out.sample);
+    requests += out.sample.requests;
+    known &&= out.work !== null;
+    work = out.work && known ? (work ? addRequestWork(work, out.work) : out.work) : null;
   }
   const phaseEnd = hostNowMs();
-  const result: CompletedCase = withFailures({ ...base, state: 'completed', samples, summary: summarizeSamples(samples) });
-  const totalNfe = samples.reduce((a, s) => a + s.nfe * run.requests.length, 0);
-  const totalForward = samples.reduce((a, s) => a + s.forwardMs, 0);
-  if (costs.every((c) => c !== null) && totalNfe > 0) {
-    const flops = costs.reduce((a, c) => a + c!.flops, 0);
-    const bytes = costs.reduce((a, c) => a + c!.bytes, 0);
-    result.efficiency = efficiency({ flops: flops / totalNfe, bytes: bytes / totalNfe }, totalForward / totalNfe, ctx.peak);
-  }
+  const result: CompletedCase = withFailures({ ...base, state: 'completed', samples, ...summarizeCase(samples) });
+  if (work && known && work.all.forwards > 0) result.efficiency = caseEfficiency(work, requests, enginePeak(h.info, ctx.gpuName));
   if (ctx.telemetry) {
-    result.telemetry = ctx.telemetry.phase(phaseStart, phaseEnd, samples.reduce((a, s) => a + s.generatedTokens, 0));
+    result.telemetry = ctx.telemetry.phase(phaseStart, phaseEnd, samples.reduce((a, s) => a + s.generatedTokens * s.requests, 0));
   }
   return result;
 }

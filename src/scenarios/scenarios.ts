@@ -5,11 +5,12 @@
 import type { RunConfig } from '../config/schema.js';
 import { positionsError } from '../engines/request.js';
 import { fitCostModels } from '../results/cost-model.js';
-import type { CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind } from '../results/types.js';
-import { batchEfficiency } from '../stats/index.js';
+import type { BatchEfficiency, CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind } from '../results/types.js';
+import { batchEfficiencyOf } from './batch-efficiency.js';
 import type { ScenarioContext } from './context.js';
 import { type EngineHandle, engineCall, measureCase } from './measure.js';
 import { measureHttpLoad } from './http.js';
+import { measureQuality } from './quality.js';
 import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
 
 export type { ScenarioContext } from './context.js';
@@ -29,7 +30,8 @@ function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams
   };
 }
 
-async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}): Promise<CaseResult> {
+/** Quality is measured for throughput and steps cases of engines whose model has held-out tasks. */
+async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): Promise<CaseResult> {
   const c = ctx.config;
   const params: CaseParams = {
     batchSize: rows[0]!.length,
@@ -38,18 +40,17 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
     ...(h.kind === 'llada' ? lladaParams(c) : {}),
     ...extra,
   };
-  const result = await measureCase(ctx, {
-    scenario,
-    handle: h,
-    params,
-    requests: rows.map((r) => toRequest(r, c.genLength)),
-    call: engineCall(h, params, c.llada.seed),
-  });
+  const call = engineCall(h, params, c.llada.seed);
+  const result = await measureCase(ctx, { scenario, handle: h, params, requests: rows.map((r) => toRequest(r, c.genLength)), call });
+  const suite = ctx.suites?.get(h);
+  if (withQuality && suite && h.tokenizer && c.quality.perTask > 0 && result.state === 'completed') {
+    const q = await measureQuality({ suite, perTask: c.quality.perTask, tokenizer: h.tokenizer, genLength: c.genLength, call, signal: ctx.signal, progress: (t) => ctx.progress(`${result.id} ${t}`) });
+    if (q.ok) result.quality = q.quality;
+    else if (!ctx.signal.aborted) ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${q.reason})` });
+  }
   ctx.emit(result);
   return result;
 }
-
-const mean = (r: CaseResult, metric: 'tokensPerSec') => r.summary[metric]?.mean;
 
 /** throughput: the prompt set through every engine, batch size from the config, one request at a time. */
 export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
@@ -61,30 +62,36 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis
     }
     const all = ctx.prompts.get(h)!;
     const rows = Array.from({ length: count }, (_, i) => pick(all, batchSize, i * batchSize));
-    await runCase(ctx, 'throughput', h, rows);
+    await runCase(ctx, 'throughput', h, rows, {}, true);
   }
   return {};
 }
 
-/** batch: throughput per batch size; efficiency = tput(B) / (B * tput(1)). */
+/**
+ * batch: throughput per batch size over the same prompts. B=1 sends prompts 0..maxB-1 one at a time; batch size B
+ * sends prompts 0..B-1 as the rows of one request; efficiency at B compares it with the first B of the B=1 requests.
+ */
 export async function batch(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const sizes = [...new Set([1, ...ctx.config.batch.batchSizes])].sort((a, b) => a - b);
-  const byEngine = new Map<EngineHandle, Map<number, number>>();
+  const maxB = sizes.at(-1)!;
+  const byEngine = new Map<EngineHandle, Map<number, CaseResult>>();
   for (const B of sizes) {
     for (const h of ctx.handles) {
-      const r = await runCase(ctx, 'batch', h, [pick(ctx.prompts.get(h)!, B)]);
-      const t = mean(r, 'tokensPerSec');
-      if (r.state === 'completed' && t !== undefined) {
-        if (!byEngine.has(h)) byEngine.set(h, new Map());
-        byEngine.get(h)!.set(B, t);
-      }
+      const all = ctx.prompts.get(h)!;
+      const rows = B === 1 ? Array.from({ length: maxB }, (_, i) => pick(all, 1, i)) : [pick(all, B)];
+      const r = await runCase(ctx, 'batch', h, rows);
+      if (!byEngine.has(h)) byEngine.set(h, new Map());
+      byEngine.get(h)!.set(B, r);
     }
   }
-  const efficiency: NonNullable<ScenarioAnalysis['batchEfficiency']> = [];
-  for (const [h, m] of byEngine) {
-    const t1 = m.get(1);
-    if (t1 === undefined) continue;
-    for (const [B, t] of m) efficiency.push({ engine: h.kind, batchSize: B, efficiency: batchEfficiency(t, B, t1) });
+  const efficiency: BatchEfficiency[] = [];
+  for (const m of byEngine.values()) {
+    const one = m.get(1);
+    if (!one) continue;
+    for (const [B, r] of m) {
+      const e = B > 1 ? batchEfficiencyOf(one, r, B) : null;
+      if (e) efficiency.push(e);
+    }
   }
   return { batchEfficiency: efficiency };
 }
@@ -111,20 +118,23 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   return { costModels: fitCostModels(cases) };
 }
 
-/** steps: the diffusion speed/quality knob (steps, threshold) against NFE, with the AR engines as reference. */
+/**
+ * steps: the speed-quality frontier. Every diffusion setting (cache mode x steps x threshold) with its tokens/s, NFE
+ * and (models with held-out tasks) accuracy; the AR engines as the reference point.
+ */
 export async function steps(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const c = ctx.config;
   const count = Math.min(c.throughput.prompts, 2);
   for (const h of ctx.handles) {
     const rows = Array.from({ length: count }, (_, i) => pick(ctx.prompts.get(h)!, 1, i));
     if (h.kind !== 'llada') {
-      if (h.kind !== 'openai') await runCase(ctx, 'steps', h, rows);
+      if (h.kind !== 'openai') await runCase(ctx, 'steps', h, rows, {}, true);
       continue;
     }
     // The ladder from the reference sampler to Fast-dLLM's fastest setting: cache mode x steps x threshold.
     for (const cache of c.steps.caches) {
-      for (const s of c.steps.steps) await runCase(ctx, 'steps', h, rows, { steps: s, threshold: null, cache });
-      for (const t of c.steps.thresholds) await runCase(ctx, 'steps', h, rows, { threshold: t, steps: undefined, cache });
+      for (const s of c.steps.steps) await runCase(ctx, 'steps', h, rows, { steps: s, threshold: null, cache }, true);
+      for (const t of c.steps.thresholds) await runCase(ctx, 'steps', h, rows, { threshold: t, steps: undefined, cache }, true);
     }
   }
   return {};

@@ -69,7 +69,8 @@ function nonNull(xs: readonly (number | null)[]): number[] {
  * CaseTelemetry for one phase. `tokens` is the generated-token count of the phase (energy per token is left out
  * when it is not positive). `samples` counts the GPU sample lines (one per selected GPU per tick) plus the process
  * samples inside the phase; with none, every figure is undefined.
- * cpuUtilizationPctMean is % of one core (top-style), weighted by each sample's interval.
+ * CPU utilization is given both as % of one core (top-style) and as % of all cores, weighted by each sample's
+ * interval.
  */
 export function attributePhase(
   input: AttributionInput,
@@ -111,8 +112,10 @@ export function attributePhase(
   out.energyJoulesPerToken = energy !== undefined && tokens > 0 ? energy / tokens : undefined;
 
   const totalInterval = proc.reduce((a, s) => a + s.intervalMs, 0);
-  out.cpuUtilizationPctMean =
-    totalInterval > 0 ? proc.reduce((a, s) => a + s.cpuPctOfCore * s.intervalMs, 0) / totalInterval : undefined;
+  const weighted = (pick: (s: ProcessSample) => number) =>
+    totalInterval > 0 ? proc.reduce((a, s) => a + pick(s) * s.intervalMs, 0) / totalInterval : undefined;
+  out.cpuUtilizationPctOfOneCore = weighted((s) => s.cpuPctOfCore);
+  out.cpuUtilizationPctOfAllCores = weighted((s) => s.cpuPctOfAllCores);
   out.rssPeakBytes = proc.length > 0 ? max(proc.map((s) => s.rssBytes)) : undefined;
 
   // Keep the JSON free of `"x": undefined` noise: drop absent figures.

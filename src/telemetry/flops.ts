@@ -11,14 +11,15 @@
  *    pastLen + i + 1 keys; one decode step (seqLen 1) is 1 x (pastLen + 1).
  *  - LM head: 2 x hidden x vocab per logits position (only positions whose logits are computed).
  *
- * Bytes (an approximation; document it with every MBU): each weight read once per forward (it is, at small batch,
- * and that is what MBU is about), the KV cache of pastLen positions read once per layer, and activations as if every
+ * Bytes: each weight read once per forward (it is, at small batch, and that is what MBU is about) and the KV cache
+ * of pastLen positions read once per layer: `memoryBytes`, what MBU divides (the common definition). `bytes` adds an
+ * approximation of activation traffic, as if every
  * matmul and attention op read its inputs from and wrote its outputs to device memory once: per token per layer
  * 7*hidden + 4*heads*headDim + 4*kvHeads*headDim + 3*intermediate elements (fused elementwise ops and flash-style
  * attention keep scores on chip, so those are not counted), plus the embedding rows gathered and the LM head's
  * input and output per logits position. All at dtypeBytes.
  */
-import type { Efficiency } from './schema.js';
+import type { PhaseEfficiency } from './schema.js';
 import type { TransformerSpec } from '../models/spec.js';
 import type { PeakFigures } from './peaks.js';
 
@@ -41,6 +42,9 @@ export interface ForwardShape {
 
 export interface ForwardCost {
   flops: number;
+  /** Weights + KV cache read: the bytes MBU counts. */
+  memoryBytes: number;
+  /** memoryBytes plus the activation traffic estimate. */
   bytes: number;
   breakdown: {
     linearFlops: number;
@@ -86,27 +90,57 @@ export function forwardCost(spec: TransformerSpec, shape: ForwardShape): Forward
   const activationBytes = activationElems * dtypeBytes;
   return {
     flops: linearFlops + attentionFlops + lmHeadFlops,
+    memoryBytes: weightBytes + kvCacheBytes,
     bytes: weightBytes + kvCacheBytes + activationBytes,
     breakdown: { linearFlops, attentionFlops, lmHeadFlops, weightBytes, kvCacheBytes, activationBytes },
   };
 }
 
-/**
- * MFU and MBU of one forward that took measuredMs (use the mean time per forward). null where the peak is unknown
- * or the time is not positive.
- */
-export function efficiency(
-  cost: { flops: number; bytes: number },
-  measuredMs: number,
-  peak: PeakFigures,
-): Efficiency {
-  const seconds = measuredMs / 1000;
-  const ok = Number.isFinite(seconds) && seconds > 0;
+/** Forward passes of one phase, summed over requests: their model work and the time they took. */
+export interface PhaseWork {
+  forwards: number;
+  flops: number;
+  /** Weights + KV cache read (ForwardCost.memoryBytes). */
+  memoryBytes: number;
+  /** Time inside session.run. */
+  inRunMs: number;
+  /** Wall time of the phase, host overhead included. */
+  endToEndMs: number;
+}
+
+export const NO_WORK: PhaseWork = { forwards: 0, flops: 0, memoryBytes: 0, inRunMs: 0, endToEndMs: 0 };
+
+export function addWork(a: PhaseWork, b: PhaseWork): PhaseWork {
   return {
-    flopsPerForward: cost.flops,
-    bytesPerForward: cost.bytes,
-    mfu: ok && peak.flopsPerSec ? cost.flops / seconds / peak.flopsPerSec : null,
-    mbu: ok && peak.bytesPerSec ? cost.bytes / seconds / peak.bytesPerSec : null,
-    peakSource: peak.source,
+    forwards: a.forwards + b.forwards,
+    flops: a.flops + b.flops,
+    memoryBytes: a.memoryBytes + b.memoryBytes,
+    inRunMs: a.inRunMs + b.inRunMs,
+    endToEndMs: a.endToEndMs + b.endToEndMs,
+  };
+}
+
+/** Achieved rate over a peak; null where the peak is unknown or the time is not positive. */
+function utilization(amount: number, ms: number, peakPerSec: number | null): number | null {
+  const seconds = ms / 1000;
+  return peakPerSec && Number.isFinite(seconds) && seconds > 0 ? amount / seconds / peakPerSec : null;
+}
+
+/**
+ * MFU and MBU of one phase's forwards (summed over `requests` requests), in-run (session.run time) and end to end
+ * (wall time, PaLM's MFU). Per-forward figures are means.
+ */
+export function phaseEfficiency(w: PhaseWork, requests: number, peak: PeakFigures): PhaseEfficiency {
+  const per = (x: number) => (w.forwards > 0 ? x / w.forwards : 0);
+  return {
+    forwards: requests > 0 ? w.forwards / requests : 0,
+    flopsPerForward: per(w.flops),
+    bytesPerForward: per(w.memoryBytes),
+    inRunMsPerForward: per(w.inRunMs),
+    endToEndMsPerForward: per(w.endToEndMs),
+    mfuInRun: utilization(w.flops, w.inRunMs, peak.flopsPerSec),
+    mfuEndToEnd: utilization(w.flops, w.endToEndMs, peak.flopsPerSec),
+    mbuInRun: utilization(w.memoryBytes, w.inRunMs, peak.bytesPerSec),
+    mbuEndToEnd: utilization(w.memoryBytes, w.endToEndMs, peak.bytesPerSec),
   };
 }

@@ -225,3 +225,19 @@ export function resolvePeak(options: ResolvePeakOptions): PeakFigures {
     source: parts.length > 0 ? parts.join(' + ') : null,
   };
 }
+
+/** What an engine's peak is resolved from: its own device and dtype. */
+export interface PeakSubject {
+  device: 'cpu' | 'cuda' | 'webgpu' | 'remote';
+  dtype: string;
+}
+
+/**
+ * The peaks one engine's MFU/MBU divide by: the GPU's datasheet figure for the engine's own dtype when it ran on a
+ * GPU (`gpuName`: the nvidia-smi name of the GPU the run used), unknown on a CPU or behind HTTP.
+ */
+export function enginePeak(subject: PeakSubject, gpuName: string | null, override?: PeakOverride): PeakFigures {
+  if (subject.device === 'remote') return { flopsPerSec: null, bytesPerSec: null, source: null };
+  const onGpu = subject.device === 'cuda' || subject.device === 'webgpu';
+  return resolvePeak({ gpuName: onGpu ? gpuName : null, dtype: subject.dtype, ...(override ? { override } : {}) });
+}

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import chalk from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { ClaimVerdictSchema, claimsCommand, evaluateClaims, renderClaimsJson, renderClaimsMarkdown, renderClaimsText, type ClaimId, type ClaimVerdict, type EvaluateOptions } from '../../src/claims/index.js';
+import { ClaimVerdictSchema, claimsCommand, recordedAccuracy, evaluateClaims, renderClaimsJson, renderClaimsMarkdown, renderClaimsText, type ClaimId, type ClaimVerdict, type EvaluateOptions } from '../../src/claims/index.js';
 import { architectureShare } from '../../src/claims/context.js';
 import { fitCostModels } from '../../src/results/cost-model.js';
-import type { CaseResult, CompletedCase, ResultsFile } from '../../src/results/types.js';
+import type { BatchEfficiency, CaseResult, CompletedCase, ResultsFile } from '../../src/results/types.js';
 import { buildCase, buildResults, cuda, h100Environment, rng, writeJson } from '../fixtures/results/builder.js';
 import { cliAsync } from '../helpers/cli.js';
 
@@ -35,7 +35,13 @@ function throughput(llada: number, ar: number, arOrt: number, arLoop: number, ex
 /** A whole CPU run of synthetic models, every scenario, as `dllm-bench run` writes it by default. */
 function cpuSyntheticRun(): ResultsFile {
   const batch = [1, 2, 4].flatMap((b) => [buildCase({ scenario: 'batch', engine: 'llada', params: { batchSize: b }, tokensPerSec: { mean: 60 * b * (b > 1 ? 0.95 : 1), sd: 0.5 } }), buildCase({ scenario: 'batch', engine: 'ar-loop', params: { batchSize: b }, tokensPerSec: { mean: 900 * b * (b > 1 ? 0.6 : 1), sd: 5 } })]);
-  return buildResults({ cases: [...throughput(60, 500, 700, 900), ...batch, ...contextCases(quadratic, linearDecode)] });
+  const batchEfficiency = [effAt('llada', 2, 0.96), effAt('llada', 4, 0.95), effAt('ar-loop', 2, 0.7), effAt('ar-loop', 4, 0.6)];
+  return buildResults({ cases: [...throughput(60, 500, 700, 900), ...batch, ...contextCases(quadratic, linearDecode)], analysis: { batch: { batchEfficiency } } });
+}
+
+/** A batch-analysis entry as the batch scenario records it: efficiency with a ±2-point bootstrap interval. */
+function effAt(engine: CaseResult['engine'], batchSize: number, efficiency: number, half = 0.02): BatchEfficiency {
+  return { engine, batchSize, efficiency, ci95: [efficiency - half, efficiency + half], tokensPerSec: 100 * batchSize * efficiency, tokensPerSecB1: 100 };
 }
 
 // -- context cost models ---------------------------------------------------------------------------------------------
@@ -54,7 +60,7 @@ function contextCases(diffusion: Cost, decode: Cost, noise = 0.01, prompts = [64
     const l = buildCase({ scenario: 'context', engine: 'llada', params: { promptTokens: p }, tokensPerSec: { mean: 50, sd: 1, n: 3 } });
     l.samples = l.samples.map((s) => ({ ...s, timePerForwardMs: jitter(diffusion(p + 32)) }));
     const a = buildCase({ scenario: 'context', engine: 'ar-loop', params: { promptTokens: p }, tokensPerSec: { mean: 500, sd: 1, n: 3 }, seed: 2 });
-    a.samples = a.samples.map((s) => ({ ...s, ttftMs: jitter(prefill(p)), itlMs: jitter(decode(p + 16)) }));
+    a.samples = a.samples.map((s) => ({ ...s, ttftMs: jitter(prefill(p)), tpotMs: jitter(decode(p + 16)) }));
     return [l, a];
   });
 }
@@ -67,7 +73,7 @@ function contextRun(diffusion: Cost, decode: Cost, noise = 0.01, stored = true):
 describe('fitCostModels', () => {
   it('one fit per engine and phase, each against its own L (reference: coefficients of noise-free costs)', () => {
     const fits = fitCostModels(contextCases(quadratic, linearDecode, 0));
-    expect(fits.map((f) => `${f.engine}/${f.phase}/${f.metric}`)).toEqual(['llada/diffusion-step/timePerForwardMs', 'ar-loop/ar-prefill/ttftMs', 'ar-loop/ar-decode/itlMs']);
+    expect(fits.map((f) => `${f.engine}/${f.phase}/${f.metric}`)).toEqual(['llada/diffusion-step/timePerForwardMs', 'ar-loop/ar-prefill/ttftMs', 'ar-loop/ar-decode/tpotMs']);
     const [d, p, dec] = fits;
     expect(d!.points.map((x) => x.sequenceTokens)).toEqual([96, 96, 96, 288, 288, 288, 544, 544, 544, 1056, 1056, 1056]);
     expect(dec!.points[0]!.sequenceTokens).toBe(80); // 64 + 32 / 2: the mean cache length over the decode steps
@@ -173,6 +179,15 @@ describe('evaluateClaims', () => {
       // An approximate KV cache changes the answer too: without an accuracy it is left out like fewer steps.
       const dual = buildCase({ engine: 'llada', params: { cache: 'dual' }, tokensPerSec: { mean: 5000, sd: 20 }, seed: 10, ...twins });
       expect(claim(buildResults({ cases: [...cases, dual] }), 'speed-10x').evidence).toMatch(/unchecked\): throughput: 4 steps for 32 tokens; throughput: 32 steps, dual KV cache for 32 tokens\./);
+      // By default the hook reads the accuracy results.json records with each case (quality.overall).
+      const withQuality = cases.map((c) => {
+        if (c.state !== 'completed' || c.engine !== 'llada') return c;
+        const acc = (c.params.steps ?? 0) >= c.params.genLength ? 0.9 : 0.885;
+        const overall = { correct: Math.round(acc * 200), total: 200, accuracy: acc, ci95: [acc - 0.04, acc + 0.04] as [number, number] };
+        return { ...c, quality: { source: 'models/twins/heldout.json', perTask: 40, tasks: [], overall, meanNfe: c.params.steps ?? 0 } };
+      });
+      expect(recordedAccuracy(withQuality[4] as CompletedCase)).toBe(0.885);
+      expect(claim(buildResults({ cases: withQuality }), 'speed-10x').verdict).toBe('reproduced');
       const broken = claim(buildResults({ cases }), 'speed-10x', { accuracyOf: accuracy(0.9, 0.4) });
       expect(broken.verdict).toBe('not-reproduced');
       expect(broken.evidence).toMatch(/Below the quality floor: throughput: 4 steps for 32 tokens: accuracy 40\.0% vs 90\.0% at full steps \(more than 2 points\)/);
@@ -204,19 +219,32 @@ describe('evaluateClaims', () => {
   });
 
   describe('(c) GPU efficiency', () => {
+    /** A phase's utilization: end to end as given, in run 10% higher (session.run excludes host time). */
+    const phase = (mfu: number, mbu: number) => ({
+      forwards: 16,
+      flopsPerForward: 1e9,
+      bytesPerForward: 1e7,
+      inRunMsPerForward: 1,
+      endToEndMsPerForward: 1.1,
+      mfuInRun: mfu * 1.1,
+      mfuEndToEnd: mfu,
+      mbuInRun: mbu * 1.1,
+      mbuEndToEnd: mbu,
+    });
     const run = (lMfu: number, aMbu: number, lUtil = 50) =>
       buildResults({
         environment: h100Environment(),
         telemetry: { state: 'available', source: 'nvidia-smi', sampleIntervalMs: 100, samples: 100 },
         cases: [
-          buildCase({ engine: 'llada', conditions: cuda, telemetry: { gpuUtilizationPctMean: lUtil }, efficiency: { mfu: lMfu, mbu: 0.1 } }),
-          buildCase({ engine: 'ar-loop', conditions: cuda, telemetry: { gpuUtilizationPctMean: 95 }, efficiency: { mfu: 0.01, mbu: aMbu } }),
+          buildCase({ engine: 'llada', conditions: cuda, telemetry: { gpuUtilizationPctMean: lUtil }, efficiency: phase(lMfu, 0.1) }),
+          // AR is judged at its decode steps (memory-bound: MBU), not on the blend with the prefill.
+          buildCase({ engine: 'ar-loop', conditions: cuda, telemetry: { gpuUtilizationPctMean: 95 }, efficiency: { ...phase(0.05, 0.3), prefill: phase(0.4, 0.05), decode: phase(0.01, aMbu) } }),
         ],
       });
     it('judged on MFU/MBU (the binding roofline share); nvidia-smi utilization is shown, never judged', () => {
       const ok = claim(run(0.88, 0.62), 'gpu-efficiency');
       expect(ok.verdict).toBe('reproduced');
-      expect(ok.evidence).toMatch(/LLaDA 88% \(MFU 88\.0%, MBU 10\.0%, nvidia-smi utilization.gpu 50%\) vs ar-loop, the strongest AR engine without a handicap, 62%/);
+      expect(ok.evidence).toMatch(/LLaDA 88% \(MFU 88\.0%, MBU 10\.0% end to end \(in run: 96\.8%, 11\.0%\), nvidia-smi utilization.gpu 50%\) vs ar-loop, the strongest AR engine without a handicap, 62% \(decode: MFU 1\.0%, MBU 62\.0% end to end/);
       expect(ok.evidence).toContain('share of time a kernel ran');
       // 99% utilization.gpu does not make a 30% MFU efficient.
       expect(claim(run(0.3, 0.62, 99), 'gpu-efficiency').verdict).toBe('not-reproduced');
@@ -224,7 +252,8 @@ describe('evaluateClaims', () => {
     it('not measurable without a GPU, or without datasheet peaks', () => {
       expect(claim(cpuSyntheticRun(), 'gpu-efficiency').verdict).toBe('not-measurable');
       const r = run(0.88, 0.62);
-      for (const c of r.scenarios[0]!.cases) if (c.state === 'completed') c.efficiency = { ...c.efficiency!, mfu: null, mbu: null };
+      const unknown = { mfuInRun: null, mfuEndToEnd: null, mbuInRun: null, mbuEndToEnd: null };
+      for (const c of r.scenarios[0]!.cases) if (c.state === 'completed') c.efficiency = { ...c.efficiency!, ...unknown, decode: c.efficiency!.decode && { ...c.efficiency!.decode, ...unknown } };
       const v = claim(r, 'gpu-efficiency');
       expect(v.verdict).toBe('not-measurable');
       expect(v.verdict === 'not-measurable' && v.needs).toMatch(/datasheet peaks/);
@@ -238,13 +267,19 @@ describe('evaluateClaims', () => {
           buildCase({ scenario: 'batch', engine: 'llada', params: { batchSize: b }, tokensPerSec: { mean: 100 * b * (b > 1 ? eff : 1), sd: 1 }, ...twins }),
           buildCase({ scenario: 'batch', engine: 'ar-loop', params: { batchSize: b }, tokensPerSec: { mean: 500 * b * (b > 1 ? 0.7 : 1), sd: 2 }, seed: 3, ...asAr(twins) }),
         ]),
+        analysis: { batch: { batchEfficiency: [effAt('llada', 4, 0.99), effAt('llada', 8, eff), effAt('ar-loop', 8, 0.7)] } },
       });
-    it('real weights: decided at the largest batch on a bootstrap interval, AR beside it', () => {
+    it('real weights: decided at the largest batch on its bootstrap interval, AR beside it; inconclusive when it straddles 92%', () => {
       const ok = claim(run(0.97), 'batch-efficiency');
       expect(ok.verdict).toBe('reproduced');
       expect(ok.evidence).toMatch(/LLaDA 97% \(95% CI 9\d% to 9\d%\) at B=8; ar-loop 70%/);
       expect(ok.figures).toMatchObject({ batchSize: 8 });
       expect(claim(run(0.5), 'batch-efficiency').verdict).toBe('not-reproduced');
+      const near = claim(run(0.93), 'batch-efficiency');
+      expect(near.verdict).toBe('inconclusive');
+      const ci = near.verdict === 'inconclusive' ? near.deciding.ci95! : [NaN, NaN];
+      expect(ci[0]).toBeCloseTo(0.91, 12);
+      expect(ci[1]).toBeCloseTo(0.95, 12);
     });
     it('not measurable with only batch size 1', () => {
       expect(claim(buildResults({ cases: [buildCase({ scenario: 'batch' })] }), 'batch-efficiency').verdict).toBe('not-measurable');

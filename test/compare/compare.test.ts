@@ -20,7 +20,8 @@ import {
 import { readResultsFile } from '../../src/results/read.js';
 import type { ResultsFile } from '../../src/results/types.js';
 import { cli } from '../helpers/cli.js';
-import { buildCase, buildResults, writeJson, type CaseSpec } from '../fixtures/results/builder.js';
+import { summarizeCase } from '../../src/results/summary.js';
+import { buildCase, buildResults, cuda, h100Environment, writeJson, type CaseSpec } from '../fixtures/results/builder.js';
 
 chalk.level = 0;
 const tmp = () => mkdtempSync(join(tmpdir(), 'dllm-compare-'));
@@ -107,7 +108,7 @@ describe('compareResults', () => {
     expect(tps.direction).toBe('worse');
     // Latency follows: lower is better, so a rise is a regression too.
     expect(metric(c, id, 'latencyMs').verdict).toBe('regression');
-    expect(c.failures.every((f) => f.caseId === id)).toBe(true);
+    expect(c.failures.every((f) => f.kind === 'regression' && f.caseId === id)).toBe(true);
     const md = renderCompareMarkdown(c);
     expect(md).toMatch(/^## dllm-bench compare: \d+ regressions/);
     const regressions = md.slice(md.indexOf('### Regressions'), md.indexOf('<details>'));
@@ -179,6 +180,20 @@ describe('compareResults', () => {
   });
 
   describe('unusable input: UserError with exit code 2 and the reason', () => {
+    it('another GPU, another model or other weights under the same id', () => {
+      const gpu = (name: string) => ({ ...h100Environment(), gpus: [{ index: 0, name, driver: null, memoryTotalBytes: null }] });
+      const onGpu = (name: string) => buildResults({ environment: gpu(name), cases: [buildCase({ engine: 'ar', conditions: cuda })] });
+      expect(userError(() => compareResults(onGpu('NVIDIA H100 80GB HBM3'), onGpu('NVIDIA A100-SXM4-80GB'))).message).toBe(
+        'case "throughput/ar/b1/p64/g32" ran under different conditions: GPU is "NVIDIA H100 80GB HBM3" in the baseline and "NVIDIA A100-SXM4-80GB" in the current run',
+      );
+      expect(compareResults(onGpu('NVIDIA H100 80GB HBM3'), onGpu('NVIDIA H100 80GB HBM3')).failures).toEqual([]);
+      // A CPU case does not care which GPU sat in the machine.
+      const cpuCase = (name: string) => buildResults({ environment: gpu(name), cases: [buildCase({ engine: 'ar' })] });
+      expect(compareResults(cpuCase('NVIDIA H100 80GB HBM3'), cpuCase('NVIDIA A100-SXM4-80GB')).failures).toEqual([]);
+      expect(userError(() => compareResults(run(), run({ ar: { model: 'models/llama3-8b' } }))).message).toContain('model is "tiny" in the baseline and "models/llama3-8b"');
+      expect(userError(() => compareResults(run(), run({ ar: { conditions: { synthetic: false } } }))).message).toContain('weights is "synthetic" in the baseline and "real"');
+    });
+
     it('a baseline case missing from current, named', () => {
       const cur = run();
       cur.scenarios[1]!.cases = [];
@@ -234,7 +249,7 @@ describe('readResultsFile', () => {
     ['not an object', () => writeJson(dir, 'arr.json', '[1, 2]'), /arr\.json: not a dllm-bench results file \(the JSON is not an object\)/],
     ['another tool', () => writeJson(dir, 'hyperfine.json', { results: [] }), /hyperfine\.json: not a dllm-bench results file \(tool\.name is missing\)/],
     ['another tool name', () => writeJson(dir, 'other.json', { ...run(), tool: { name: 'llama-bench' } }), /tool\.name is "llama-bench"/],
-    ['a newer schema version', () => writeJson(dir, 'v3.json', { ...run(), schemaVersion: 3 }), /v3\.json: results schemaVersion 3 \(written by dllm-bench 0\.1\.0\); this dllm-bench reads schemaVersion 1 and 2; use the dllm-bench version that wrote it, or a newer one$/],
+    ['a newer schema version', () => writeJson(dir, 'v4.json', { ...run(), schemaVersion: 4 }), /v4\.json: results schemaVersion 4 \(written by dllm-bench 0\.1\.0\); this dllm-bench reads schemaVersion 1, 2 and 3; use the dllm-bench version that wrote it, or a newer one$/],
     ['a field this version does not know', () => writeJson(dir, 'extra.json', { ...run(), extra: 1 }), /extra\.json: invalid results file: \(top level\): Unrecognized key: "extra"$/],
     ['a truncated structure', () => writeJson(dir, 'trunc.json', { ...run(), scenarios: [{ kind: 'throughput', state: 'completed', cases: [{ id: 'x' }], analysis: {} }] }), /trunc\.json: invalid results file: scenarios\[0\]\.\w+: .*more problems/],
   ])('%s: one-line UserError, exit code 2', (_name, file, reason) => {
@@ -250,15 +265,17 @@ describe('exporters', () => {
   const cur = run({ llada: { tokensPerSec: { mean: 80, sd: 0.8 } }, ar: { tokensPerSec: { mean: 300, sd: 3 } } }, 11);
   const c = compareResults(base, cur);
 
-  it('JUnit XML is well-formed, one testsuite per scenario, one testcase per case+metric, one failure per regression', () => {
+  it('JUnit XML is well-formed, one testsuite per scenario (+ pooled), one testcase per case+metric, one failure per regression', () => {
     const xml = renderJUnit(c);
     checkXml(xml);
-    expect(xml.match(/<testsuite /g)).toHaveLength(2);
+    expect(xml.match(/<testsuite /g)).toHaveLength(3);
+    expect(xml).toContain('<testsuite name="pooled"');
     const metrics = c.cases.flatMap((k) => (k.state === 'compared' ? k.metrics : []));
-    expect(xml.match(/<testcase /g)).toHaveLength(metrics.length);
+    const tests = metrics.length + c.pooled.length;
+    expect(xml.match(/<testcase /g)).toHaveLength(tests);
     expect(c.failures.length).toBeGreaterThanOrEqual(4);
     expect(xml.match(/<failure /g)).toHaveLength(c.failures.length);
-    expect(xml).toContain(`<testsuites name="dllm-bench compare" tests="${metrics.length}" failures="${c.failures.length}">`);
+    expect(xml).toContain(`<testsuites name="dllm-bench compare" tests="${tests}" failures="${c.failures.length}">`);
     expect(xml).toContain('<testcase classname="throughput/llada/b1/p64/g32/s32/bl32" name="tokensPerSec">');
   });
 
@@ -395,5 +412,90 @@ describe('dllm-bench compare (built CLI)', () => {
 
     const badFlag = await cli(['compare', base, base, '--threshold', 'lots']);
     expect(badFlag.code).toBe(2);
+  });
+});
+
+/**
+ * A results file shaped like the default run (configs/default.json): 3 repetitions, every scenario, LLaDA and the
+ * three AR engines, ~5% noise per repetition.
+ */
+function defaultRunLike(seed: number): ResultsFile {
+  const ar = ['ar', 'ar-ort', 'ar-loop'] as const;
+  const cases: CaseSpec[] = [];
+  const add = (spec: CaseSpec, mean: number) => cases.push({ ...spec, tokensPerSec: { mean, sd: mean * 0.05, n: 3 } });
+  add({ engine: 'llada' }, 900);
+  for (const e of ar) add({ engine: e }, 1500);
+  for (const b of [1, 2, 4]) {
+    add({ scenario: 'batch', engine: 'llada', params: { batchSize: b } }, 900 * b * 0.9);
+    for (const e of ar) add({ scenario: 'batch', engine: e, params: { batchSize: b } }, 1500 * b * 0.7);
+  }
+  for (const p of [64, 128, 256, 512]) {
+    add({ scenario: 'context', engine: 'llada', params: { promptTokens: p } }, 900 * (64 / p));
+    for (const e of ar) add({ scenario: 'context', engine: e, params: { promptTokens: p } }, 1500 * Math.sqrt(64 / p));
+  }
+  for (const st of [8, 16, 32]) add({ scenario: 'steps', engine: 'llada', params: { steps: st } }, 900 * (32 / st));
+  for (const t of [0.9, 0.7]) add({ scenario: 'steps', engine: 'llada', params: { threshold: t } }, 2000);
+  for (const e of ar) add({ scenario: 'steps', engine: e }, 1500);
+  return buildResults({ cases: cases.map((c, i) => buildCase({ ...c, seed: seed * 1000 + i })) });
+}
+
+/** The same run with every time `factor` times longer and every rate `factor` times lower. */
+function slower(r: ResultsFile, factor: number): ResultsFile {
+  const out = structuredClone(r);
+  const times = ['latencyMs', 'timePerForwardMs', 'forwardMs', 'ttftMs', 'tpotMs', 'itlMs'] as const;
+  for (const c of out.scenarios.flatMap((s) => s.cases)) {
+    for (const smp of c.samples) {
+      for (const k of times) if (smp[k] !== undefined) smp[k] = smp[k]! * factor;
+      smp.tokensPerSec /= factor;
+      smp.usefulTokensPerSec /= factor;
+      for (const k of ['latencyMs', 'ttftMs', 'tpotMs', 'itlMs'] as const) if (smp.values[k]) smp.values[k] = smp.values[k]!.map((v) => v * factor);
+    }
+    Object.assign(c, summarizeCase(c.samples));
+  }
+  return out;
+}
+
+describe('a consistent slowdown at the default 3 repetitions', () => {
+  const base = defaultRunLike(1);
+
+  it('no single case can show it, the pooled test across cases does', () => {
+    const c = compareResults(base, slower(base, 1.4));
+    expect(c.cases.length).toBe(40);
+    // 3 vs 3 samples: the smallest Mann-Whitney p is 0.1, so every per-case verdict is noise...
+    expect(c.failures.every((f) => f.kind === 'pooled-regression')).toBe(true);
+    // ...while every time metric and rate is 40% worse across 40 cases.
+    const tps = c.pooled.find((p) => p.metric === 'tokensPerSec')!;
+    expect(tps.n).toBe(40);
+    expect(tps.relativeChange).toBeCloseTo(0.4, 9);
+    expect(tps.verdict).toBe('regression');
+    expect(c.failures.map((f) => f.kind === 'pooled-regression' && f.pooled.metric)).toEqual(['tokensPerSec', 'usefulTokensPerSec', 'latencyMs', 'timePerForwardMs', 'ttftMs', 'tpotMs', 'itlMs']);
+    expect(renderCompareTable(c)).toMatch(/consistent slowdown: tokensPerSec across 40 cases: 40\.0% worse/);
+    expect(c.warnings.join(' ')).toMatch(/3 vs 3 samples.*the pooled test across cases still can/);
+  });
+
+  it('an identical copy, and a re-run with fresh noise, pass', () => {
+    const same = compareResults(base, structuredClone(base));
+    expect(same.failures).toEqual([]);
+    expect(same.pooled.every((p) => p.verdict === 'unchanged' && p.relativeChange === 0)).toBe(true);
+    const rerun = compareResults(base, defaultRunLike(2));
+    expect(rerun.failures).toEqual([]);
+    for (const p of rerun.pooled) expect(Math.abs(p.relativeChange)).toBeLessThan(0.05);
+  });
+
+  it('a faster copy is a pooled improvement, never a failure', () => {
+    const c = compareResults(base, slower(base, 1 / 1.4));
+    expect(c.failures).toEqual([]);
+    expect(c.pooled.find((p) => p.metric === 'latencyMs')!.verdict).toBe('improvement');
+  });
+
+  it('the CLI exits 1 on a 40%-slower copy and 0 on an identical one', async () => {
+    const dir = tmp();
+    const a = writeJson(dir, 'base.json', base);
+    const copy = writeJson(dir, 'copy.json', structuredClone(base));
+    const slow = writeJson(dir, 'slow.json', slower(base, 1.4));
+    const [ok, bad] = await Promise.all([cli(['compare', a, copy]), cli(['compare', a, slow, '--format', 'md'])]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(bad.code, bad.stderr).toBe(1);
+    expect(bad.stdout).toMatch(/\*\*all cases\*\* consistent slowdown: tokensPerSec across 40 cases: 40\.0% worse/);
   });
 });

@@ -36,10 +36,14 @@ describe('run configuration', () => {
     expect(readFileSync(join(configsDir, 'config.schema.json'), 'utf8')).toBe(runConfigJsonSchema());
   });
 
-  it('defaults: tiny presets, every scenario, auto device', () => {
+  it('defaults: the trained twins scored on their held-out tasks, every scenario, auto device', () => {
     const { config } = loadRunConfig(undefined, []);
-    expect(config.diffusion.model).toBe('tiny');
-    expect(config.ar.model).toBe('tiny');
+    expect(config.diffusion.model).toBe('twins');
+    expect(config.ar.model).toBe('twins');
+    expect(config.genLength).toBe(16); // the diffusion twin's training generation length
+    expect(config.quality.perTask).toBeGreaterThan(0);
+    expect(RunConfig.parse({}).diffusion.model).toBe('twins');
+    expect(RunConfig.parse({}).ar.model).toBe('twins');
     expect(config.scenarios).toEqual(['throughput', 'batch', 'context', 'steps']);
     expect(config.device).toBe('auto');
   });
@@ -51,7 +55,7 @@ describe('run configuration', () => {
       { path: ['scenarios'], value: ['batch'] },
     ]);
     expect(config.llada.steps).toBe(16);
-    expect(config.llada.blockLength).toBe(32);
+    expect(config.llada.blockLength).toBe(16);
     expect(config.batch.batchSizes).toEqual([1, 8]);
     expect(config.scenarios).toEqual(['batch']);
   });
@@ -73,9 +77,9 @@ describe('run configuration', () => {
       const { config, source } = loadRunConfig('default', overrides);
       checkSamplerConfig(config, source);
     };
-    expect(userError(checked([{ path: ['llada', 'blockLength'], value: 5 }]))).toMatch(/default\.json: gen_length \(32\) must be a multiple of block_length \(5\)/);
-    expect(userError(checked([{ path: ['llada', 'blockLength'], value: 8 }, { path: ['llada', 'steps'], value: 6 }]))).toMatch(/steps \(6\) must be a multiple of the number of blocks/);
-    expect(userError(checked([{ path: ['llada', 'blockLength'], value: 16 }, { path: ['steps', 'steps'], value: [8, 7] }]))).toMatch(/steps sweep: steps \(7\)/);
+    expect(userError(checked([{ path: ['llada', 'blockLength'], value: 5 }]))).toMatch(/default\.json: gen_length \(16\) must be a multiple of block_length \(5\)/);
+    expect(userError(checked([{ path: ['llada', 'blockLength'], value: 4 }, { path: ['llada', 'steps'], value: 6 }]))).toMatch(/steps \(6\) must be a multiple of the number of blocks/);
+    expect(userError(checked([{ path: ['llada', 'blockLength'], value: 8 }, { path: ['steps', 'steps'], value: [8, 7] }]))).toMatch(/steps sweep: steps \(7\)/);
     expect(checked([{ path: ['llada', 'blockLength'], value: 5 }, { path: ['diffusion', 'model'], value: 'http://127.0.0.1:9/v1' }, { path: ['diffusion', 'http'], value: { model: 'm' } }])).not.toThrow();
     expect(userError(() => loadRunConfig('default', [{ path: ['diffusion', 'model'], value: 'http://127.0.0.1:9/v1' }]))).toMatch(/diffusion\.http .* is required/);
   });

@@ -29,7 +29,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(result.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(result.code).toBe(0);
     const r = readResults(out);
-    expect(r.schemaVersion).toBe(2);
+    expect(r.schemaVersion).toBe(3);
     expect(r.complete).toBe(true);
     expect(r.errors).toEqual([]);
     expect(r.environment.executionProvider).toBe('cpu');
@@ -39,7 +39,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
       expect(new Set(s.cases.map((c) => c.engine))).toEqual(new Set(['llada', 'ar', 'ar-ort', 'ar-loop']));
       for (const c of s.cases) {
         expect(c.state).toBe('completed');
-        // Both sides of the tiny preset pair use fused MultiHeadAttention (4 heads, 4 KV heads): no attention handicap.
+        // Both trained twins use fused MultiHeadAttention (4 heads, 4 KV heads): no attention handicap.
         expect(c.conditions.attention).toBe('fused-mha');
         expect(c.conditions.handicaps.join(' ')).not.toMatch(/attention/);
         if (c.engine === 'ar-loop') expect(c.conditions.timingNote).toMatch(/\(total - prefill\) \/ \(n - 1\)/);
@@ -53,7 +53,14 @@ describe('dllm-bench run (built CLI, CPU)', () => {
       }
     }
     const batch = r.scenarios.find((s) => s.kind === 'batch')!;
-    expect(batch.analysis.batchEfficiency!.some((b) => b.engine === 'llada' && b.batchSize === 2)).toBe(true);
+    // Every engine at B=2, over the same two prompts, with a bootstrap interval (two repetitions each).
+    const eff = batch.analysis.batchEfficiency!;
+    expect(eff.filter((b) => b.batchSize === 2).map((b) => b.engine).sort()).toEqual(['ar', 'ar-loop', 'ar-ort', 'llada']);
+    for (const b of eff) {
+      expect(b.efficiency).toBeCloseTo(b.tokensPerSec / (2 * b.tokensPerSecB1), 9);
+      expect(b.ci95![0]).toBeLessThanOrEqual(b.efficiency);
+      expect(b.ci95![1]).toBeGreaterThanOrEqual(b.efficiency);
+    }
     const context = r.scenarios.find((s) => s.kind === 'context')!;
     // Three context lengths: one cost model per engine and phase (AR prefill and decode, diffusion step).
     const models = context.analysis.costModels!.map((f) => `${f.engine}/${f.phase}`);
@@ -67,26 +74,75 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   });
 
-  it('counts honestly: AR generates exactly gen_length per row; LLaDA NFE = steps', () => {
+  it('counts honestly: per request, AR generates exactly gen_length per row; LLaDA NFE = steps', () => {
     const r = readResults(out);
     for (const c of r.scenarios.flatMap((s) => s.cases)) {
-      const requests = c.scenario === 'throughput' ? 4 : c.scenario === 'steps' ? 2 : 1;
-      for (const s of c.samples) expect(s.generatedTokens).toBe(16 * c.params.batchSize * requests);
+      // batch: B=1 sends the largest batch's prompts one at a time (the same prompts the B-row request carries).
+      const requests = c.scenario === 'throughput' ? 4 : c.scenario === 'steps' ? 2 : c.scenario === 'batch' && c.params.batchSize === 1 ? 2 : 1;
+      for (const s of c.samples) {
+        expect(s.requests).toBe(requests);
+        expect(s.values.latencyMs).toHaveLength(requests);
+        expect(s.generatedTokens).toBe(16 * c.params.batchSize);
+        // Per request on both sides: the host overhead is not negative.
+        expect(s.latencyMs - s.forwardMs!).toBeGreaterThanOrEqual(0);
+      }
       if (c.engine === 'llada' && c.params.threshold == null) {
         for (const s of c.samples) expect(s.nfe).toBe(c.params.steps!);
       }
       if (c.engine !== 'llada') {
         for (const s of c.samples) expect(s.ttftMs).toBeGreaterThan(0);
+        // TPOT per answer, ITL over every gap: 15 gaps per row of 16 tokens.
+        expect(c.pooled.tpotMs!.n).toBe(2 * requests * c.params.batchSize);
+        expect(c.pooled.itlMs!.n).toBe(2 * requests * c.params.batchSize * 15);
+        expect(c.pooled.itlMs!.p99).toBeGreaterThanOrEqual(c.pooled.itlMs!.p50);
+        // AR work splits into the prefill and the decode steps; no peaks are known for a CPU, so no MFU.
+        if (c.state === 'completed') expect(c.efficiency).toMatchObject({ prefill: { forwards: 1 }, decode: { forwards: 15 }, mfuInRun: null });
       }
     }
   });
 
+  it('the default run is the trained twins: throughput and steps cases carry quality, and NFE falls with the threshold', () => {
+    const r = readResults(out);
+    const cases = r.scenarios.flatMap((s) => s.cases).filter((c) => c.state === 'completed');
+    expect(cases.every((c) => c.model === 'twins' && !c.conditions.synthetic)).toBe(true);
+    for (const c of cases) {
+      if (c.scenario === 'throughput' || c.scenario === 'steps') {
+        const q = c.quality!;
+        expect(q, c.id).toBeDefined();
+        expect(q.source).toMatch(/heldout\.json$/);
+        expect(q.tasks.map((t) => t.task)).toEqual(['sort', 'reverse', 'add', 'copy', 'split', 'reversal']);
+        expect(q.overall.total).toBe(q.tasks.reduce((a, t) => a + t.total, 0));
+        expect(q.overall.ci95[0]).toBeLessThanOrEqual(q.overall.accuracy);
+        expect(q.overall.ci95[1]).toBeGreaterThanOrEqual(q.overall.accuracy);
+      } else {
+        expect(c.quality, c.id).toBeUndefined();
+      }
+    }
+    const steps = cases.filter((c) => c.scenario === 'steps');
+    const lladaNone = steps.filter((c) => c.engine === 'llada' && (c.params.cache ?? 'none') === 'none');
+    const full = lladaNone.find((c) => c.params.threshold == null && c.params.steps === 16)!;
+    const thr = lladaNone.find((c) => c.params.threshold === 0.9)!;
+    // Real confidences pass the threshold: far fewer forward passes, in the timed samples and in the quality decodes.
+    expect(thr.summary.nfe!.mean).toBeLessThan(full.summary.nfe!.mean);
+    expect(thr.quality!.meanNfe).toBeLessThan(full.quality!.meanNfe / 2);
+    // Sort is learned by both twins; the AR twin answers the simple tasks (the reversal probe is reported, not required).
+    const task = (c: (typeof steps)[number], name: string) => c.quality!.tasks.find((t) => t.task === name)!;
+    expect(task(full, 'sort').accuracy).toBeGreaterThanOrEqual(0.8);
+    for (const c of steps.filter((x) => x.engine !== 'llada')) {
+      for (const name of ['sort', 'reverse', 'copy']) expect(task(c, name).accuracy, `${c.id} ${name}`).toBeGreaterThanOrEqual(0.8);
+    }
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/accuracy/i);
+  });
+
   it('prints tables to stderr and nothing but JSON to stdout with --json', async () => {
     expect(result.stderr).toMatch(/tok\/s/);
-    const json = await cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16'], env);
+    const json = await cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16', '--quality-per-task', '0'], env);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as ResultsFile;
     expect(parsed.scenarios[0]!.cases.length).toBe(4);
+    // --quality-per-task 0 turns the quality decodes off.
+    expect(parsed.scenarios[0]!.cases.filter((c) => c.state === 'completed' && c.quality)).toEqual([]);
   });
 });
 
@@ -153,7 +209,7 @@ describe('dllm-bench: bad input is one line and a non-zero exit', () => {
     writeFileSync(set, JSON.stringify({ name: 'long', prompts: [{ id: 'x', category: 'chat', text: 'word '.repeat(600) }], longContext: { instruction: 'i', document: 'd' } }));
     const r = await cli(['run', '--prompts', set, '--out', join(dir, 'out'), '--scenarios', 'throughput'], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/longest prompt \(\d+ tokens\) \+ gen_length 32 exceeds llada's maximum length 2048/);
+    expect(r.stderr).toMatch(/longest prompt \(\d+ tokens\) \+ gen_length 16 exceeds llada's maximum length 2048/);
   });
 
   it('an output folder that cannot be written', async () => {

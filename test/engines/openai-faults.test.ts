@@ -15,7 +15,6 @@ import { FailureLog, MAX_KEPT_FAILURES } from '../../src/scenarios/failures.js';
 import { measureHttpLoad } from '../../src/scenarios/http.js';
 import { AbortedError, type CaseRun, type EngineHandle, type MeasureContext, caseBase, caseId, measureCase } from '../../src/scenarios/measure.js';
 import { loadPromptSet, preparePrompts, toRequest } from '../../src/scenarios/prompts.js';
-import { resolvePeak } from '../../src/telemetry/peaks.js';
 import { type HostileServer, type ScriptSource, startHostileServer } from '../helpers/hostile-server.js';
 
 let server: HostileServer;
@@ -132,7 +131,7 @@ describe('429 Too Many Requests', () => {
 });
 
 function measureContext(signal: AbortSignal, over: Partial<MeasureContext> = {}): MeasureContext {
-  return { warmup: 0, repetitions: 1, telemetry: null, peak: resolvePeak({ gpuName: null, dtype: 'fp32' }), signal, progress: () => {}, ...over };
+  return { warmup: 0, repetitions: 1, telemetry: null, gpuName: null, signal, progress: () => {}, ...over };
 }
 function caseRun(engine: OpenAIEngine, rows = 1): CaseRun {
   const row = { text: 'Say hello', ids: [] };
@@ -195,7 +194,9 @@ describe('Ctrl-C during a hung request: returns within 1 s, keeps the completed 
     expect(performance.now() - at.ms).toBeLessThan(1000);
     expect(partial).toMatchObject({ state: 'aborted', params: { concurrency: 1 } });
     expect(partial.samples).toHaveLength(1);
-    expect(partial.samples[0]!.generatedTokens).toBe(10);
+    // Per request (two requests of 5 tokens); HTTP samples have no forward-pass fields.
+    expect(partial.samples[0]).toMatchObject({ requests: 2, generatedTokens: 5 });
+    expect(partial.samples[0]!.nfe).toBeUndefined();
   });
 });
 

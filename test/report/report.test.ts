@@ -7,9 +7,10 @@ import { batchSpec, contextSpec, stepsSpec, throughputSpec } from '../../src/rep
 import { summarizeMetric } from '../../src/results/summary.js';
 import { SCHEMA_VERSION, type CaseResult, type ResultsFile } from '../../src/results/types.js';
 import { tempDir } from '../helpers/models.js';
+import { buildCase, buildResults, cuda, h100Environment } from '../fixtures/results/builder.js';
 
 function kase(engine: CaseResult['engine'], scenario: CaseResult['scenario'], tps: number[], extra: Partial<CaseResult['params']> = {}): CaseResult {
-  const samples = tps.map((t) => ({ latencyMs: 1000 / t, generatedTokens: 32, usefulTokens: 20, tokensPerSec: t, usefulTokensPerSec: t * 0.6, nfe: 32, tokensPerForward: 1, timePerForwardMs: 1000 / t / 32, forwardMs: 900 / t }));
+  const samples = tps.map((t) => ({ requests: 1, values: { latencyMs: [1000 / t] }, latencyMs: 1000 / t, generatedTokens: 32, usefulTokens: 20, tokensPerSec: t, usefulTokensPerSec: t * 0.6, nfe: 32, tokensPerForward: 1, timePerForwardMs: 1000 / t / 32, forwardMs: 900 / t }));
   return {
     id: `${scenario}/${engine}/b${extra.batchSize ?? 1}`,
     scenario,
@@ -21,6 +22,7 @@ function kase(engine: CaseResult['engine'], scenario: CaseResult['scenario'], tp
     warmupRuns: 1,
     samples,
     summary: { tokensPerSec: summarizeMetric(tps), usefulTokensPerSec: summarizeMetric(tps.map((t) => t * 0.6)), latencyMs: summarizeMetric(tps.map((t) => 1000 / t)), nfe: summarizeMetric(tps.map(() => 32)) },
+    pooled: {},
   };
 }
 
@@ -40,7 +42,7 @@ function results(): ResultsFile {
         startedAt: '',
         finishedAt: '',
         cases: [kase('llada', 'batch', [100, 100]), kase('llada', 'batch', [180, 182], { batchSize: 2 })],
-        analysis: { batchEfficiency: [{ engine: 'llada', batchSize: 1, efficiency: 1 }, { engine: 'llada', batchSize: 2, efficiency: 0.905 }] },
+        analysis: { batchEfficiency: [{ engine: 'llada', batchSize: 1, efficiency: 1, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 }, { engine: 'llada', batchSize: 2, efficiency: 0.905, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 }] },
       },
       {
         kind: 'context',
@@ -83,7 +85,7 @@ describe('reports', () => {
     try {
       const t = renderTable(results());
       expect(t).toMatch(/105\.0 ± 5\.0/);
-      expect(t).toMatch(/batch efficiency llada at B=2: 91%/);
+      expect(t).toMatch(/batch efficiency at B=2 \(same 2 prompts one at a time vs as one batch\): llada 91%/);
       expect(t).toMatch(/llada diffusion-step: timePerForwardMs = 0\.5 \+ 0\.01·L \+ 2\.00e-5·L² \[1\.50e-5, 2\.50e-5\] ms/);
       expect(t).toMatch(/prompt\^1\.02 .*legacy log-log fit/);
       expect(t).toMatch(/error: runtime: boom/);
@@ -99,6 +101,18 @@ describe('reports', () => {
     expect(md).toMatch(/synthetic weights/);
     expect(md).toMatch(/handicap: KV cache round trip/);
     expect(md).toMatch(/\| llada \| b1 p64 g32 32 steps blk 32 \| 105\.0 ± 5\.0 \|/);
+  });
+
+  it('markdown: pooled TTFT/TPOT/ITL percentiles, and MFU/MBU per engine peak with the AR prefill/decode split', () => {
+    const base = buildCase({ engine: 'ar', conditions: cuda });
+    const phase = (mfu: number, mbu: number) => ({ forwards: 1, flopsPerForward: 1, bytesPerForward: 1, inRunMsPerForward: 1, endToEndMsPerForward: 1, mfuInRun: mfu, mfuEndToEnd: mfu / 2, mbuInRun: mbu, mbuEndToEnd: mbu / 2 });
+    const withEff = { ...base, efficiency: { ...phase(0.2, 0.3), peakTflops: 989.5, peakMemoryBandwidthGBps: 3350, peakSource: 'NVIDIA H100 80GB HBM3 (H100 SXM) fp16 dense', prefill: phase(0.5, 0.01), decode: phase(0.01, 0.6) } } as CaseResult;
+    const md = renderMarkdown(buildResults({ environment: h100Environment(), cases: [withEff, buildCase({ engine: 'llada', efficiency: {} })] }));
+    expect(md).toContain('- ar b1 p64 g32: MFU 20.0% / 10.0%, MBU 30.0% / 15.0%; prefill MFU 50.0% / 25.0%; decode MBU 60.0% / 30.0% (peak: NVIDIA H100 80GB HBM3 (H100 SXM) fp16 dense)');
+    expect(md).toContain('1 case(s) ran where no device peak is known (CPU)');
+    // The row carries TTFT p50, TPOT p50 and ITL p50 / p99 over the pooled values.
+    const p = base.pooled;
+    expect(md).toContain(`| ${p.ttftMs!.p50.toFixed(1)} | ${p.tpotMs!.p50.toFixed(2)} | ${p.itlMs!.p50.toFixed(2)} / ${p.itlMs!.p99.toFixed(2)} |`);
   });
 
   it('HTML embeds an SVG chart per scenario with data, and renders when a scenario has none', async () => {

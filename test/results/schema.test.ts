@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { migrateV1toV2 } from '../../src/results/migrate.js';
 import { parseResults, readResultsFile } from '../../src/results/read.js';
 import { MetricName, Sample } from '../../src/results/schema.js';
 import { summarizeMetric } from '../../src/results/summary.js';
@@ -14,6 +15,8 @@ import { buildCase, buildResults, h100Environment } from '../fixtures/results/bu
 /** A results.json written by dllm-bench 0.1.0 (schemaVersion 1, commit 86efa2d): a run whose llada worker crashed. */
 const V1_FIXTURE = join(import.meta.dirname, '../fixtures/results/v1-crash.json');
 const v1 = (): Record<string, any> => JSON.parse(readFileSync(V1_FIXTURE, 'utf8'));
+/** The v1 fixture brought to v2 (what dllm-bench wrote before per-request fields). */
+const v2 = (): Record<string, any> => migrateV1toV2(v1());
 const tmp = () => mkdtempSync(join(tmpdir(), 'dllm-results-'));
 
 function userError(fn: () => unknown): UserError {
@@ -32,7 +35,7 @@ function richRun(): ResultsFile {
   return buildResults({
     environment: h100Environment(),
     cases: [
-      buildCase({ engine: 'llada', tokensPerSec: [123.4], efficiency: { mfu: 0.31, mbu: 0.52, peakSource: 'NVIDIA H100 80GB HBM3 (SXM) fp16 dense' }, telemetry: { gpuUtilizationPctMean: 93, rssPeakBytes: 5e8 } }),
+      buildCase({ engine: 'llada', tokensPerSec: [123.4], efficiency: { mfuInRun: 0.31, mbuInRun: 0.52, peakSource: 'NVIDIA H100 80GB HBM3 (SXM) fp16 dense' }, telemetry: { gpuUtilizationPctMean: 93, rssPeakBytes: 5e8 } }),
       errored,
       {
         ...buildCase({ engine: 'openai', state: 'aborted', tokensPerSec: [40, 42], params: { concurrency: 4 } }),
@@ -41,7 +44,7 @@ function richRun(): ResultsFile {
       buildCase({ scenario: 'context', engine: 'ar-ort', params: { promptTokens: 256 } }),
     ],
     analysis: {
-      batch: { batchEfficiency: [{ engine: 'llada', batchSize: 2, efficiency: 0.9 }] },
+      batch: { batchEfficiency: [{ engine: 'llada', batchSize: 2, efficiency: 0.9, ci95: null, tokensPerSec: 1, tokensPerSecB1: 1 }] },
       context: {
         scaling: [
           { engine: 'ar-ort', metric: 'latencyMs', exponent: 1.01, ci95: null, r2: 1, points: [{ promptTokens: 256, value: 10 }, { promptTokens: 512, value: 20 }] },
@@ -97,7 +100,7 @@ describe('write -> read', () => {
 });
 
 describe('schemaVersion 1 files', () => {
-  it('a v1 file written by dllm-bench 0.1.0 is migrated: same cases, same figures, version 2', () => {
+  it('a v1 file written by dllm-bench 0.1.0 is migrated: same cases, same figures, per-request fields', () => {
     const raw = v1();
     const r = readResultsFile(V1_FIXTURE);
     expect(raw.schemaVersion).toBe(1);
@@ -106,8 +109,22 @@ describe('schemaVersion 1 files', () => {
     expect(r.scenarios.map((s) => s.cases.map((c) => [c.id, c.state]))).toEqual(raw.scenarios.map((s: any) => s.cases.map((c: any) => [c.id, c.state])));
     const ar = r.scenarios[0]!.cases.find((c) => c.engine === 'ar')!;
     const rawAr = raw.scenarios[0].cases.find((c: any) => c.engine === 'ar');
-    expect(ar.samples).toEqual(rawAr.samples);
-    expect(ar.summary.tokensPerSec).toEqual(rawAr.summary.tokensPerSec);
+    // v2 summed generatedTokens, usefulTokens and forwardMs over the repetition; v3 gives them per request, the
+    // request count recovered as forwardMs / timePerForwardMs / nfe. v2's itlMs was per answer: v3's tpotMs.
+    ar.samples.forEach((s, i) => {
+      const v = rawAr.samples[i];
+      const requests = Math.round(v.forwardMs / v.timePerForwardMs / v.nfe);
+      expect(requests).toBeGreaterThan(1);
+      expect(s).toMatchObject({ requests, latencyMs: v.latencyMs, tokensPerSec: v.tokensPerSec, nfe: v.nfe, tpotMs: v.itlMs, ttftMs: v.ttftMs, values: { latencyMs: [v.latencyMs] } });
+      expect(s.generatedTokens).toBeCloseTo(v.generatedTokens / requests, 9);
+      expect(s.forwardMs).toBeCloseTo(v.forwardMs / requests, 9);
+      expect(s.itlMs).toBeUndefined();
+      expect(s.latencyMs - s.forwardMs!).toBeGreaterThanOrEqual(0);
+    });
+    // Summaries are recomputed from the migrated samples: the same figures, under the new names.
+    const same = (a: any, b: any) => expect([a.n, a.mean, a.sd, a.p50]).toEqual([b.n, b.mean, b.sd, b.p50]);
+    same(ar.summary.tokensPerSec, rawAr.summary.tokensPerSec);
+    same(ar.summary.tpotMs, rawAr.summary.itlMs);
     const errored = r.scenarios[0]!.cases.find((c) => c.state === 'errored');
     expect(errored?.state === 'errored' && errored.error).toBe('runtime: engine worker exited unexpectedly (code 70)');
   });
@@ -134,16 +151,39 @@ describe('schemaVersion 1 files', () => {
   });
 
   it.each([
-    [0, /^v\.json: results schemaVersion 0 \(written by dllm-bench 0\.1\.0\); this dllm-bench reads schemaVersion 1 and 2; re-run the benchmark with this version$/],
+    [0, /^v\.json: results schemaVersion 0 \(written by dllm-bench 0\.1\.0\); this dllm-bench reads schemaVersion 1, 2 and 3; re-run the benchmark with this version$/],
     ['1', /^v\.json: results schemaVersion "1" .*re-run the benchmark with this version$/],
     [undefined, /^v\.json: results schemaVersion null /],
-    [3, /^v\.json: results schemaVersion 3 .*use the dllm-bench version that wrote it, or a newer one$/],
+    [4, /^v\.json: results schemaVersion 4 .*use the dllm-bench version that wrote it, or a newer one$/],
   ])('schemaVersion %j: refused in one line naming the version and what to do', (version, reason) => {
     const raw = v1();
     raw.schemaVersion = version;
     const e = userError(() => parseResults(raw, 'v.json'));
     expect(e.exitCode).toBe(2);
     expect(e.message).toMatch(reason);
+  });
+
+  it('v2 HTTP samples lose the forward-pass fields v2 filled with request figures', () => {
+    const raw = v2();
+    const c = raw.scenarios[0].cases[1];
+    c.engine = 'openai';
+    for (const s of c.samples) {
+      s.nfe = 3; // v2: the request count
+      s.timePerForwardMs = s.latencyMs;
+      s.forwardMs = 3 * s.latencyMs;
+      s.generatedTokens = 3 * 32;
+    }
+    const r = parseResults(raw, 'v2.json');
+    const s = r.scenarios[0]!.cases[1]!.samples[0]!;
+    expect(s).toMatchObject({ requests: 3, generatedTokens: 32 });
+    for (const k of ['nfe', 'timePerForwardMs', 'forwardMs', 'tokensPerForward'] as const) expect(s[k]).toBeUndefined();
+  });
+
+  it('a v2 sample whose request count cannot be recovered is refused in one line', () => {
+    const raw = v2();
+    raw.scenarios[0].cases[1].samples[0].timePerForwardMs = 0;
+    const e = userError(() => parseResults(raw, 'v2.json'));
+    expect(e.message).toMatch(/^v2\.json: cannot migrate from schemaVersion 2: case \S+ sample 0: the v2 sample's request count cannot be recovered/);
   });
 
   it('a run folder holding a v1 file reads the same way', () => {

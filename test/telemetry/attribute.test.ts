@@ -75,7 +75,8 @@ describe('attributePhase', () => {
     // samples at the phase edges: (100+300)/2*500 + (300+200)/2*500 = 225_000 W*ms = 225 J over 100 tokens
     expect(t.energyJoulesPerToken).toBeCloseTo(2.25, 10);
     // interval-weighted: (100*100 + 300*100 + 150*200) / 400
-    expect(t.cpuUtilizationPctMean).toBeCloseTo(175, 10);
+    expect(t.cpuUtilizationPctOfOneCore).toBeCloseTo(175, 10);
+    expect(t.cpuUtilizationPctOfAllCores).toBeCloseTo(175 / 4, 10);
     expect(t.rssPeakBytes).toBe(3e9);
   });
 
@@ -87,8 +88,8 @@ describe('attributePhase', () => {
     expect(t.gpuPowerWattsMean).toBeCloseTo(200 + 50, 10);
     // GPU 1: 50 W flat over 1000 ms = 50 J; total 275 J / 100 tokens
     expect(t.energyJoulesPerToken).toBeCloseTo(2.75, 10);
-    expect(t.cpuUtilizationPctMean).toBeUndefined();
-    expect('cpuUtilizationPctMean' in t).toBe(false);
+    expect(t.cpuUtilizationPctOfOneCore).toBeUndefined();
+    expect('cpuUtilizationPctOfOneCore' in t).toBe(false);
   });
 
   it('gives samples: 0 and no figures for an empty phase', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { efficiency, forwardCost, layerMatmulParams } from '../../src/telemetry/flops.js';
+import { addWork, forwardCost, layerMatmulParams, phaseEfficiency } from '../../src/telemetry/flops.js';
 import { resolvePeak } from '../../src/telemetry/peaks.js';
 import { parameterCount, type TransformerSpec } from '../../src/models/spec.js';
 
@@ -69,6 +69,8 @@ describe('forwardCost on a tiny spec (hand-computed)', () => {
     // + embedding rows 6*8 = 48, + head in/out 2 * (8 + 32) = 80 -> 1952 elements x 2 bytes
     expect(c.breakdown.activationBytes).toBe(3904);
     expect(c.bytes).toBe(2896 + 320 + 3904);
+    // MBU counts what must be read: weights + KV cache
+    expect(c.memoryBytes).toBe(2896 + 320);
   });
 
   it('bidirectional forward counts the full square and follows the family default', () => {
@@ -117,32 +119,44 @@ describe('LLaDA-8B shape', () => {
     expect(c.breakdown.weightBytes).toBeLessThan(15.5e9);
     expect(c.breakdown.activationBytes).toBeGreaterThan(1e9);
     expect(c.breakdown.activationBytes).toBeLessThan(1.5e9);
-    const e = efficiency(c, 20, resolvePeak({ gpuName: 'NVIDIA H100 80GB HBM3', dtype: 'fp16' }));
-    // 2.9e12 / 0.02 s / 989.5e12 ~ 0.15 ; 16.2e9 / 0.02 / 3.35e12 ~ 0.24
-    expect(e.mfu).toBeGreaterThan(0.13);
-    expect(e.mfu).toBeLessThan(0.16);
-    expect(e.mbu).toBeGreaterThan(0.22);
-    expect(e.mbu).toBeLessThan(0.27);
-    expect(e.peakSource).toBe('NVIDIA H100 80GB HBM3 (H100 SXM) fp16 dense');
+    const one = { forwards: 1, flops: c.flops, memoryBytes: c.memoryBytes, inRunMs: 20, endToEndMs: 25 };
+    const e = phaseEfficiency(one, 1, resolvePeak({ gpuName: 'NVIDIA H100 80GB HBM3', dtype: 'fp16' }));
+    // 2.9e12 / 0.02 s / 989.5e12 ~ 0.15 ; weights 15e9 / 0.02 / 3.35e12 ~ 0.22
+    expect(e.mfuInRun).toBeGreaterThan(0.13);
+    expect(e.mfuInRun).toBeLessThan(0.16);
+    expect(e.mbuInRun).toBeGreaterThan(0.2);
+    expect(e.mbuInRun).toBeLessThan(0.24);
+    // end to end (25 ms of wall time) is lower by 20 / 25
+    expect(e.mfuEndToEnd! / e.mfuInRun!).toBeCloseTo(0.8, 10);
   });
 });
 
-describe('efficiency', () => {
+describe('phaseEfficiency', () => {
   const peak = { flopsPerSec: 100e12, bytesPerSec: 1e12, source: 'test' };
+  // Two requests of 10 forwards each: 20 forwards, 2e13 FLOPs, 1e11 bytes, 400 ms in run, 500 ms of wall time.
+  const work = { forwards: 20, flops: 2e13, memoryBytes: 1e11, inRunMs: 400, endToEndMs: 500 };
 
-  it('divides achieved rates by the peaks', () => {
-    expect(efficiency({ flops: 1e12, bytes: 5e9 }, 20, peak)).toEqual({
+  it('divides achieved rates by the peaks, in run and end to end', () => {
+    expect(phaseEfficiency(work, 2, peak)).toEqual({
+      forwards: 10,
       flopsPerForward: 1e12,
       bytesPerForward: 5e9,
-      mfu: 0.5, // 1e12 / 0.02 s = 50 TFLOPS of 100
-      mbu: 0.25, // 5e9 / 0.02 s = 250 GB/s of 1000
-      peakSource: 'test',
+      inRunMsPerForward: 20,
+      endToEndMsPerForward: 25,
+      mfuInRun: 0.5, // 2e13 / 0.4 s = 50 TFLOPS of 100
+      mfuEndToEnd: 0.4, // 2e13 / 0.5 s = 40 TFLOPS
+      mbuInRun: 0.25, // 1e11 / 0.4 s = 250 GB/s of 1000
+      mbuEndToEnd: 0.2,
     });
   });
 
   it('is null where the peak or the time is unknown', () => {
-    const unknown = efficiency({ flops: 1e9, bytes: 1e9 }, 10, { flopsPerSec: null, bytesPerSec: null, source: null });
-    expect(unknown).toMatchObject({ mfu: null, mbu: null, peakSource: null, flopsPerForward: 1e9 });
-    expect(efficiency({ flops: 1e9, bytes: 1e9 }, 0, peak)).toMatchObject({ mfu: null, mbu: null });
+    const unknown = phaseEfficiency(work, 2, { flopsPerSec: null, bytesPerSec: null, source: null });
+    expect(unknown).toMatchObject({ mfuInRun: null, mbuInRun: null, mfuEndToEnd: null, mbuEndToEnd: null, flopsPerForward: 1e12 });
+    expect(phaseEfficiency({ ...work, inRunMs: 0, endToEndMs: 0 }, 2, peak)).toMatchObject({ mfuInRun: null, mbuEndToEnd: null });
+  });
+
+  it('adds work field by field', () => {
+    expect(addWork(work, work)).toEqual({ forwards: 40, flops: 4e13, memoryBytes: 2e11, inRunMs: 800, endToEndMs: 1000 });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEVICE_PEAKS, GENERIC_CPU, matchDevicePeak, peakDtype, resolvePeak } from '../../src/telemetry/peaks.js';
+import { DEVICE_PEAKS, GENERIC_CPU, enginePeak, matchDevicePeak, peakDtype, resolvePeak } from '../../src/telemetry/peaks.js';
 
 describe('peak table matching', () => {
   const cases: [string, string | null][] = [
@@ -78,5 +78,21 @@ describe('resolvePeak', () => {
     expect(peakDtype('BF16')).toBe('bf16');
     expect(peakDtype('float32')).toBe('fp32');
     expect(peakDtype('q4')).toBeNull();
+  });
+});
+
+describe('enginePeak: each engine from its own device and dtype', () => {
+  const h100 = 'NVIDIA H100 80GB HBM3';
+  it('a GPU engine gets the GPU figure for its dtype; a CPU engine and an HTTP engine get none', () => {
+    const fp16 = enginePeak({ device: 'cuda', dtype: 'fp16' }, h100);
+    const fp32 = enginePeak({ device: 'cuda', dtype: 'fp32' }, h100);
+    expect(fp16.flopsPerSec).toBe(989.5e12);
+    expect(fp32.flopsPerSec).toBe(67e12);
+    expect(fp16.bytesPerSec).toBe(fp32.bytesPerSec);
+    expect(fp32.source).toBe('NVIDIA H100 80GB HBM3 (H100 SXM) fp32 dense');
+    // The same run's CPU-side engine is not credited with the GPU's peaks.
+    expect(enginePeak({ device: 'cpu', dtype: 'fp16' }, h100)).toEqual({ flopsPerSec: null, bytesPerSec: null, source: null });
+    expect(enginePeak({ device: 'remote', dtype: 'unknown' }, h100)).toEqual({ flopsPerSec: null, bytesPerSec: null, source: null });
+    expect(enginePeak({ device: 'cuda', dtype: 'fp16' }, null).flopsPerSec).toBeNull();
   });
 });

@@ -37,7 +37,7 @@ const list = (choices: readonly string[]) => choices.join(' | ');
 
 /** Every `run` flag, declared once. */
 const RUN_FLAGS: RunFlag[] = [
-  flag('--diffusion <model>', 'diffusion side: preset (tiny, small, llada-8b), LLaDA model folder, or http(s) URL', text, ['diffusion', 'model']),
+  flag('--diffusion <model>', 'diffusion side: preset (twins: trained; tiny, small, llada-8b: random weights), LLaDA model folder, or http(s) URL', text, ['diffusion', 'model']),
   flag('--ar <model>', 'autoregressive side: preset, Llama model folder, or http(s) URL', text, ['ar', 'model']),
   flag('--ar-engines <list>', `comma list of ${list(ArEngine.options)} (ar = transformers.js, ar-ort = direct onnxruntime loop, ar-loop = decode loop inside one onnxruntime call)`, listOf(ArEngine.options), ['ar', 'engines']),
   flag('--device <device>', list(Device.options), oneOf(Device.options), ['device']),
@@ -58,6 +58,7 @@ const RUN_FLAGS: RunFlag[] = [
   flag('--steps-grid <list>', 'steps sweep values, e.g. 8,16,32 or 8-64*2', positiveIntList, ['steps', 'steps']),
   flag('--thresholds <list>', 'steps sweep thresholds, e.g. 0.9,0.7', probabilityList, ['steps', 'thresholds']),
   flag('--caches <list>', `steps sweep KV cache modes, comma list of ${list(CacheMode.options)}`, listOf(CacheMode.options), ['steps', 'caches']),
+  flag('--quality-per-task <n>', 'held-out items decoded per task for the quality of each throughput/steps case (models with held-out tasks; 0: none)', nonNegativeInt, ['quality', 'perTask']),
   flag('--concurrency <list>', 'HTTP closed-loop concurrency levels, e.g. 1,4 or 1-16*2', positiveIntList, ['http', 'concurrency']),
   flag('--threads <n>', 'onnxruntime intra-op threads', positiveInt, ['session', 'intraOpThreads']),
   flag('--out <dir>', 'results folder (default results/<run-id>)', text, ['out']),

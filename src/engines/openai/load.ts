@@ -53,6 +53,8 @@ export interface LoadRequestRecord {
   startMs: number;
   ttftMs: number | null;
   itlMs: number | null;
+  /** Gaps between consecutive content chunks' arrivals (vLLM's ITL values), ms. */
+  chunkGapsMs: number[];
   e2eMs: number;
   outputTokens: number;
   tokenCountSource: TokenCountSource;
@@ -157,6 +159,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
           startMs,
           ttftMs: null,
           itlMs: null,
+          chunkGapsMs: [],
           e2eMs: endMs - startMs,
           outputTokens: 0,
           tokenCountSource: 'chunks',
@@ -171,6 +174,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         startMs,
         ttftMs: m.ttftMs,
         itlMs: m.itlMs,
+        chunkGapsMs: m.chunks.slice(1).map((c, i) => c.atMs - m.chunks[i]!.atMs),
         e2eMs: m.e2eMs,
         outputTokens: m.outputTokens,
         tokenCountSource: m.tokenCountSource,
