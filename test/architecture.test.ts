@@ -11,7 +11,7 @@ import { type ImportGraph, findCycles, importSpecifiers, layerViolations, readIm
 /** Bottom first. Folders in one entry are peers: they import neither each other nor anything above them. */
 const LAYERS = [
   ['util'], // errors and exit codes, version, fs checks, colour, seeded random
-  ['stats', 'quality'], // pure functions over numbers; the twins' held-out tasks and their checkers
+  ['stats'], // pure functions over numbers
   ['config'], // the run config's zod schema and flag overrides
   ['onnx'], // protobuf writer, graph DSL, inspector
   ['models'], // checkpoints, families, the graph emitter, presets, tokenizers
