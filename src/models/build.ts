@@ -74,8 +74,9 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     metadata: { family: spec.family, graph: kind },
     externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
   });
-  // Diffusion models also get the Fast-dLLM cached forward (prefix / dual KV cache), a second graph file.
+  // Diffusion models also get the Fast-dLLM cached forward (prefix / dual KV cache), a second graph file,
   // and the same forward run block by block inside one onnxruntime call (an ONNX Loop): two more graph files.
+  // Inline, each holds its own copy of the weights; with external data (large models) all share one weight file.
   let cachedOnnxFile: string | null = null;
   let blockLoopOnnxFile: string | null = null;
   let cachedBytes = 0;
@@ -92,7 +93,9 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
         opsets: OPSETS,
         producer: 'dllm-bench',
         metadata: { family: spec.family, graph: name },
-        externalDataPath: external ? join(outDir, `${file}_data`) : null,
+        // With external data, these graphs reference the model graph's weight file instead of two more copies.
+        externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
+        externalIndex: external ? written.index : undefined,
       });
       cachedBytes += w.bytes + w.externalBytes;
     }

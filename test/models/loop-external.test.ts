@@ -1,8 +1,13 @@
-/** With external data (models over 2 GB), the ar-loop graph references the model graph's weight file: one copy on disk. */
+/**
+ * With external data (models over 2 GB), the extra graphs (ar-loop; the diffusion cached forward and block loop)
+ * reference the model graph's weight file: one copy on disk.
+ */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createArLoopEngine } from '../../src/engines/ar-loop/engine.js';
+import { createLladaEngine } from '../../src/engines/llada/engine.js';
+import { DEFAULT_LLADA_OPTIONS } from '../../src/engines/llada/sampler.js';
 import { createOrtArEngine } from '../../src/engines/ar-ort/engine.js';
 import { convertCheckpoint } from '../../src/models/build.js';
 import { buildMicroModel, microSpec } from '../helpers/models.js';
@@ -31,6 +36,38 @@ describe('ar-loop graph with external data', () => {
     } finally {
       await loop.dispose();
       await direct.dispose();
+    }
+  });
+});
+
+describe('diffusion cached graphs with external data', () => {
+  it('the cached forward and the block loop share model.onnx_data and decode the same tokens as the inline model', async () => {
+    const inline = buildMicroModel(microSpec('llada', { vocabSize: 128 }), 23);
+    const dir = join(inline.root, 'ext');
+    const r = convertCheckpoint(inline.ckpt, dir, { dtype: 'fp32', externalData: true });
+    expect(readdirSync(join(dir, 'onnx')).sort()).toEqual(['model.onnx', 'model.onnx_data', 'model_block_loop.onnx', 'model_cached.onnx']);
+    // One copy of the weights in the data file, not three; the extra graphs reference it.
+    const data = statSync(join(dir, 'onnx/model.onnx_data')).size;
+    expect(data).toBeLessThan(1.5 * r.meta.parameters * 4);
+    // Each extra graph is smaller than its inline twin by at least half the weights (small tensors stay inline).
+    for (const f of ['model_cached.onnx', 'model_block_loop.onnx']) {
+      expect(statSync(join(dir, 'onnx', f)).size).toBeLessThan(statSync(join(inline.out, 'onnx', f)).size - data / 2);
+    }
+
+    const ext = await createLladaEngine({ modelDir: dir, device: 'cpu' });
+    const ref = await createLladaEngine({ modelDir: inline.out, device: 'cpu' });
+    try {
+      const req = { prompts: [[3, 17, 40, 9, 77, 12], [21, 8]], genLength: 16 };
+      for (const cacheLoop of ['device', 'host'] as const) {
+        const o = { ...DEFAULT_LLADA_OPTIONS, steps: 16, blockLength: 8, cache: 'dual' as const, cacheLoop };
+        const a = await ext.generate(req, o);
+        const b = await ref.generate(req, o);
+        if (!a.ok || !b.ok) throw new Error(`generation failed: ${a.ok ? '' : a.error.message} ${b.ok ? '' : b.error.message}`);
+        expect(a.value.tokens).toEqual(b.value.tokens);
+      }
+    } finally {
+      await ext.dispose();
+      await ref.dispose();
     }
   });
 });
