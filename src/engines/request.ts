@@ -12,6 +12,15 @@ export function positionsError(promptTokens: number, genLength: number, maxPosit
   return `prompt (${promptTokens}) + gen_length (${genLength}) = ${total} exceeds the model's maximum length ${maxPositions}`;
 }
 
+/**
+ * Message when a prompt holds the diffusion mask token id, else null. The reference sampler would let such a position
+ * compete for the block's unmasking budget; no real prompt holds one.
+ */
+export function maskInPromptError(prompts: readonly number[][], maskId: number): string | null {
+  const i = prompts.findIndex((p) => p.includes(maskId));
+  return i < 0 ? null : `prompt ${i + 1} contains the mask token id ${maskId}; prompts must not contain it`;
+}
+
 export function validateRequest(req: GenerateRequest, maxPositions: number): EngineError | null {
   const invalid = (message: string): EngineError => ({ code: 'invalid-options', message });
   if (!Number.isInteger(req.genLength) || req.genLength < 1) return invalid(`gen_length must be a positive integer, got ${req.genLength}`);

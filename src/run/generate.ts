@@ -5,7 +5,7 @@ import { UserError } from '../util/errors.js';
 import { isInteractive } from '../util/color.js';
 import { validateLladaOptions, DEFAULT_LLADA_OPTIONS, type CacheMode, type LladaOptions } from '../engines/llada/sampler.js';
 import type { StepEvent } from '../engines/llada/engine.js';
-import { positionsError } from '../engines/request.js';
+import { maskInPromptError, positionsError } from '../engines/request.js';
 import { spawnTagged } from '../engines/worker/client.js';
 import type { DeviceRequest, EngineResult } from '../engines/types.js';
 import { openModel } from '../models/hub.js';
@@ -85,12 +85,9 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     if (!tokenizer) throw new UserError(`${f.model}: no tokenizer files; use --prompt-ids`);
     return tokenizer.encode(e, !f.raw);
   });
-  batch.forEach((ids, i) => {
-    // The reference sampler would let a prompt's mask compete for the block's budget; no real prompt holds one.
-    if (diffusion && spec.maskTokenId !== null && ids.includes(spec.maskTokenId)) {
-      throw new UserError(`prompt ${i + 1} contains the mask token id ${spec.maskTokenId}; prompts must not contain it`);
-    }
-  });
+  // Bad input is refused before any engine starts.
+  const withMask = diffusion && spec.maskTokenId !== null ? maskInPromptError(batch, spec.maskTokenId) : null;
+  if (withMask) throw new UserError(withMask);
   const longest = Math.max(...batch.map((p) => p.length));
   const tooLong = positionsError(longest, genLength, spec.maxPositions);
   if (tooLong) throw new UserError(tooLong);

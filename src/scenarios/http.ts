@@ -4,7 +4,6 @@
  * request is kept (FailureLog), whatever the error rate; Ctrl-C aborts the requests in flight and keeps the
  * repetitions already measured.
  */
-import type { OpenAIEngine } from '../engines/openai/engine.js';
 import { type LoadRequestRecord, runClosedLoop } from '../engines/openai/load.js';
 import type { CaseParams, CaseResult, Sample } from '../results/types.js';
 import { mean } from '../stats/index.js';
@@ -42,9 +41,11 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
     return requestFailures ? { ...r, requestFailures } : r;
   };
   const interrupted = () => new AbortedError(finish({ ...base, state: 'aborted', error: 'interrupted', samples, ...summarizeCase(samples) }));
+  if (h.kind !== 'openai') throw new Error(`closed-loop HTTP load needs the openai engine, got ${h.kind}`);
+  const engine = h.engine;
   const load = () =>
     runClosedLoop({
-      engine: h.engine as unknown as Pick<OpenAIEngine, 'send'>,
+      engine,
       prompts,
       concurrency,
       maxRequests: c.http.requests,

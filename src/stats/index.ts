@@ -87,34 +87,6 @@ export function summarize(values: readonly number[]): Summary {
   };
 }
 
-/** Fits y = a * x^k by least squares on log-log; k's 95% CI from its standard error (t, n - 2 df). */
-export function fitPowerLaw(points: readonly { x: number; y: number }[]): { exponent: number; ci95: [number, number]; r2: number } {
-  const pts = points.filter((p) => p.x > 0 && p.y > 0);
-  const n = pts.length;
-  if (n < 2) throw new RangeError('fitPowerLaw: need at least two positive points');
-  const lx = pts.map((p) => Math.log(p.x));
-  const ly = pts.map((p) => Math.log(p.y));
-  const mx = mean(lx);
-  const my = mean(ly);
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxx += (lx[i]! - mx) ** 2;
-    sxy += (lx[i]! - mx) * (ly[i]! - my);
-    syy += (ly[i]! - my) ** 2;
-  }
-  const k = sxy / sxx;
-  const intercept = my - k * mx;
-  let sse = 0;
-  for (let i = 0; i < n; i++) sse += (ly[i]! - (intercept + k * lx[i]!)) ** 2;
-  const r2 = syy > 0 ? 1 - sse / syy : 1;
-  if (n === 2) return { exponent: k, ci95: [-Infinity, Infinity], r2 };
-  const se = Math.sqrt(sse / (n - 2) / sxx);
-  const half = studentTQuantile(0.975, n - 2) * se;
-  return { exponent: k, ci95: [k - half, k + half], r2 };
-}
-
 /** tput(B) / (B * tput(1)): 1 = perfect scaling, 1/B = no gain from batching. */
 export function batchEfficiency(tputB: number, batch: number, tput1: number): number {
   return tput1 > 0 && batch > 0 ? tputB / (batch * tput1) : NaN;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchEfficiency, fitPowerLaw, madOutliers, mannWhitneyU, mean, percentile, studentTCdf, studentTQuantile, summarize } from '../../src/stats/index.js';
+import { batchEfficiency, madOutliers, mannWhitneyU, mean, percentile, studentTCdf, studentTQuantile, summarize } from '../../src/stats/index.js';
 
 describe('statistics', () => {
   it('Student t quantiles match tables', () => {
@@ -45,18 +45,6 @@ describe('statistics', () => {
   it('flags MAD outliers only', () => {
     expect(madOutliers([10, 10.2, 9.9, 10.1, 10, 30])).toEqual([5]);
     expect(madOutliers([1, 1, 1, 1])).toEqual([]);
-  });
-
-  it('power-law fit recovers exponents', () => {
-    const quad = [64, 128, 256, 512].map((x) => ({ x, y: 3 * x ** 2 }));
-    const f = fitPowerLaw(quad);
-    expect(f.exponent).toBeCloseTo(2, 6);
-    expect(f.r2).toBeCloseTo(1, 6);
-    const noisy = [64, 128, 256, 512, 1024].map((x, i) => ({ x, y: x * (1 + (i % 2 ? 0.05 : -0.05)) }));
-    const g = fitPowerLaw(noisy);
-    expect(g.ci95[0]).toBeLessThan(1);
-    expect(g.ci95[1]).toBeGreaterThan(1);
-    expect(fitPowerLaw(quad.slice(0, 2)).ci95).toEqual([-Infinity, Infinity]);
   });
 
   it('batch efficiency', () => {

@@ -14,7 +14,7 @@ import { withDevice } from '../device.js';
 import { ForwardTimer } from '../forward.js';
 import { localEngineInfo } from '../local-info.js';
 import type { EngineLocation, LladaGenerateOptions } from '../options.js';
-import { validateRequest } from '../request.js';
+import { maskInPromptError, validateRequest } from '../request.js';
 import { sessionOptions } from '../session.js';
 import { ABORTED, type Engine, type EngineResult, completed, runtimeError } from '../types.js';
 import { generateCached } from './cached.js';
@@ -68,10 +68,8 @@ async function generate(
   if (badRequest) return { ok: false, error: badRequest };
   const maskId = spec.maskTokenId;
   if (maskId === null) return { ok: false, error: { code: 'model', message: 'the model has no mask token id' } };
-  const withMask = prompts.findIndex((p) => p.includes(maskId));
-  if (withMask >= 0) {
-    return { ok: false, error: { code: 'invalid-options', message: `prompt ${withMask + 1} contains the mask token id ${maskId}; prompts must not contain it` } };
-  }
+  const withMask = maskInPromptError(prompts, maskId);
+  if (withMask) return { ok: false, error: { code: 'invalid-options', message: withMask } };
   const P = Math.max(...prompts.map((p) => p.length));
   const L = P + genLength;
 
