@@ -7,7 +7,13 @@ import type { CostModelFit, ResultsFile, ScenarioResult } from '../results/types
 
 type Spec = Record<string, unknown>;
 
-const ENGINE_COLORS = { domain: ['llada', 'ar', 'ar-ort', 'ar-loop', 'openai'], range: ['#d62728', '#1f77b4', '#2ca02c', '#17becf', '#9467bd'] };
+const ENGINE_COLORS: Record<string, string> = { llada: '#d62728', ar: '#1f77b4', 'ar-ort': '#2ca02c', 'ar-loop': '#17becf', openai: '#9467bd' };
+
+/** The engine color scale over the engines a chart shows (a legend lists only those; unknown ones get gray). */
+export function engineScale(engines: Iterable<string>): { domain: string[]; range: string[] } {
+  const domain = [...new Set(engines)];
+  return { domain, range: domain.map((e) => ENGINE_COLORS[e] ?? '#7f7f7f') };
+}
 
 function scenario(results: ResultsFile, kind: ScenarioResult['kind']): ScenarioResult | undefined {
   return results.scenarios.find((s) => s.kind === kind);
@@ -50,7 +56,7 @@ export function batchSpec(results: ResultsFile): Spec | null {
   if (rows.length === 0) return null;
   const sizes = [...new Set(rows.map((r) => r.batch))].sort((a, b) => a - b);
   const x = { field: 'batch', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: sizes, format: 'd' }, title: 'batch size' };
-  const color = { field: 'engine', type: 'nominal', scale: ENGINE_COLORS };
+  const color = { field: 'engine', type: 'nominal', scale: engineScale(rows.map((r) => r.engine)) };
   return {
     title: 'Batching: throughput and efficiency = tput(B) / (B x tput(1))',
     data: { values: rows },
@@ -127,7 +133,7 @@ export function stepsSpec(results: ResultsFile): Spec | null {
       { data: { values: llada }, mark: { type: 'text', dx: 8, align: 'left', fontSize: 10 }, encoding: { x: { field: 'nfe', type: 'quantitative' }, y: { field: 'tps', type: 'quantitative' }, text: { field: 'label' } } },
       ...(ar.length
         ? [
-            { data: { values: ar }, mark: { type: 'rule', strokeDash: [6, 3] }, encoding: { y: { field: 'tps', type: 'quantitative' }, color: { field: 'engine', type: 'nominal', scale: ENGINE_COLORS } } },
+            { data: { values: ar }, mark: { type: 'rule', strokeDash: [6, 3] }, encoding: { y: { field: 'tps', type: 'quantitative' }, color: { field: 'engine', type: 'nominal', scale: engineScale(ar.map((r) => r.engine)) } } },
           ]
         : []),
     ],
@@ -136,7 +142,7 @@ export function stepsSpec(results: ResultsFile): Spec | null {
 
 /**
  * The speed-quality frontier of the steps scenario: accuracy (with its Wilson 95% interval) against tokens/s, one
- * point per diffusion setting (steps, threshold, cache mode), the AR engines marked as the reference. Null when no
+ * point per diffusion setting (steps, threshold, cache mode), the AR engines marked as the reference; the Pareto-optimal settings are labelled. Null when no
  * case has a quality measurement (random-weight presets).
  */
 export function frontierSpec(results: ResultsFile): Spec | null {
@@ -152,26 +158,34 @@ export function frontierSpec(results: ResultsFile): Spec | null {
   });
   if (points.length === 0) return null;
   const x = { field: 'tps', type: 'quantitative', scale: { type: 'log' }, title: 'tokens/s (log)' };
+  const color = { field: 'engine', type: 'nominal', scale: engineScale(points.map((p) => p.engine)), title: 'engine' };
+  // Labels on the Pareto frontier and the AR points only: with a dozen settings, labelling each one overlaps.
+  const labelled = points.filter((p) => p.side === 'AR reference' || onFrontier(p, points));
   return {
     title: 'Speed-quality frontier: held-out accuracy vs tokens/s (one point per setting; AR marked)',
     width: 480,
     height: 280,
     data: { values: points },
     layer: [
-      { mark: { type: 'rule', opacity: 0.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'engine', type: 'nominal', scale: ENGINE_COLORS } } },
+      { mark: { type: 'rule', opacity: 0.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
       {
         mark: { type: 'point', filled: true, size: 90 },
         encoding: {
           x,
           y: { field: 'acc', type: 'quantitative', title: 'accuracy % (95% CI)', scale: { domain: [0, 100] } },
-          color: { field: 'engine', type: 'nominal', scale: ENGINE_COLORS, title: 'engine' },
+          color,
           shape: { field: 'side', type: 'nominal', scale: { domain: ['diffusion (LLaDA)', 'AR reference'], range: ['circle', 'diamond'] }, title: null },
           tooltip: [{ field: 'setting' }, { field: 'acc', title: 'accuracy %', format: '.1f' }, { field: 'tps', title: 'tokens/s', format: '.0f' }, { field: 'nfe', title: 'NFE', format: '.1f' }],
         },
       },
-      { mark: { type: 'text', dx: 7, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'acc', type: 'quantitative' }, text: { field: 'setting' } } },
+      { data: { values: labelled }, mark: { type: 'text', dx: 7, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'acc', type: 'quantitative' }, text: { field: 'setting' } } },
     ],
   };
+}
+
+/** True when no other point is at least as fast and at least as accurate, and strictly better in one of the two. */
+export function onFrontier<P extends { tps: number; acc: number }>(p: P, all: readonly P[]): boolean {
+  return !all.some((q) => q !== p && q.tps >= p.tps && q.acc >= p.acc && (q.tps > p.tps || q.acc > p.acc));
 }
 
 /** Renders a vega-lite spec to an SVG string. */
