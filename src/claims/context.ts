@@ -126,7 +126,7 @@ export function contextScaling(r: ResultsFile): ClaimVerdict {
   }
   const lens = uniq(cases.map((c) => c.params.promptTokens)).sort((a, b) => a - b);
   const evidence =
-    `Cost models time = c0 + c1·L + c2·L² (least squares over every repetition; prompt lengths ${lens.join(', ')}${computed ? '; computed from the cases: this file predates stored cost models' : ''}): ` +
+    `Cost models time = c0 + c1·L + c2·L² (weighted least squares over every repetition; prompt lengths ${lens.join(', ')}${computed ? '; computed from the cases: this file predates stored cost models' : ''}): ` +
     `${[d, ...decode].map(fitText).join('; ')}. AR prefill, for reference: ${prefill.length ? prefill.map(fitText).join('; ') : 'no fit'}. ` +
     `Verdict: ${why} (quadratic: c2's interval above 0; linear: its upper end under ${pct(LINEAR_MARGIN)} of the cost at the longest L).${archText} ${MECHANISM}`;
   const figures: Record<string, number | null> = {};

@@ -1,6 +1,6 @@
 /**
- * Context cost models: time = c0 + c1·L + c2·L² per engine and phase, by least squares over every repetition of the
- * context scenario's cases. A log-log exponent cannot tell linear from quadratic growth when a fixed cost or a large
+ * Context cost models: time = c0 + c1·L + c2·L² per engine and phase, by weighted least squares (relative errors)
+ * over every repetition of the context scenario's cases. A log-log exponent cannot tell linear from quadratic growth when a fixed cost or a large
  * linear (MLP) cost dominates; c2 and its interval can, and say so when the range of L cannot resolve it.
  *
  * The scenario stores these fits; readers of files written before them compute the same fits from the cases.
@@ -47,7 +47,7 @@ export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
         }));
       const distinct = new Set(points.map((p) => p.x)).size;
       if (distinct < 3) continue;
-      const f = fitPolynomial(points, 2);
+      const f = fitPolynomial(relativeWeights(points), 2);
       const coef = (i: number) => ({ value: f.coefficients[i]!.value, ci95: ci95OrNull(f.coefficients[i]!.ci95) });
       fits.push({
         engine,
@@ -64,6 +64,23 @@ export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
     }
   }
   return fits;
+}
+
+/**
+ * Timing noise grows with the time itself (a roughly constant coefficient of variation), so an unweighted fit lets
+ * the longest lengths decide everything and understates the intervals there. Each point is weighted by 1 / ȳ(L)²,
+ * ȳ(L) the mean time at its length: least squares on relative errors.
+ */
+export function relativeWeights(points: readonly { x: number; y: number }[]): { x: number; y: number; w: number }[] {
+  const sums = new Map<number, { s: number; n: number }>();
+  for (const p of points) {
+    const g = sums.get(p.x) ?? { s: 0, n: 0 };
+    sums.set(p.x, { s: g.s + p.y, n: g.n + 1 });
+  }
+  return points.map((p) => {
+    const g = sums.get(p.x)!;
+    return { ...p, w: (g.n / g.s) ** 2 };
+  });
 }
 
 /** The fitted time at length L. */

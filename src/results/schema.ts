@@ -211,7 +211,7 @@ export const Coefficient = z.strictObject({ value: z.number(), ci95: Ci95 });
  */
 export const CostPhase = z.enum(['ar-prefill', 'ar-decode', 'diffusion-step']);
 
-/** time = c0 + c1·L + c2·L² by least squares over every repetition of the context cases (src/results/cost-model.ts). */
+/** time = c0 + c1·L + c2·L² by weighted least squares (1 / ȳ(L)²) over every repetition of the context cases (src/results/cost-model.ts). */
 export const CostModelFit = z.strictObject({
   engine: EngineKind,
   phase: CostPhase,

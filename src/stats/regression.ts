@@ -1,6 +1,8 @@
 /**
- * Ordinary least squares for cost models: y = c0 + c1·x + c2·x² (or any low degree), with each coefficient's 95%
- * confidence interval from its standard error (Student's t, n - p degrees of freedom). Used to ask whether a
+ * Least squares for cost models: y = c0 + c1·x + c2·x² (or any low degree), with each coefficient's 95% confidence
+ * interval from its standard error (Student's t, n - p degrees of freedom). Points may carry weights (weighted least
+ * squares: minimise Σ w·(y - ŷ)², covariance σ²·(XᵀWX)⁻¹ with σ² = Σ w·r² / (n - p)); without them it is ordinary
+ * least squares. Used to ask whether a
  * quadratic term in sequence length is there at all, which a log-log exponent cannot answer when a large linear
  * cost hides it.
  */
@@ -46,22 +48,26 @@ function solveWithInverse(a: number[][], b: number[]): { x: number[]; inverse: n
 }
 
 /**
- * Fits y = Σ c_i x^i (i = 0..degree) by least squares. x is rescaled internally (x / max|x|) so that x² at
- * thousands of tokens does not ruin the conditioning; coefficients are returned in the original units.
+ * Fits y = Σ c_i x^i (i = 0..degree) by (weighted) least squares; a point's weight `w` defaults to 1 and must be
+ * positive. x is rescaled internally (x / max|x|) so that x² at thousands of tokens does not ruin the conditioning;
+ * coefficients are returned in the original units. r² is the weighted one (1 - Σw·r² / Σw·(y - ȳ_w)²).
  */
-export function fitPolynomial(points: readonly { x: number; y: number }[], degree: number): PolynomialFit {
+export function fitPolynomial(points: readonly { x: number; y: number; w?: number }[], degree: number): PolynomialFit {
   const p = degree + 1;
   const n = points.length;
   if (n < p) throw new RangeError(`fitPolynomial: degree ${degree} needs at least ${p} points, got ${n}`);
+  const w = points.map((q) => q.w ?? 1);
+  if (w.some((v) => !(v > 0) || !Number.isFinite(v))) throw new RangeError('fitPolynomial: weights must be positive and finite');
   const scale = Math.max(...points.map((q) => Math.abs(q.x))) || 1;
   const rows = points.map((q) => Array.from({ length: p }, (_, i) => (q.x / scale) ** i));
-  const ata = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => rows.reduce((s, r) => s + r[i]! * r[j]!, 0)));
-  const aty = Array.from({ length: p }, (_, i) => rows.reduce((s, r, k) => s + r[i]! * points[k]!.y, 0));
+  const ata = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => rows.reduce((s, r, k) => s + w[k]! * r[i]! * r[j]!, 0)));
+  const aty = Array.from({ length: p }, (_, i) => rows.reduce((s, r, k) => s + w[k]! * r[i]! * points[k]!.y, 0));
   const { x: beta, inverse } = solveWithInverse(ata, aty);
   const fitted = rows.map((r) => r.reduce((s, v, i) => s + v * beta[i]!, 0));
-  const sse = points.reduce((s, q, k) => s + (q.y - fitted[k]!) ** 2, 0);
-  const my = points.reduce((s, q) => s + q.y, 0) / n;
-  const sst = points.reduce((s, q) => s + (q.y - my) ** 2, 0);
+  const sse = points.reduce((s, q, k) => s + w[k]! * (q.y - fitted[k]!) ** 2, 0);
+  const sw = w.reduce((s, v) => s + v, 0);
+  const my = points.reduce((s, q, k) => s + w[k]! * q.y, 0) / sw;
+  const sst = points.reduce((s, q, k) => s + w[k]! * (q.y - my) ** 2, 0);
   const dof = n - p;
   const sigma2 = dof > 0 ? sse / dof : NaN;
   const t = dof > 0 ? studentTQuantile(0.975, dof) : NaN;

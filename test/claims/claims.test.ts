@@ -5,7 +5,8 @@ import chalk from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { ClaimVerdictSchema, claimsCommand, recordedAccuracy, evaluateClaims, renderClaimsJson, renderClaimsMarkdown, renderClaimsText, type ClaimId, type ClaimVerdict, type EvaluateOptions } from '../../src/claims/index.js';
 import { architectureShare } from '../../src/claims/context.js';
-import { fitCostModels } from '../../src/results/cost-model.js';
+import { fitCostModels, relativeWeights } from '../../src/results/cost-model.js';
+import { fitPolynomial } from '../../src/stats/regression.js';
 import type { BatchEfficiency, CaseResult, CompletedCase, ResultsFile } from '../../src/results/types.js';
 import { buildCase, buildResults, cuda, h100Environment, rng, writeJson } from '../fixtures/results/builder.js';
 import { cliAsync } from '../helpers/cli.js';
@@ -84,6 +85,17 @@ describe('fitCostModels', () => {
     expect(dec!.c2MsPerToken2.value).toBeCloseTo(0, 12);
     expect(d!.n).toBe(12);
     expect(d!.distinctLengths).toBe(4);
+  });
+
+  it('fits relative errors: each repetition weighted by 1 / (mean time at its length)², not plain least squares', () => {
+    relativeWeights([{ x: 1, y: 2 }, { x: 1, y: 6 }, { x: 5, y: 10 }]).forEach((p, i) => expect(p.w).toBeCloseTo([1 / 16, 1 / 16, 1 / 100][i]!, 15));
+    const d = fitCostModels(contextCases(quadratic, linearDecode, 0.05))[0]!;
+    const pts = d.points.map((p) => ({ x: p.sequenceTokens, y: p.valueMs }));
+    const weighted = fitPolynomial(relativeWeights(pts), 2).coefficients[2]!;
+    const plain = fitPolynomial(pts, 2).coefficients[2]!;
+    expect(d.c2MsPerToken2.value).toBe(weighted.value);
+    expect(d.c2MsPerToken2.ci95).toEqual(weighted.ci95);
+    expect(Math.abs(d.c2MsPerToken2.value - plain.value)).toBeGreaterThan(0);
   });
 
   it('a diffusion step with a Fast-dLLM cache is not a full forward: left out of the fit', () => {

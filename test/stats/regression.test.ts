@@ -28,6 +28,31 @@ describe('fitPolynomial (reference: numpy.polyfit(x, y, 2, cov=True))', () => {
     expect(hi).toBeGreaterThan(0);
   });
 
+  it('weighted least squares equals numpy (lstsq on the √w-scaled system, cov σ²(XᵀWX)⁻¹) on heteroscedastic timings', () => {
+    const x = [256, 256, 256, 1024, 1024, 1024, 2048, 2048, 2048, 4096, 4096, 4096];
+    const y = [2.11, 1.93, 2.02, 5.31, 4.72, 5.05, 10.9, 9.6, 10.3, 24.8, 21.1, 23.4];
+    const mean = (v: number) => y.filter((_, i) => x[i] === v).reduce((s, q) => s + q, 0) / 3;
+    const fit = fitPolynomial(x.map((v, i) => ({ x: v, y: y[i]!, w: 1 / mean(v) ** 2 })), 2);
+    const want = [1.120537297016761, 0.003368510552309251, 4.956061928729043e-7];
+    const se = [0.11853737895816957, 0.0003119764915484098, 1.0085752807963007e-7];
+    fit.coefficients.forEach((c, i) => {
+      expect(c.value / want[i]!).toBeCloseTo(1, 9);
+      expect(c.standardError! / se[i]!).toBeCloseTo(1, 8);
+    });
+    expect(fit.r2).toBeCloseTo(0.9932815221468089, 10);
+  });
+
+  it('by construction: weight 1 everywhere is OLS, and an integer weight k is the point repeated k times', () => {
+    const ys = [1.3416608, 1.8826432, 2.5279472, 3.1575728, 4.5997888, 6.1442912, 9.7791552];
+    const plain = fitPolynomial(xs.map((x, i) => ({ x, y: ys[i]! })), 2);
+    const ones = fitPolynomial(xs.map((x, i) => ({ x, y: ys[i]!, w: 1 })), 2);
+    expect(ones).toEqual(plain);
+    const weighted = fitPolynomial(xs.map((x, i) => ({ x, y: ys[i]!, w: i === 2 ? 3 : 1 })), 2);
+    const repeated = fitPolynomial([...xs, xs[2]!, xs[2]!].map((x, i) => ({ x, y: ys[i < xs.length ? i : 2]! })), 2);
+    weighted.coefficients.forEach((c, i) => expect(c.value / repeated.coefficients[i]!.value).toBeCloseTo(1, 9));
+    expect(() => fitPolynomial(xs.map((x, i) => ({ x, y: ys[i]!, w: i === 0 ? 0 : 1 })), 2)).toThrow(/weights must be positive/);
+  });
+
   it('no residual degrees of freedom: values but no intervals; too few points is an error', () => {
     const fit = fitPolynomial([{ x: 1, y: 1 }, { x: 2, y: 4 }, { x: 3, y: 9 }], 2);
     expect(fit.coefficients[2]!.value).toBeCloseTo(1, 10);
