@@ -125,6 +125,10 @@ EXACT_TASKS = ["sort", "reverse", "add", "copy"]
 TASKS = EXACT_TASKS + ["split", "reversal"]
 N_PAIRS = 40
 MAX_ANSWER = 8  # longest answer in characters (tokens), EOT not included
+# The training stream's task weights (they sum to 1). Addition, with its carries, is learned last, so it gets the
+# largest share; sort is learned first and gets the smallest.
+TRAIN_MIX = [("sort", 0.10), ("reverse", 0.15), ("add", 0.30), ("copy", 0.15), ("split", 0.15), ("fwd", 0.08),
+             ("bwd", 0.07)]
 
 
 def spaced(s: str) -> str:
@@ -196,18 +200,22 @@ class Suite:
         self.splits = split_prompts()
 
     def sample(self) -> tuple[str, str]:
-        """One training example (prompt, answer)."""
-        r = self.rng.random()
-        if r < 0.70:
-            task = EXACT_TASKS[int(r / 0.175)]
+        """One training example (prompt, answer), the task drawn with TRAIN_MIX's weights."""
+        r, task = self.rng.random(), "bwd"
+        for name, weight in TRAIN_MIX:
+            if r < weight:
+                task = name
+                break
+            r -= weight
+        if task in EXACT_TASKS:
             while True:
                 prompt, answer = make_exact(task, self.rng)
                 if prompt not in self.test_prompts:
                     return prompt, answer
-        if r < 0.85:
+        if task == "split":
             k, n = self.rng.choice(self.splits)
             return f"split {n} into {k}", self.rng.choice(split_answers(k, n))
-        if r < 0.93:
+        if task == "fwd":
             a, b = self.rng.choice(self.pairs)
             return f"fwd {spaced(a)}", b
         a, b = self.rng.choice(self.pairs[: N_PAIRS // 2])
