@@ -471,7 +471,7 @@ def train(family: str, args, suite_seed: int) -> None:
         if elapsed > cap:
             capped = True
             break
-        # Warmup, then cosine to 10%, on the step count alone: the same seed gives the same weights on any machine
+        # Warmup, then cosine to 10%, on the step count alone: the same seed gives the same weights from run to run
         # (a --max-minutes cap only cuts the run short, and the model card says so).
         progress = step / args.steps
         lr = args.lr * min(1.0, (step + 1) / 200) * (0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress))))
@@ -559,10 +559,12 @@ def train_side_by_side(families: list[str], jobs: int) -> int:
     status = 0
     for family in families:
         if len(running) >= jobs:
-            status = status or running.pop(0).wait()
+            code = running.pop(0).wait()
+            status = status or code
         running.append(subprocess.Popen([sys.executable, os.path.abspath(__file__), *argv, "--models", family]))
     for child in running:
-        status = status or child.wait()
+        code = child.wait()
+        status = status or code
     return status
 
 

@@ -142,8 +142,8 @@ export function stepsSpec(results: ResultsFile): Spec | null {
 
 /**
  * The speed-quality frontier of the steps scenario: accuracy (with its Wilson 95% interval) against tokens/s, one
- * point per diffusion setting (steps, threshold, cache mode), the AR engines marked as the reference; the Pareto-optimal settings are labelled. Null when no
- * case has a quality measurement (random-weight presets).
+ * point per diffusion setting (steps, threshold, cache mode), the AR engines marked as the reference; the
+ * Pareto-optimal settings are labelled. Null when no case has a quality measurement (random-weight presets).
  */
 export function frontierSpec(results: ResultsFile): Spec | null {
   const s = scenario(results, 'steps');

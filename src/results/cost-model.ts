@@ -1,7 +1,8 @@
 /**
  * Context cost models: time = c0 + c1·L + c2·L² per engine and phase, by weighted least squares (relative errors)
- * over every repetition of the context scenario's cases. A log-log exponent cannot tell linear from quadratic growth when a fixed cost or a large
- * linear (MLP) cost dominates; c2 and its interval can, and say so when the range of L cannot resolve it.
+ * over every repetition of the context scenario's cases. A log-log exponent cannot tell linear from quadratic growth
+ * when a fixed cost or a large linear (MLP) cost dominates; c2 and its interval can, and say so when the range of L
+ * cannot resolve it.
  *
  * The scenario stores these fits; readers of files written before them compute the same fits from the cases.
  */

@@ -2,9 +2,8 @@
  * Least squares for cost models: y = c0 + c1·x + c2·x² (or any low degree), with each coefficient's 95% confidence
  * interval from its standard error (Student's t, n - p degrees of freedom). Points may carry weights (weighted least
  * squares: minimise Σ w·(y - ŷ)², covariance σ²·(XᵀWX)⁻¹ with σ² = Σ w·r² / (n - p)); without them it is ordinary
- * least squares. Used to ask whether a
- * quadratic term in sequence length is there at all, which a log-log exponent cannot answer when a large linear
- * cost hides it.
+ * least squares. Used to ask whether a quadratic term in sequence length is there at all, which a log-log exponent
+ * cannot answer when a large linear cost hides it.
  */
 import { studentTQuantile } from './index.js';
 
