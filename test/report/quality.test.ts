@@ -5,8 +5,9 @@ import { renderHtml, renderMarkdown } from '../../src/report/index.js';
 import { qualityTable } from '../../src/report/quality.js';
 import { ResultsFile as ResultsSchema } from '../../src/results/schema.js';
 import { summarizeMetric } from '../../src/results/summary.js';
-import { SCHEMA_VERSION, type CaseResult, type ResultsFile } from '../../src/results/types.js';
+import type { CaseResult, ResultsFile } from '../../src/results/types.js';
 import { wilsonInterval } from '../../src/quality/tasks.js';
+import { buildResults } from '../fixtures/results/builder.js';
 
 function acc(correct: number, total: number) {
   const w = wilsonInterval(correct, total);
@@ -41,19 +42,7 @@ function kase(engine: CaseResult['engine'], tps: number, nfe: number, right: [nu
 }
 
 function results(cases: CaseResult[]): ResultsFile {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    runId: 'q',
-    createdAt: '2026-11-28T00:00:00Z',
-    tool: { name: 'dllm-bench', version: '0.1.0', gitSha: null },
-    environment: { os: 'linux', cpuModel: 'cpu', cpuCount: 2, totalMemoryBytes: 1, node: 'v20', onnxruntime: '1.30.0', executionProvider: 'cpu', gpus: [] },
-    config: {},
-    scenarios: [{ kind: 'steps', state: 'completed', startedAt: '', finishedAt: '', cases, analysis: {} }],
-    telemetry: { state: 'unavailable', reason: 'cpu run' },
-    complete: true,
-    errors: [],
-    warnings: [],
-  };
+  return buildResults({ cases, runId: 'q', telemetry: { state: 'unavailable', reason: 'cpu run' } });
 }
 
 const scored = [
