@@ -1,5 +1,6 @@
 /**
- * Both sides of a comparison should run the same class of attention kernel (DESIGN.md, "each side at its best").
+ * Both sides of a comparison should run the same class of attention kernel, so that each side runs at its best
+ * (README, "How each verdict is decided": AR at its best).
  * Fused MultiHeadAttention and fused GroupQueryAttention are the same class (the fused op for each head layout);
  * an unfused (MatMul/Softmax) graph against a fused one, or an external export whose kernel is not recorded, is a
  * difference that results must list as a handicap of that engine.

@@ -14,7 +14,7 @@ import type { Warning } from '../config/kinds.js';
 import type { GpuInfo, TelemetryStatus } from './schema.js';
 import { hostNowMs } from './clock.js';
 
-/** The fields asked for, in this order (see DESIGN.md, GPU telemetry). */
+/** The fields asked for, in this order: the CSV parser reads columns by position, so this list is its schema. */
 export const GPU_QUERY_FIELDS = [
   'timestamp',
   'index',
