@@ -56,9 +56,9 @@ export function toBenchmarkAction(r: ResultsFile): BenchmarkActionExport {
 export function toBmf(r: ResultsFile): BencherMetricFormat {
   const out: BencherMetricFormat = {};
   for (const m of metricStats(r)) {
-    out[m.c.id] ??= {};
+    const metrics = (out[m.c.id] ??= {});
     // No interval (one sample): leave the bounds out.
-    out[m.c.id]![m.metric] = m.ci95 ? { value: m.mean, lower_value: m.ci95[0], upper_value: m.ci95[1] } : { value: m.mean };
+    metrics[m.metric] = m.ci95 ? { value: m.mean, lower_value: m.ci95[0], upper_value: m.ci95[1] } : { value: m.mean };
   }
   return out;
 }

@@ -1,4 +1,5 @@
 /** Element conversions between the checkpoint dtypes (F32, F16, BF16) and the ONNX weight dtypes (fp32, fp16). */
+import { at } from '../util/indexing.js';
 import { f32BitsToF16Bits } from '../onnx/graph.js';
 
 export type StDtype = 'F32' | 'F16' | 'BF16';
@@ -26,9 +27,9 @@ export function toFloat32(raw: Uint8Array, dtype: StDtype): Float32Array {
   const out = new Float32Array(n);
   if (dtype === 'BF16') {
     const bits = new Uint32Array(out.buffer);
-    for (let i = 0; i < n; i++) bits[i] = src[i]! << 16;
+    src.forEach((h, i) => (bits[i] = h << 16));
   } else {
-    for (let i = 0; i < n; i++) out[i] = f16BitsToF32(src[i]!);
+    src.forEach((h, i) => (out[i] = f16BitsToF32(h)));
   }
   return out;
 }
@@ -36,17 +37,14 @@ export function toFloat32(raw: Uint8Array, dtype: StDtype): Float32Array {
 export function float32ToFloat16Array(values: Float32Array): Uint16Array {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = f32BitsToF16Bits(bits[i]!);
+  bits.forEach((x, i) => (out[i] = f32BitsToF16Bits(x)));
   return out;
 }
 
 export function float32ToBf16Array(values: Float32Array): Uint16Array {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const x = bits[i]!;
-    out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16; // round to nearest even
-  }
+  bits.forEach((x, i) => (out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16)); // round to nearest even
   return out;
 }
 
@@ -67,7 +65,7 @@ export function transpose2d(values: Float32Array, rows: number, cols: number): F
       const c1 = Math.min(cols, c0 + tile);
       for (let r = r0; r < r1; r++) {
         const base = r * cols;
-        for (let c = c0; c < c1; c++) out[c * rows + r] = values[base + c]!;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = at(values, base + c);
       }
     }
   }

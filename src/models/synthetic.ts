@@ -1,4 +1,5 @@
 /** Seeded random checkpoints in a family's native safetensors layout (the input a real checkpoint would be). */
+import { at } from '../util/indexing.js';
 import { float32ToBf16Array, float32ToFloat16Array, type StDtype } from './dtype.js';
 import { type WeightRole, expectedShape, layouts } from './families.js';
 import { type TensorToWrite, writeSafetensors } from './safetensors.js';
@@ -45,7 +46,7 @@ export function checkpointTensors(spec: TransformerSpec, seed: number, dtype: St
     for (const role of roles) {
       const shape = expectedShape(spec, role);
       if (shape.length === 1) add(layout.layer(i, role), shape, 1, 0.1);
-      else add(layout.layer(i, role), shape, 0, 1 / Math.sqrt(shape[1]!));
+      else add(layout.layer(i, role), shape, 0, 1 / Math.sqrt(at(shape, 1, 'shape')));
     }
   }
   add(layout.finalNorm, [d], 1, 0.1);

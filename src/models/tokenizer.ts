@@ -4,6 +4,7 @@
  * ids, and the family's chat template. Any text round-trips (as bytes); the remaining ids are pronounceable filler
  * words (" kalo", " temi") so that what random weights generate is readable noise.
  */
+import { at } from '../util/indexing.js';
 import type { Family } from './spec.js';
 
 export interface SpecialTokens {
@@ -40,7 +41,7 @@ export function fillerWord(i: number): string {
   let k = i;
   do {
     const s = k % n;
-    word += CONSONANTS[Math.floor(s / VOWELS.length)]! + VOWELS[s % VOWELS.length]!;
+    word += at(CONSONANTS, Math.floor(s / VOWELS.length)) + at(VOWELS, s % VOWELS.length);
     k = Math.floor(k / n);
   } while (k > 0);
   return `\u0120${word}`;

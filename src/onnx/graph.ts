@@ -2,6 +2,7 @@
  * A small graph DSL over onnx.proto: declare inputs, initializers and nodes, then write a model file whose large
  * tensors are streamed one at a time (inline, or to an external data file for models over the 2 GB protobuf limit).
  */
+import { first } from '../util/indexing.js';
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { AttributeType, DataLocation, DataType, type DataTypeCode, Field } from './fields.js';
@@ -103,14 +104,14 @@ export class Graph {
 
   /** One-output node. */
   op(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, domain?: string): string {
-    return this.node(op, inputs, attrs, { domain })[0]!;
+    return first(this.node(op, inputs, attrs, { domain }), `${op} outputs`);
   }
 }
 
 /** IEEE 754 half from a float32 value, round to nearest even. */
 function float32ToFloat16Bits(value: number): number {
   const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0]!;
+  const x = first(new Uint32Array(f32.buffer));
   return f32BitsToF16Bits(x);
 }
 

@@ -6,6 +6,7 @@
  *
  * The scenario stores these fits; readers of files written before them compute the same fits from the cases.
  */
+import { at } from '../util/indexing.js';
 import { fitPolynomial } from '../stats/regression.js';
 import { ci95OrNull } from './summary.js';
 import type { CaseResult, CostModelFit, CostPhase, Sample } from './types.js';
@@ -49,7 +50,10 @@ export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
       const distinct = new Set(points.map((p) => p.x)).size;
       if (distinct < 3) continue;
       const f = fitPolynomial(relativeWeights(points), 2);
-      const coef = (i: number) => ({ value: f.coefficients[i]!.value, ci95: ci95OrNull(f.coefficients[i]!.ci95) });
+      const coef = (i: number) => {
+        const c = at(f.coefficients, i, 'coefficients');
+        return { value: c.value, ci95: ci95OrNull(c.ci95) };
+      };
       fits.push({
         engine,
         phase: ph.phase,

@@ -9,5 +9,6 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
 
 export function firstIssue(error: z.ZodError): string {
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : '';
-  return `${describeIssue(error.issues[0]!)}${more}`;
+  const [issue] = error.issues;
+  return issue ? `${describeIssue(issue)}${more}` : 'invalid';
 }

@@ -3,6 +3,7 @@
  * interval (one sample, a two-point fit) as null rather than ±Infinity, so the run that measured a case and every
  * later reader of the file see the same value.
  */
+import { first, last } from '../util/indexing.js';
 import { mean, percentileSorted, summarize } from '../stats/index.js';
 import { MetricName, PooledMetricName } from './schema.js';
 import type { CaseSummary, Ci95, Distribution, PooledSummary, Sample, Summary } from './types.js';
@@ -34,8 +35,8 @@ export function distribution(values: readonly number[]): Distribution {
   return {
     n: sorted.length,
     mean: mean(sorted),
-    min: sorted[0]!,
-    max: sorted.at(-1)!,
+    min: first(sorted),
+    max: last(sorted),
     p50: percentileSorted(sorted, 0.5),
     p90: percentileSorted(sorted, 0.9),
     p99: percentileSorted(sorted, 0.99),

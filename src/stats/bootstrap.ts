@@ -3,6 +3,7 @@
  * tput(B) / (B · tput(1)) from the B-row and the 1-row repetitions). Seeded, so a report re-rendered from the same
  * results shows the same interval.
  */
+import { at } from '../util/indexing.js';
 import { mulberry32 } from '../util/random.js';
 import { percentileSorted } from './index.js';
 
@@ -29,7 +30,7 @@ export function bootstrap(
   const rand = mulberry32(opts.seed ?? 0x5eed);
   const draws: number[] = [];
   for (let r = 0; r < resamples; r++) {
-    const resampled = groups.map((g) => g.map(() => g[Math.floor(rand() * g.length)]!));
+    const resampled = groups.map((g) => g.map(() => at(g, Math.floor(rand() * g.length))));
     const v = statistic(resampled);
     if (Number.isFinite(v)) draws.push(v);
   }

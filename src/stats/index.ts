@@ -1,4 +1,5 @@
 /** Statistics as pure functions over raw samples. */
+import { at, at2, first, last } from '../util/indexing.js';
 import jStat from 'jstat';
 
 /** The summary of one metric's raw samples (results.json keeps one per metric beside the samples). */
@@ -40,7 +41,8 @@ export function percentileSorted(sorted: readonly number[], q: number): number {
   const pos = (sorted.length - 1) * q;
   const i = Math.floor(pos);
   const frac = pos - i;
-  return i + 1 < sorted.length ? sorted[i]! + frac * (sorted[i + 1]! - sorted[i]!) : sorted[i]!;
+  const lo = at(sorted, i);
+  return i + 1 < sorted.length ? lo + frac * (at(sorted, i + 1) - lo) : lo;
 }
 
 /** Type-7 percentile (q in 0..1) of unsorted values; NaN when there are none. */
@@ -76,8 +78,8 @@ export function summarize(values: readonly number[]): Summary {
     n,
     mean: m,
     sd,
-    min: sorted[0]!,
-    max: sorted[n - 1]!,
+    min: first(sorted),
+    max: last(sorted),
     p50: percentileSorted(sorted, 0.5),
     p90: percentileSorted(sorted, 0.9),
     p99: percentileSorted(sorted, 0.99),
@@ -105,12 +107,12 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): { u: n
   const tieSizes: number[] = [];
   for (let i = 0; i < all.length; ) {
     let j = i;
-    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
+    while (j + 1 < all.length && at(all, j + 1).v === at(all, i).v) j++;
     for (let k = i; k <= j; k++) ranks[k] = (i + j) / 2 + 1;
     if (j > i) tieSizes.push(j - i + 1);
     i = j + 1;
   }
-  const r1 = all.reduce((s, x, i) => (x.g === 0 ? s + ranks[i]! : s), 0);
+  const r1 = all.reduce((s, x, i) => (x.g === 0 ? s + at(ranks, i) : s), 0);
   const u1 = r1 - (n1 * (n1 + 1)) / 2;
   const u = Math.min(u1, n1 * n2 - u1);
   if (n1 <= 8 && n2 <= 8 && tieSizes.length === 0) {
@@ -119,24 +121,27 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): { u: n
     const maxU = n1 * n2;
     // ways[k][s] = subsets of size k with U-statistic s, built over items.
     let ways: number[][] = Array.from({ length: n1 + 1 }, () => new Array<number>(maxU + 1).fill(0));
-    ways[0]![0] = 1;
+    at(ways, 0)[0] = 1;
     for (let item = 0; item < N; item++) {
       const next = ways.map((row) => [...row]);
       for (let k = 0; k < n1; k++) {
         for (let s = 0; s <= maxU; s++) {
-          const w = ways[k]![s]!;
+          const w = at2(ways, k, s);
           if (!w) continue;
           // Choosing `item` as the (k+1)-th member of group 1 adds (item - k) group-2 items below it.
           const add = item - k;
-          if (add <= n2 && s + add <= maxU) next[k + 1]![s + add]! += w;
+          if (add <= n2 && s + add <= maxU) {
+            const row = at(next, k + 1);
+            row[s + add] = at(row, s + add) + w;
+          }
         }
       }
       ways = next;
     }
-    const dist = ways[n1]!;
+    const dist = at(ways, n1);
     const total = dist.reduce((x, y) => x + y, 0);
     let tail = 0;
-    for (let s = 0; s <= u; s++) tail += dist[s]!;
+    for (let s = 0; s <= u; s++) tail += at(dist, s);
     return { u, pValue: Math.min(1, (2 * tail) / total) };
   }
   const N = n1 + n2;

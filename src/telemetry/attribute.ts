@@ -5,6 +5,7 @@
  * Across several GPUs: utilization is pooled over every selected GPU's samples (mean and p95), while memory, power
  * and energy are additive (sums of the per-GPU peak, mean and integral), i.e. what the selected boards used together.
  */
+import { at, first, last } from '../util/indexing.js';
 import type { CaseTelemetry } from './schema.js';
 import { mean, percentile } from '../stats/index.js';
 import type { GpuSample } from './nvidia-smi.js';
@@ -45,12 +46,13 @@ export function integrateEnergyJoules(
 ): number | undefined {
   if (points.length === 0) return undefined;
   const p = [...points].sort((a, b) => a.tMs - b.tMs);
-  const first = p[0]!;
-  const last = p[p.length - 1]!;
-  let wattMs = first.watts * (first.tMs - phase.startMs) + last.watts * (phase.endMs - last.tMs);
-  for (let i = 1; i < p.length; i++) {
-    wattMs += ((p[i - 1]!.watts + p[i]!.watts) / 2) * (p[i]!.tMs - p[i - 1]!.tMs);
-  }
+  const head = first(p);
+  const tail = last(p);
+  let wattMs = head.watts * (head.tMs - phase.startMs) + tail.watts * (phase.endMs - tail.tMs);
+  p.slice(1).forEach((cur, i) => {
+    const prev = at(p, i);
+    wattMs += ((prev.watts + cur.watts) / 2) * (cur.tMs - prev.tMs);
+  });
   return wattMs / 1000;
 }
 

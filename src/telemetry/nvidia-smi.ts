@@ -131,8 +131,9 @@ export function parseSmiLine(line: string, hostTimeMs: number): GpuSample | null
   const nameFields = fields.length - n + 1;
   const name = fields.slice(2, 2 + nameFields).join(',').trim();
   const rest = fields.slice(2 + nameFields).map(parseSmiNumber);
-  const gpuTimeMs = parseSmiTimestamp(fields[0]!);
-  const index = parseSmiNumber(fields[1]!);
+  const [timestampField = '', indexField = ''] = fields;
+  const gpuTimeMs = parseSmiTimestamp(timestampField);
+  const index = parseSmiNumber(indexField);
   if (gpuTimeMs === null || index === null || !Number.isInteger(index) || index < 0 || name === '') return null;
   const [utilGpu, utilMem, memUsed, memTotal, power, clock, temp] = rest as (number | null)[];
   return {
@@ -347,11 +348,13 @@ export function parseGpuInventory(stdout: string): GpuInfo[] {
   const gpus: GpuInfo[] = [];
   for (const line of stdout.split('\n')) {
     const fields = line.split(',').map((f) => f.trim());
-    if (fields.length < 4) continue;
-    const index = parseSmiNumber(fields[0]!);
-    const memMib = parseSmiNumber(fields[fields.length - 1]!);
-    const driver = fields[fields.length - 2]!;
-    const name = fields.slice(1, fields.length - 2).join(',');
+    const [indexField, ...others] = fields;
+    const memField = others.pop();
+    const driver = others.pop();
+    if (indexField === undefined || memField === undefined || driver === undefined || others.length === 0) continue;
+    const index = parseSmiNumber(indexField);
+    const memMib = parseSmiNumber(memField);
+    const name = others.join(',');
     if (index === null || !Number.isInteger(index) || name === '') continue;
     gpus.push({
       index,

@@ -48,7 +48,7 @@ export function gpuIndicesFromEnv(env: Readonly<Record<string, string | undefine
 } {
   const cvd = env.CUDA_VISIBLE_DEVICES?.trim();
   if (cvd === undefined || cvd === '') return { gpuIndices: [0] };
-  const first = cvd.split(',')[0]!.trim();
+  const first = (cvd.split(',')[0] ?? '').trim();
   if (/^\d+$/.test(first)) return { gpuIndices: [Number(first)] };
   return {
     gpuIndices: undefined,
