@@ -274,7 +274,7 @@ export const EngineRun = z.strictObject({
   openedAt: z.string().nullable().describe('ISO 8601; null when it never opened'),
   closedAt: z.string().nullable(),
   loadMs: z.number().nullable().describe('session creation: from starting the engine (worker thread, every onnxruntime session) to ready'),
-  rssPeakBytes: z.number().nullable().describe("the process's peak RSS while the engine was open (VmHWM reset at opening); null where the kernel does not allow the reset"),
+  rssPeakBytes: z.number().nullable().describe("the process's peak RSS while the engine was open (VmHWM when it rose meanwhile, else RSS sampled every 100 ms); null off Linux"),
   rssBeforeBytes: z.number().nullable().describe('RSS just before the engine opened (the baseline the engine adds to)'),
   gpuMemoryPeakBytes: z.number().nullable().describe("this process's peak GPU memory while the engine was open (nvidia-smi --query-compute-apps); null without nvidia-smi samples"),
   plannedBytes: z.number().nullable().optional().describe("the memory plan's estimate for the engine's largest case (weights + KV cache + activations)"),

@@ -1,10 +1,10 @@
 /**
- * Memory of one engine's stay in the process: peak RSS (the kernel's VmHWM, reset when the engine opens by writing
- * 5 to /proc/self/clear_refs; sampled RSS where the reset is not allowed) and this process's GPU memory from
+ * Memory of one engine's stay in the process: peak RSS (the kernel's VmHWM when it rose during the engine's stay,
+ * which is then exact; otherwise the largest RSS sampled every `intervalMs`) and this process's GPU memory from
  * `nvidia-smi --query-compute-apps=pid,used_memory` (polled while the engine is open, CUDA runs only).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolveNvidiaSmiPath } from './nvidia-smi.js';
 
 /** VmRSS and VmHWM of this process in bytes, or null off Linux. */
@@ -20,16 +20,6 @@ export function procStatusMemory(): { rssBytes: number; hwmBytes: number } | nul
     return rss === null || hwm === null ? null : { rssBytes: rss, hwmBytes: hwm };
   } catch {
     return null;
-  }
-}
-
-/** Resets the peak-RSS counter (VmHWM := VmRSS); false where the kernel or sandbox refuses. */
-export function resetPeakRss(): boolean {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -72,14 +62,15 @@ export interface EngineMemoryWatch {
   stop(): Promise<EngineMemory>;
 }
 
-/** Starts watching before an engine opens; `gpu`: poll nvidia-smi for this process's GPU memory every `intervalMs`. */
+/** Starts watching before an engine opens; `gpu`: poll nvidia-smi for this process's GPU memory once a second. */
 export function watchEngineMemory(opts: { gpu: boolean; intervalMs?: number; nvidiaSmiPath?: string }): EngineMemoryWatch {
+  // VmHWM is never reset (writing clear_refs would also reset what GNU time and getrusage report for the process).
   const before = procStatusMemory();
-  const reset = before !== null && resetPeakRss();
   let sampledPeak = before?.rssBytes ?? null;
   let gpuPeak: number | null = null;
   let pending: Promise<void> = Promise.resolve();
-  const interval = opts.intervalMs ?? 1000;
+  const interval = opts.intervalMs ?? 100;
+  let gpuTick = 0;
   const pollGpu = () => {
     pending = queryProcessGpuMemory(process.pid, opts.nvidiaSmiPath).then((b) => {
       if (b !== null) gpuPeak = Math.max(gpuPeak ?? 0, b);
@@ -88,7 +79,8 @@ export function watchEngineMemory(opts: { gpu: boolean; intervalMs?: number; nvi
   const tick = () => {
     const m = procStatusMemory();
     if (m) sampledPeak = Math.max(sampledPeak ?? 0, m.rssBytes);
-    if (opts.gpu) pollGpu();
+    // nvidia-smi is a process start: once a second.
+    if (opts.gpu && ++gpuTick % Math.max(1, Math.round(1000 / interval)) === 0) pollGpu();
   };
   const timer = setInterval(tick, interval);
   timer.unref();
@@ -99,7 +91,7 @@ export function watchEngineMemory(opts: { gpu: boolean; intervalMs?: number; nvi
       tick();
       await pending;
       const now = procStatusMemory();
-      const peak = reset && now ? now.hwmBytes : sampledPeak;
+      const peak = before && now && now.hwmBytes > before.hwmBytes ? now.hwmBytes : sampledPeak;
       return { rssBeforeBytes: before?.rssBytes ?? null, rssPeakBytes: peak, gpuMemoryPeakBytes: gpuPeak };
     },
   };
