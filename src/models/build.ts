@@ -11,6 +11,7 @@ import type { OnnxDtype } from './dtype.js';
 import { emitBlockLoop } from './block-loop.js';
 import { OPSETS, attentionImpl, emitCachedDiffusion, emitTransformer } from './emit.js';
 import { emitDecodeLoop } from './emit-loop.js';
+import { composeEntries } from './compose.js';
 import { configFromSpec, specFromConfig } from './families.js';
 import { type ModelMeta, META_KEY, MODEL_FORMAT_VERSION } from './folder.js';
 import { getPreset, presetSpec } from './presets.js';
@@ -74,31 +75,28 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     metadata: { family: spec.family, graph: kind },
     externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
   });
-  // Diffusion models also get the Fast-dLLM cached forward (prefix / dual KV cache), a second graph file,
-  // and the same forward run block by block inside one onnxruntime call (an ONNX Loop): two more graph files.
-  // Inline, each holds its own copy of the weights; with external data (large models) all share one weight file.
-  let cachedOnnxFile: string | null = null;
-  let blockLoopOnnxFile: string | null = null;
-  let cachedBytes = 0;
+  // Diffusion models also get every decoding mode in one graph file (src/models/compose.ts): the plain forward, the
+  // Fast-dLLM cached forward (prefix / dual KV cache) and the block loop (one block of cached decoding per call),
+  // as If branches over one set of weights, so the engine opens one session and holds the weights once. Inline, the
+  // file carries its own copy on disk; with external data (large models) it references the model graph's weight file.
+  let entriesOnnxFile: string | null = null;
+  let entriesBytes = 0;
   if (kind === 'diffusion') {
-    const suffix = opts.dtype === 'fp16' ? '_fp16' : '';
-    cachedOnnxFile = `onnx/model_cached${suffix}.onnx`;
-    blockLoopOnnxFile = `onnx/model_block_loop${suffix}.onnx`;
-    const graphs = [
-      [cachedOnnxFile, 'diffusion-cached', emitCachedDiffusion(spec, reader, { dtype: opts.dtype, attention: opts.attention })],
-      [blockLoopOnnxFile, 'diffusion-block-loop', emitBlockLoop(spec, reader, { dtype: opts.dtype, attention: opts.attention })],
-    ] as const;
-    for (const [file, name, g] of graphs) {
-      const w = writeModel(join(outDir, file), g, {
-        opsets: OPSETS,
-        producer: 'dllm-bench',
-        metadata: { family: spec.family, graph: name },
-        // With external data, these graphs reference the model graph's weight file instead of two more copies.
-        externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
-        externalIndex: external ? written.index : undefined,
-      });
-      cachedBytes += w.bytes + w.externalBytes;
-    }
+    entriesOnnxFile = `onnx/model_entries${opts.dtype === 'fp16' ? '_fp16' : ''}.onnx`;
+    const eo = { dtype: opts.dtype, attention: opts.attention };
+    const entries = composeEntries('llada_entries', [
+      emitTransformer(spec, reader, { ...eo, kind }),
+      emitCachedDiffusion(spec, reader, eo),
+      emitBlockLoop(spec, reader, eo),
+    ]);
+    const w = writeModel(join(outDir, entriesOnnxFile), entries, {
+      opsets: OPSETS,
+      producer: 'dllm-bench',
+      metadata: { family: spec.family, graph: 'diffusion-entries' },
+      externalDataPath: external ? join(outDir, `${onnxFile}_data`) : null,
+      externalIndex: external ? written.index : undefined,
+    });
+    entriesBytes = w.bytes + w.externalBytes;
   }
 
   // Causal models also get the ar-loop graph (same decoder stack inside an ONNX Loop). Inline, it holds its own copy
@@ -137,9 +135,8 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     onnxFile,
     loopOnnxFile,
     externalData: external,
-    onnxBytes: written.bytes + written.externalBytes + cachedBytes,
-    cachedOnnxFile,
-    blockLoopOnnxFile,
+    onnxBytes: written.bytes + written.externalBytes + entriesBytes,
+    entriesOnnxFile,
     parameters: parameterCount(spec),
     synthetic: opts.synthetic ? { preset: opts.synthetic.preset, seed: opts.synthetic.seed } : null,
     // Relative when the checkpoint lives inside the model folder (presets), so the folder can be moved.

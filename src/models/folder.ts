@@ -8,7 +8,7 @@ import type { Family, TransformerSpec } from './spec.js';
 
 export const META_KEY = 'dllm_bench';
 /** Bump when the graph's I/O contract changes: cached models of an older version are rebuilt. */
-export const MODEL_FORMAT_VERSION = 3;
+export const MODEL_FORMAT_VERSION = 4;
 
 export interface ModelMeta {
   formatVersion: number;
@@ -21,10 +21,11 @@ export interface ModelMeta {
   onnxFile: string;
   /** Causal models: the ar-loop graph (the whole greedy generation in one ONNX Loop), relative to the folder. */
   loopOnnxFile: string | null;
-  /** Diffusion models: the Fast-dLLM cached forward (KV cache in and out), relative to the folder; else null. */
-  cachedOnnxFile: string | null;
-  /** Diffusion models: one block of cached decoding in one call (src/models/block-loop.ts); else null. */
-  blockLoopOnnxFile: string | null;
+  /**
+   * Diffusion models: every decoding mode in one graph over one set of weights (src/models/compose.ts: the plain
+   * forward, the Fast-dLLM cached forward, the block loop), relative to the folder; else null.
+   */
+  entriesOnnxFile: string | null;
   externalData: boolean;
   onnxBytes: number;
   parameters: number;

@@ -260,6 +260,26 @@ export const RunError = z.strictObject({
   message: z.string(),
 });
 
+/**
+ * One engine's stay in memory during a run: engines are opened one at a time, in this order, each when its first case
+ * starts and closed (worker ended, sessions released) before the next opens. Memory and load time are measured here.
+ */
+export const EngineRun = z.strictObject({
+  order: z.number().int().nonnegative().describe('0-based position in the run: the order engines were opened'),
+  role: z.enum(['diffusion', 'ar']).describe('which side of the comparison the engine belongs to'),
+  engine: EngineKind,
+  model: z.string(),
+  state: z.enum(['completed', 'errored', 'aborted', 'skipped']).describe("'skipped': the memory plan refused every case of the engine; 'errored': it failed to open"),
+  reason: z.string().optional().describe('one line: why it errored or was skipped'),
+  openedAt: z.string().nullable().describe('ISO 8601; null when it never opened'),
+  closedAt: z.string().nullable(),
+  loadMs: z.number().nullable().describe('session creation: from starting the engine (worker thread, every onnxruntime session) to ready'),
+  rssPeakBytes: z.number().nullable().describe("the process's peak RSS while the engine was open (VmHWM when it rose meanwhile, else RSS sampled every 100 ms); null off Linux"),
+  rssBeforeBytes: z.number().nullable().describe('RSS just before the engine opened (the baseline the engine adds to)'),
+  gpuMemoryPeakBytes: z.number().nullable().describe("this process's peak GPU memory while the engine was open (nvidia-smi --query-compute-apps); null without nvidia-smi samples"),
+  plannedBytes: z.number().nullable().optional().describe("the memory plan's estimate for the engine's largest case (weights + KV cache + activations)"),
+});
+
 export const ResultsFile = z.strictObject({
   schemaVersion: z.literal(SCHEMA_VERSION),
   runId: z.string().min(1),
@@ -272,4 +292,5 @@ export const ResultsFile = z.strictObject({
   complete: z.boolean().describe('false when the run was interrupted (Ctrl-C) or a scenario failed before all were run'),
   errors: z.array(RunError),
   warnings: z.array(Warning),
+  engines: z.array(EngineRun).optional().describe('the engines in the order they were opened, one resident at a time, with memory and load time (files before it: absent)'),
 });

@@ -33,6 +33,7 @@ export type CaseHeader = Omit<CaseResult, 'state' | 'samples' | 'summary' | 'poo
 export type RequestFailure = z.infer<typeof S.RequestFailure>;
 export type RequestFailures = z.infer<typeof S.RequestFailures>;
 export type RunError = z.infer<typeof S.RunError>;
+export type EngineRun = z.infer<typeof S.EngineRun>;
 export type SampleValues = z.infer<typeof S.SampleValues>;
 export type PooledMetricName = z.infer<typeof S.PooledMetricName>;
 export type Distribution = z.infer<typeof S.Distribution>;

@@ -1,30 +1,28 @@
 /**
- * `dllm-bench run`: config -> models -> engines (worker threads) -> scenarios -> results.json (after every
- * scenario) -> reports. Ctrl-C or a failing scenario still leaves every measured case on disk, complete: false.
+ * `dllm-bench run`: config -> models -> for each engine, one resident at a time: open (a worker thread) -> every
+ * scenario's cases -> close -> results.json (after every case) -> reports. Ctrl-C or a failing scenario still leaves every measured case on disk, complete: false.
  */
 import { resolve } from 'node:path';
 import { ExitCode, UserError, errorMessage } from '../util/errors.js';
 import type { Progress } from './progress.js';
 import { gitSha, toolVersion } from '../util/version.js';
 import { type RunConfig, isUrl } from '../config/schema.js';
-import { withAttentionParity } from '../engines/attention-parity.js';
-import { createOpenAIEngine } from '../engines/openai/engine.js';
 import { positionsError } from '../engines/request.js';
 import type { EngineKind } from '../engines/types.js';
-import { type Abortable, spawnTagged } from '../engines/worker/client.js';
+import type { Abortable } from '../engines/worker/client.js';
 import { resolveModelRef } from '../models/cache.js';
-import type { ModelFolder } from '../models/folder.js';
-import { openModel } from '../models/hub.js';
 import type { Family } from '../models/spec.js';
-import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
 import { collectEnvironment } from '../results/environment.js';
-import { SCHEMA_VERSION, type CaseResult, type ResultsFile, type ScenarioResult, type Warning } from '../results/types.js';
+import { SCHEMA_VERSION, type CaseResult, type EngineRun, type ResultsFile, type ScenarioKind, type ScenarioResult, type Warning } from '../results/types.js';
 import { writeResultsAtomic } from '../results/writer.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
 import { loadSuite, type QualitySuite } from '../quality/suite.js';
 import { suitePrompts } from '../scenarios/quality.js';
-import { SCENARIO_RUNNERS, type ScenarioContext } from '../scenarios/scenarios.js';
+import { SCENARIO_RUNNERS, type ScenarioContext, mergeAnalyses } from '../scenarios/scenarios.js';
+import { watchEngineMemory } from '../telemetry/engine-memory.js';
+import { type Telemetry } from '../telemetry/telemetry.js';
+import { type EngineSlot, type SideModel, engineSlots, openSlot } from './engines.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
 
 export interface RunOptions {
@@ -44,13 +42,6 @@ export interface RunOutcome {
   resultsPath: string;
 }
 
-interface SideModel {
-  role: 'diffusion' | 'ar';
-  kinds: EngineKind[];
-  ref: string;
-  dir: string | null;
-}
-
 function resolveSides(c: RunConfig, progress: Progress): SideModel[] {
   const sides: SideModel[] = [];
   const local = (role: 'diffusion' | 'ar', family: Family, kinds: EngineKind[]) => {
@@ -67,46 +58,6 @@ function resolveSides(c: RunConfig, progress: Progress): SideModel[] {
   local('diffusion', 'llada', ['llada']);
   local('ar', 'llama', c.ar.engines);
   return sides;
-}
-
-async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): Promise<EngineHandle[]> {
-  const handles: EngineHandle[] = [];
-  const tokenizers = new Map<string, PromptTokenizer>();
-  const folders = new Map<string, ModelFolder>();
-  for (const side of sides) {
-    if (!side.dir) continue;
-    const folder = await openModel(side.dir);
-    folders.set(side.role, folder);
-    tokenizers.set(side.role, await loadTokenizer(folder));
-  }
-  const anyTokenizer = [...tokenizers.values()][0] ?? null;
-  for (const side of sides) {
-    for (const kind of side.kinds) {
-      opts.progress.phase(`starting engine ${kind} (${side.ref})`);
-      if (kind === 'openai') {
-        const http = c[side.role].http!;
-        const engine = createOpenAIEngine(
-          { ...http, baseUrl: side.ref },
-          anyTokenizer ? { countTokens: (t) => anyTokenizer.count(t) } : {},
-        );
-        handles.push({ kind, role: side.role, engine, info: engine.info, spec: null, tokenizer: anyTokenizer, model: side.ref });
-        continue;
-      }
-      const tagged = await spawnTagged({ kind, modelDir: side.dir!, device: c.device, session: c.session });
-      const { info } = tagged.engine;
-      opts.onWorker?.(tagged.engine);
-      if (info.deviceNote) opts.progress.line(`${kind}: ${info.deviceNote}`);
-      handles.push({
-        ...tagged,
-        role: side.role,
-        info,
-        spec: folders.get(side.role)!.meta.spec,
-        tokenizer: tokenizers.get(side.role) ?? null,
-        model: side.ref,
-      });
-    }
-  }
-  return handles;
 }
 
 function describeCase(r: CaseResult): string {
@@ -139,106 +90,170 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   persist();
 
   const sides = resolveSides(c, opts.progress);
-  const handles = withAttentionParity(await openEngines(c, sides, opts));
-  // nvidia-smi only matters when an engine runs on a GPU; CPU runs record process CPU and RSS.
-  const onGpu = handles.some((h) => h.info.device === 'cuda' || h.info.device === 'webgpu');
-  const telemetry = startTelemetry({ intervalMs: c.telemetry.intervalMs, gpu: onGpu });
+  const slots = await engineSlots(sides);
+  const anyTokenizer = slots.find((s) => s.tokenizer)?.tokenizer ?? null;
+  // A model with held-out tasks (the twins) is scored on them, and takes its prompts from them unless a set is named.
+  const suites = new Map<EngineSlot, QualitySuite>();
+  for (const slot of slots) {
+    const suite = slot.kind === 'openai' ? null : loadSuite(slot.ref, slot.dir);
+    if (suite) suites.set(slot, suite);
+  }
+  const tokenizerOf = (slot: EngineSlot) => (slot.kind === 'openai' ? anyTokenizer : slot.tokenizer);
+  const prompts = new Map(
+    slots.map((slot) => {
+      const suite = suites.get(slot);
+      const tok = tokenizerOf(slot);
+      return [slot, suite && tok && c.prompts === 'default' ? suitePrompts(suite, tok, c.chatTemplate) : preparePrompts(set, tok, c.chatTemplate)] as const;
+    }),
+  );
+  // A prompt that cannot fit is bad input: say so before any work rather than fail case after case.
+  for (const [slot, list] of prompts) {
+    const max = slot.folder?.meta.spec.maxPositions;
+    const longest = Math.max(...list.map((p) => p.ids.length));
+    if (max !== undefined && positionsError(longest, c.genLength, max)) {
+      throw new UserError(`prompt set ${c.prompts}: its longest prompt (${longest} tokens) + gen_length ${c.genLength} exceeds ${slot.kind}'s maximum length ${max}`);
+    }
+  }
+
+  let telemetry: Telemetry | null = null;
+  let onGpu = false;
+  let gpuName: string | null = null;
+  const engineRuns: EngineRun[] = [];
+  results.engines = engineRuns;
+  const scenarioOf = new Map<ScenarioKind, ScenarioResult>();
+  const scenarioFor = (kind: ScenarioKind): ScenarioResult => {
+    let sc = scenarioOf.get(kind);
+    if (!sc) {
+      sc = { kind, state: 'completed', startedAt: new Date().toISOString(), finishedAt: '', cases: [], analysis: {} };
+      scenarioOf.set(kind, sc);
+      // Scenarios keep the config's order in results.json whichever engine reaches them first.
+      results.scenarios = c.scenarios.flatMap((k) => scenarioOf.get(k) ?? []);
+    }
+    return sc;
+  };
+  const seen = new Set<string>();
+  const warn = (w: Warning) => {
+    if (seen.has(w.message)) return;
+    seen.add(w.message);
+    warnings.push(w);
+    opts.progress.line(`warning: ${w.message}`);
+  };
   let exitCode: number = ExitCode.ok;
   try {
-    const local = handles.find((h) => h.kind !== 'openai');
-    results.environment.executionProvider = local?.info.executionProvider ?? 'http';
-    const fellBack = handles.filter((h) => h.info.deviceNote && h.info.device === 'cpu' && c.device === 'auto');
-    if (fellBack.length) {
-      warnings.push({ code: 'device-fallback', message: `${fellBack.map((h) => h.kind).join(', ')}: ${fellBack[0]!.info.deviceNote}` });
-    }
-    if (!onGpu) {
-      warnings.push({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were' });
-    }
-    const gpuName = local?.info.device === 'cuda' ? (results.environment.gpus[0]?.name ?? null) : null;
-    // A model with held-out tasks (the twins) is scored on them, and takes its prompts from them unless a set is named.
-    const suites = new Map<EngineHandle, QualitySuite>();
-    for (const h of handles) {
-      const side = sides.find((s) => s.role === h.role)!;
-      const suite = h.kind === 'openai' ? null : loadSuite(side.ref, side.dir);
-      if (suite) suites.set(h, suite);
-    }
-    const prompts = new Map(
-      handles.map((h) => {
-        const suite = suites.get(h);
-        return [h, suite && h.tokenizer && c.prompts === 'default' ? suitePrompts(suite, h.tokenizer, c.chatTemplate) : preparePrompts(set, h.tokenizer, c.chatTemplate)] as const;
-      }),
-    );
-    // A prompt that cannot fit is bad input: say so before any work rather than fail case after case.
-    for (const [h, list] of prompts) {
-      const longest = Math.max(...list.map((p) => p.ids.length));
-      if (h.info.maxPositions !== undefined && positionsError(longest, c.genLength, h.info.maxPositions)) {
-        throw new UserError(`prompt set ${c.prompts}: its longest prompt (${longest} tokens) + gen_length ${c.genLength} exceeds ${h.kind}'s maximum length ${h.info.maxPositions}`);
-      }
-    }
-    const seen = new Set<string>();
-    for (const kind of c.scenarios) {
+    for (const [order, slot] of slots.entries()) {
       if (opts.signal.aborted) break;
-      opts.progress.phase(`scenario ${kind}`);
-      const scenario: ScenarioResult = { kind, state: 'completed', startedAt: new Date().toISOString(), finishedAt: '', cases: [], analysis: {} };
-      results.scenarios.push(scenario);
-      const ctx: ScenarioContext = {
-        config: c,
-        handles,
-        set,
-        prompts,
-        suites,
-        warmup: c.warmup,
-        repetitions: c.repetitions,
-        telemetry,
-        gpuName,
-        signal: opts.signal,
-        progress: (t) => opts.progress.detail(t),
-        emit: (r) => {
-          scenario.cases.push(r);
-          opts.progress.line(describeCase(r));
-          if (r.state === 'errored') {
-            scenario.state = 'errored';
-            scenario.error ??= `${r.id}: ${r.error}`;
-            results.errors.push({ scenario: kind, caseId: r.id, message: r.error ?? 'failed' });
-          }
-          persist();
-        },
-        warn: (w) => {
-          if (seen.has(w.message)) return;
-          seen.add(w.message);
-          warnings.push(w);
-          opts.progress.line(`warning: ${w.message}`);
-        },
+      const record: EngineRun = {
+        order,
+        role: slot.role,
+        engine: slot.kind,
+        model: slot.ref,
+        state: 'completed',
+        openedAt: null,
+        closedAt: null,
+        loadMs: null,
+        rssPeakBytes: null,
+        rssBeforeBytes: null,
+        gpuMemoryPeakBytes: null,
       };
+      engineRuns.push(record);
+      opts.progress.phase(`starting engine ${slot.kind} (${slot.ref})`);
+      const watch = watchEngineMemory({ gpu: slot.kind !== 'openai' && (telemetry ? onGpu : c.device !== 'cpu') });
+      const t0 = performance.now();
+      let h: EngineHandle;
       try {
-        scenario.analysis = await SCENARIO_RUNNERS[kind](ctx);
+        record.openedAt = new Date().toISOString();
+        h = await openSlot(c, slot, anyTokenizer, opts.onWorker);
       } catch (err) {
-        if (err instanceof AbortedError || opts.signal.aborted) {
-          // The interrupted case keeps the repetitions measured before Ctrl-C.
-          if (err instanceof AbortedError && err.partial) {
-            scenario.cases.push(err.partial);
-            opts.progress.line(`${err.partial.id}: interrupted after ${err.partial.samples.length} repetition(s)`);
-          }
-          scenario.state = 'aborted';
-          scenario.error = 'interrupted';
-        } else {
-          scenario.state = 'errored';
-          scenario.error = errorMessage(err);
-          results.errors.push({ scenario: kind, message: errorMessage(err) });
-          opts.progress.line(`scenario ${kind} failed: ${errorMessage(err)}`);
-        }
+        Object.assign(record, await watch.stop());
+        record.state = 'errored';
+        record.reason = errorMessage(err);
+        record.closedAt = new Date().toISOString();
+        if (err instanceof UserError) throw err;
+        results.errors.push({ message: `engine ${slot.kind} (${slot.ref}) failed to start: ${errorMessage(err)}` });
+        persist();
+        continue;
       }
-      scenario.finishedAt = new Date().toISOString();
-      results.telemetry = telemetry.status();
-      persist();
+      record.loadMs = performance.now() - t0;
+      if (h.info.deviceNote) opts.progress.line(`${h.kind}: ${h.info.deviceNote}`);
+      if (!telemetry) {
+        // nvidia-smi only matters when an engine runs on a GPU; CPU runs record process CPU and RSS.
+        onGpu = h.info.device === 'cuda' || h.info.device === 'webgpu' || (h.kind === 'openai' && c.device === 'cuda');
+        telemetry = startTelemetry({ intervalMs: c.telemetry.intervalMs, gpu: onGpu });
+        results.environment.executionProvider = h.kind === 'openai' ? 'http' : h.info.executionProvider;
+        gpuName = h.info.device === 'cuda' ? (results.environment.gpus[0]?.name ?? null) : null;
+        if (!onGpu) warn({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were' });
+      }
+      if (h.info.deviceNote && h.info.device === 'cpu' && c.device === 'auto') {
+        warn({ code: 'device-fallback', message: `${h.kind}: ${h.info.deviceNote}` });
+      }
+      try {
+        for (const kind of c.scenarios) {
+          if (opts.signal.aborted) break;
+          opts.progress.phase(`scenario ${kind} (${h.kind})`);
+          const scenario = scenarioFor(kind);
+          const suite = suites.get(slot);
+          const ctx: ScenarioContext = {
+            config: c,
+            handles: [h],
+            set,
+            prompts: new Map([[h, prompts.get(slot)!]]),
+            suites: suite ? new Map([[h, suite]]) : new Map(),
+            warmup: c.warmup,
+            repetitions: c.repetitions,
+            telemetry,
+            gpuName,
+            signal: opts.signal,
+            progress: (t) => opts.progress.detail(t),
+            emit: (r) => {
+              scenario.cases.push(r);
+              opts.progress.line(describeCase(r));
+              if (r.state === 'errored') {
+                scenario.state = 'errored';
+                scenario.error ??= `${r.id}: ${r.error}`;
+                results.errors.push({ scenario: kind, caseId: r.id, message: r.error ?? 'failed' });
+              }
+              persist();
+            },
+            warn,
+          };
+          try {
+            scenario.analysis = mergeAnalyses(scenario.analysis, await SCENARIO_RUNNERS[kind](ctx));
+          } catch (err) {
+            if (err instanceof AbortedError || opts.signal.aborted) {
+              // The interrupted case keeps the repetitions measured before Ctrl-C.
+              if (err instanceof AbortedError && err.partial) {
+                scenario.cases.push(err.partial);
+                opts.progress.line(`${err.partial.id}: interrupted after ${err.partial.samples.length} repetition(s)`);
+              }
+              scenario.state = 'aborted';
+              scenario.error = 'interrupted';
+            } else {
+              scenario.state = 'errored';
+              scenario.error ??= errorMessage(err);
+              results.errors.push({ scenario: kind, message: errorMessage(err) });
+              opts.progress.line(`scenario ${kind} failed: ${errorMessage(err)}`);
+            }
+          }
+          scenario.finishedAt = new Date().toISOString();
+          results.telemetry = telemetry.status();
+          persist();
+        }
+      } finally {
+        await h.engine.dispose().catch(() => undefined);
+        Object.assign(record, await watch.stop());
+        record.closedAt = new Date().toISOString();
+        if (opts.signal.aborted) record.state = 'aborted';
+        persist();
+      }
     }
   } finally {
-    results.telemetry = await telemetry.stop();
-    for (const w of telemetry.warnings()) if (!warnings.some((x) => x.message === w.message)) warnings.push(w);
-    await Promise.allSettled(handles.map((h) => h.engine.dispose()));
+    if (telemetry) {
+      results.telemetry = await telemetry.stop();
+      for (const w of telemetry.warnings()) if (!warnings.some((x) => x.message === w.message)) warnings.push(w);
+    }
   }
   const interrupted = opts.signal.aborted;
-  results.complete = !interrupted && results.scenarios.length === c.scenarios.length && results.scenarios.every((s) => s.state === 'completed');
+  results.complete = !interrupted && results.scenarios.length === c.scenarios.length && results.scenarios.every((s) => s.state === 'completed') && engineRuns.every((e) => e.state === 'completed' || e.state === 'skipped');
   if (interrupted) exitCode = ExitCode.interrupted;
   else if (!results.complete) exitCode = ExitCode.failure;
   const resultsPath = persist();

@@ -146,3 +146,12 @@ export const SCENARIO_RUNNERS: Record<ScenarioKind, (ctx: ScenarioContext) => Pr
   context,
   steps,
 };
+
+/** A scenario's analysis over several engines run one after another: each engine's figures side by side. */
+export function mergeAnalyses(a: ScenarioAnalysis, b: ScenarioAnalysis): ScenarioAnalysis {
+  const out: ScenarioAnalysis = { ...a };
+  if (b.batchEfficiency) out.batchEfficiency = [...(a.batchEfficiency ?? []), ...b.batchEfficiency];
+  if (b.costModels) out.costModels = [...(a.costModels ?? []), ...b.costModels];
+  if (b.scaling) out.scaling = [...(a.scaling ?? []), ...b.scaling];
+  return out;
+}

@@ -52,6 +52,15 @@ describe('dllm-bench run (built CLI, CPU)', () => {
         expect(c.summary.tokensPerSec!.n).toBe(2);
       }
     }
+    // One engine resident at a time, each opened once, in the recorded order; each engine's cases run while it is open.
+    const engines = r.engines!;
+    expect(engines.map((e) => `${e.order}:${e.engine}`)).toEqual(['0:llada', '1:ar', '2:ar-ort', '3:ar-loop']);
+    for (const [i, e] of engines.entries()) {
+      expect(e.state).toBe('completed');
+      expect(e.loadMs).toBeGreaterThan(0);
+      expect(e.rssPeakBytes).toBeGreaterThan(0);
+      if (i > 0) expect(Date.parse(e.openedAt!)).toBeGreaterThanOrEqual(Date.parse(engines[i - 1]!.closedAt!));
+    }
     const batch = r.scenarios.find((s) => s.kind === 'batch')!;
     // Every engine at B=2, over the same two prompts, with a bootstrap interval (two repetitions each).
     const eff = batch.analysis.batchEfficiency!;

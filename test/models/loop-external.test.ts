@@ -1,6 +1,6 @@
 /**
- * With external data (models over 2 GB), the extra graphs (ar-loop; the diffusion cached forward and block loop)
- * reference the model graph's weight file: one copy on disk.
+ * With external data (models over 2 GB), the extra graphs (ar-loop; the diffusion decoding-modes graph) reference
+ * the model graph's weight file: one copy on disk.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,18 +41,16 @@ describe('ar-loop graph with external data', () => {
 });
 
 describe('diffusion cached graphs with external data', () => {
-  it('the cached forward and the block loop share model.onnx_data and decode the same tokens as the inline model', async () => {
+  it('the decoding-modes graph shares model.onnx_data and decodes the same tokens as the inline model', async () => {
     const inline = buildMicroModel(microSpec('llada', { vocabSize: 128 }), 23);
     const dir = join(inline.root, 'ext');
     const r = convertCheckpoint(inline.ckpt, dir, { dtype: 'fp32', externalData: true });
-    expect(readdirSync(join(dir, 'onnx')).sort()).toEqual(['model.onnx', 'model.onnx_data', 'model_block_loop.onnx', 'model_cached.onnx']);
-    // One copy of the weights in the data file, not three; the extra graphs reference it.
+    expect(readdirSync(join(dir, 'onnx')).sort()).toEqual(['model.onnx', 'model.onnx_data', 'model_entries.onnx']);
+    // One copy of the weights in the data file, not two; the decoding-modes graph references it.
     const data = statSync(join(dir, 'onnx/model.onnx_data')).size;
     expect(data).toBeLessThan(1.5 * r.meta.parameters * 4);
-    // Each extra graph is smaller than its inline twin by at least half the weights (small tensors stay inline).
-    for (const f of ['model_cached.onnx', 'model_block_loop.onnx']) {
-      expect(statSync(join(dir, 'onnx', f)).size).toBeLessThan(statSync(join(inline.out, 'onnx', f)).size - data / 2);
-    }
+    // The decoding-modes graph is smaller than its inline twin by at least half the weights (small tensors stay inline).
+    expect(statSync(join(dir, 'onnx', 'model_entries.onnx')).size).toBeLessThan(statSync(join(inline.out, 'onnx', 'model_entries.onnx')).size - data / 2);
 
     const ext = await createLladaEngine({ modelDir: dir, device: 'cpu' });
     const ref = await createLladaEngine({ modelDir: inline.out, device: 'cpu' });

@@ -11,6 +11,7 @@
 import ort from 'onnxruntime-node';
 import { IO } from '../../models/emit.js';
 import type { TransformerSpec } from '../../models/spec.js';
+import type { EntrySession } from '../entries.js';
 import { mulberry32 } from '../../util/random.js';
 import { ABORTED, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
 import { type LladaOptions, selectPositions, stepNoiseSeed, transferSchedule } from './sampler.js';
@@ -57,7 +58,7 @@ function windowFeeds(c: Canvas, from: number, to: number, past: Record<string, o
   };
 }
 
-export async function generateCached(session: ort.InferenceSession, spec: TransformerSpec, device: string, c: Canvas, o: CachedRunOptions): Promise<EngineResult> {
+export async function generateCached(session: EntrySession, spec: TransformerSpec, device: string, c: Canvas, o: CachedRunOptions): Promise<EngineResult> {
   const { B, rows, P, L, genLength } = c;
   const maskId = spec.maskTokenId!;
   const KV = spec.numKvHeads;

@@ -7,6 +7,7 @@
 import ort from 'onnxruntime-node';
 import { LOOP_IO } from '../../models/block-loop.js';
 import type { TransformerSpec } from '../../models/spec.js';
+import type { EntrySession } from '../entries.js';
 import { ABORTED, type EngineResult, type ForwardTrace, completed, runtimeError } from '../types.js';
 import { type CachedRunOptions, type Canvas, rowsOf } from './cached.js';
 import { transferSchedule } from './sampler.js';
@@ -16,7 +17,7 @@ export function blockLoopBytes(c: Canvas, blockLength: number, scheduleLength: n
   return c.rows * c.L * 8 * 2 + scheduleLength * 8 + 8 * 6 + 4 * 3 + c.B * blockLength * 8 + 8 * scheduleLength;
 }
 
-export async function generateDeviceLoop(session: ort.InferenceSession, spec: TransformerSpec, device: string, c: Canvas, o: CachedRunOptions): Promise<EngineResult> {
+export async function generateDeviceLoop(session: EntrySession, spec: TransformerSpec, device: string, c: Canvas, o: CachedRunOptions): Promise<EngineResult> {
   if (o.mode === 'fresh') return { ok: false, error: { code: 'invalid-options', message: 'the fresh-cache test mode runs on the host-driven path only' } };
   if (o.remasking === 'random') return { ok: false, error: { code: 'invalid-options', message: 'random remasking runs on the host-driven path only' } };
   const { B, rows, P, L, genLength } = c;

@@ -6,11 +6,13 @@
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { UserError } from '../../util/errors.js';
+import { LLADA_ENTRY } from '../../models/compose.js';
 import { IO } from '../../models/emit.js';
 import { loadModelFolder, type ModelFolder } from '../../models/folder.js';
 import { mulberry32 } from '../../util/random.js';
 import { padIdOf } from '../../models/spec.js';
 import { withDevice } from '../device.js';
+import { type EntrySession, entrySession } from '../entries.js';
 import { ForwardTimer } from '../forward.js';
 import { localEngineInfo } from '../local-info.js';
 import type { EngineLocation, LladaGenerateOptions } from '../options.js';
@@ -23,38 +25,38 @@ import { selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions 
 
 export type { LladaGenerateOptions, StepEvent } from '../options.js';
 
-/** The cached-decoding graphs, opened on first use. */
-type LazyGraph = 'cachedOnnxFile' | 'blockLoopOnnxFile';
-
 export async function createLladaEngine(opts: EngineLocation): Promise<Engine<LladaGenerateOptions>> {
   const folder = loadModelFolder(opts.modelDir);
   if (folder.meta.graph !== 'diffusion') {
     throw new UserError(`${opts.modelDir}: a ${folder.meta.family} autoregressive model; the llada engine needs a LLaDA diffusion model folder`);
   }
+  const file = folder.meta.entriesOnnxFile;
+  if (!file) throw new UserError(`${opts.modelDir}: the model folder has no decoding-modes graph; rebuild it`);
+  // One session over every decoding mode (src/models/compose.ts): the weights are in memory once.
   const { session, choice } = await withDevice(opts.device, (providers) =>
-    ort.InferenceSession.create(folder.onnxPath, sessionOptions(opts.session, providers)),
+    ort.InferenceSession.create(join(folder.dir, file), sessionOptions(opts.session, providers)),
   );
   const info = localEngineInfo('llada', opts.modelDir, folder, choice);
-  // The cached graph is opened on first use only: its weights would otherwise sit in memory twice for nothing.
-  const lazy: Partial<Record<LazyGraph, Promise<ort.InferenceSession>>> = {};
-  const lazySession = (which: LazyGraph) => {
-    const file = folder.meta[which];
-    if (!file) throw new UserError(`${opts.modelDir}: the model folder has no cached-decoding graph; rebuild it`);
-    return (lazy[which] ??= ort.InferenceSession.create(join(folder.dir, file), sessionOptions(opts.session, choice.executionProviders)));
+  const modes: Modes = {
+    forward: entrySession(session, LLADA_ENTRY.forward),
+    cached: entrySession(session, LLADA_ENTRY.cached),
+    blockLoop: entrySession(session, LLADA_ENTRY.blockLoop),
   };
   return {
     info,
-    generate: (request, options) => generate(session, lazySession, folder, choice.device, request.prompts, request.genLength, options),
-    dispose: async () => {
-      await session.release();
-      for (const s of Object.values(lazy)) await (await s).release();
-    },
+    generate: (request, options) => generate(modes, folder, choice.device, request.prompts, request.genLength, options),
+    dispose: () => session.release(),
   };
 }
 
+interface Modes {
+  forward: EntrySession;
+  cached: EntrySession;
+  blockLoop: EntrySession;
+}
+
 async function generate(
-  session: ort.InferenceSession,
-  lazySession: (which: LazyGraph) => Promise<ort.InferenceSession>,
+  modes: Modes,
   folder: ModelFolder,
   device: string,
   prompts: number[][],
@@ -96,14 +98,8 @@ async function generate(
   if ((o.cache ?? 'none') !== 'none') {
     const mode = o.freshCache ? 'fresh' : o.cache === 'prefix' ? 'prefix' : 'dual';
     const onHost = mode === 'fresh' || o.remasking === 'random' || o.cacheLoop === 'host';
-    let s: ort.InferenceSession;
-    try {
-      s = await lazySession(onHost ? 'cachedOnnxFile' : 'blockLoopOnnxFile');
-    } catch (err) {
-      return err instanceof UserError ? { ok: false, error: { code: 'model', message: err.message } } : runtimeError('onnxruntime', err);
-    }
     const canvas = { B, rows, P, L, genLength, ids, attn };
-    return onHost ? generateCached(s, spec, device, canvas, { ...o, mode }) : generateDeviceLoop(s, spec, device, canvas, { ...o, mode });
+    return onHost ? generateCached(modes.cached, spec, device, canvas, { ...o, mode }) : generateDeviceLoop(modes.blockLoop, spec, device, canvas, { ...o, mode });
   }
   // Feeds are built once; committing a token writes into `ids` in place.
   const feeds: Record<string, ort.Tensor> = {
@@ -143,7 +139,7 @@ async function generate(
         if (o.threshold !== null && candidates.every((c) => c.length === 0)) break;
         if (o.shouldStop?.()) return ABORTED;
         noiseSeed[0] = BigInt(stepNoiseSeed(o.seed, step));
-        const { out, commit } = await timer.time(() => session.run(feeds, fetches));
+        const { out, commit } = await timer.time(() => modes.forward.run(feeds, fetches));
         const x0 = out[IO.x0]!.data as BigInt64Array;
         let conf = out[IO.confidence]!.data as Float32Array;
         if (randomConf && rand) {
