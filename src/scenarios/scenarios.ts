@@ -10,7 +10,7 @@ import { welchDifferenceCi } from '../stats/index.js';
 import { fmt } from '../util/format.js';
 import { batchEfficiencyOf } from './batch-efficiency.js';
 import type { ScenarioContext } from './context.js';
-import { type CaseRun, type EngineHandle, type SamplingPolicy, caseId, engineCall, measureGroup } from './measure.js';
+import { type CaseRun, type EngineHandle, type SamplingPolicy, AbortedError, caseId, engineCall, measureGroup } from './measure.js';
 import { measureHttpLoad } from './http.js';
 import { measureQuality } from './quality.js';
 import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
@@ -89,8 +89,9 @@ function linkSameSettings(ctx: ScenarioContext, r: CompletedCase, earlier: Compl
 }
 
 /**
- * Measures the plans, the cases of each engine together (interleaved: see measureGroup), and emits each case when
- * it is done, with its quality. Returns the results in plan order.
+ * Measures the plans, the cases of each engine together (interleaved: see measureGroup), and emits the cases in
+ * plan order, each as soon as it and those before it are done (with its quality). Ctrl-C emits every case
+ * finished or interrupted. Returns the results in plan order.
  */
 async function runPlans(ctx: ScenarioContext, plans: CasePlan[]): Promise<CaseResult[]> {
   const c = ctx.config;
@@ -98,13 +99,33 @@ async function runPlans(ctx: ScenarioContext, plans: CasePlan[]): Promise<CaseRe
   const byHandle = new Map<EngineHandle, CasePlan[]>();
   for (const p of plans) byHandle.set(p.run.handle, [...(byHandle.get(p.run.handle) ?? []), p]);
   const results = new Map<CasePlan, CaseResult>();
+  let emitted = 0;
+  const flush = (all = false) => {
+    for (; emitted < plans.length; emitted++) {
+      const r = results.get(plans[emitted]!);
+      if (r) ctx.emit(r);
+      else if (!all) break;
+    }
+  };
+  try {
+    await measureHandles(ctx, mctx, byHandle, results, flush);
+  } catch (err) {
+    if (!(err instanceof AbortedError)) throw err;
+    if (err.partial) results.set(plans.find((p) => caseId(p.run.scenario, p.run.handle.kind, p.run.params, p.run.handle.role) === err.partial!.id && !results.has(p))!, err.partial);
+    flush(true);
+    throw new AbortedError();
+  }
+  return plans.map((p) => results.get(p)!);
+}
+
+async function measureHandles(ctx: ScenarioContext, mctx: ScenarioContext, byHandle: Map<EngineHandle, CasePlan[]>, results: Map<CasePlan, CaseResult>, flush: () => void): Promise<void> {
+  const c = ctx.config;
   for (const [h, group] of byHandle) {
     if (!measuredBefore.has(h)) measuredBefore.set(h, new Map());
     const before = measuredBefore.get(h)!;
     const planOf = new Map(group.map((p) => [caseId(p.run.scenario, h.kind, p.run.params, h.role), p]));
     const done = async (result: CaseResult) => {
       const p = planOf.get(result.id)!;
-      results.set(p, result);
       if (result.state === 'completed') {
         const earlier = before.get(p.key) ?? [];
         const suite = ctx.suites?.get(h);
@@ -118,11 +139,11 @@ async function runPlans(ctx: ScenarioContext, plans: CasePlan[]): Promise<CaseRe
         linkSameSettings(ctx, result, earlier.filter((e) => e.scenario !== result.scenario));
         before.set(p.key, [...earlier, result]);
       }
-      ctx.emit(result);
+      results.set(p, result);
+      flush();
     };
     await measureGroup(mctx, group.map((p) => p.run), done);
   }
-  return plans.map((p) => results.get(p)!);
 }
 
 async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): Promise<CaseResult> {
