@@ -111,9 +111,10 @@ async function runPlans(ctx: ScenarioContext, plans: CasePlan[]): Promise<CaseRe
     await measureHandles(ctx, mctx, byHandle, results, flush);
   } catch (err) {
     if (!(err instanceof AbortedError)) throw err;
-    if (err.partial) results.set(plans.find((p) => caseId(p.run.scenario, p.run.handle.kind, p.run.params, p.run.handle.role) === err.partial!.id && !results.has(p))!, err.partial);
+    const owner = err.partial && plans.find((p) => !results.has(p) && caseId(p.run.scenario, p.run.handle.kind, p.run.params, p.run.handle.role) === err.partial!.id);
+    if (owner) results.set(owner, err.partial!);
     flush(true);
-    throw new AbortedError();
+    throw new AbortedError(owner ? undefined : err.partial);
   }
   return plans.map((p) => results.get(p)!);
 }

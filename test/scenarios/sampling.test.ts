@@ -128,12 +128,13 @@ describe('order effects: the cases of one engine take turns', () => {
 describe('variation flagged', () => {
   it('a case with an injected delay carries the warning in results.json, the tables and the report', async () => {
     const warnings: Warning[] = [];
-    // Every third request waits 40 ms instead of 2: a noisy case. Its neighbour is steady.
-    const noisy = caseRun(fakeHandle((i) => (i % 3 === 2 ? 40 : 2)), 64);
-    const steady = caseRun(fakeHandle(() => 20), 128);
-    const [n, s] = (await measureGroup(ctx(6, policy({ maxRelativeSpread: 0.1 }), warnings), [noisy, steady], () => {})).map(completed);
-    expect(n!.variation).toMatchObject({ flagged: true, threshold: 0.1 });
-    expect(n!.variation!.relativeHalfWidth!).toBeGreaterThan(0.1);
+    // Every third request waits 60 ms instead of 2: a noisy case. Its neighbour is steady (timer jitter only, well
+    // within ±30% even on a loaded machine).
+    const noisy = caseRun(fakeHandle((i) => (i % 3 === 2 ? 60 : 2)), 64);
+    const steady = caseRun(fakeHandle(() => 25), 128);
+    const [n, s] = (await measureGroup(ctx(6, policy({ maxRelativeSpread: 0.3 }), warnings), [noisy, steady], () => {})).map(completed);
+    expect(n!.variation).toMatchObject({ flagged: true, threshold: 0.3 });
+    expect(n!.variation!.relativeHalfWidth!).toBeGreaterThan(0.3);
     expect(s!.variation!.flagged).toBe(false);
     expect(warnings.map((w) => w.code)).toEqual(['high-variation']);
     expect(warnings[0]!.message).toContain(n!.id);
