@@ -31,6 +31,23 @@ export function values(c: CaseResult, metric: MetricName): number[] {
   return c.samples.map((s) => s[metric]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
 }
 
+/**
+ * A case's repetitions pooled with those of the identical cases other scenarios of the run measured
+ * (`sameSettingsAs`: same engine, settings and prompts): the most precise figure the run has for it.
+ */
+export function pooledFigure(r: ResultsFile, c: CompletedCase, metric: MetricName): { values: number[]; ids: string[] } {
+  const ids = [c.id, ...(c.sameSettingsAs ?? []).map((x) => x.caseId)];
+  const cases = [c, ...completed(r.scenarios.flatMap((s) => s.cases)).filter((x) => x !== c && ids.includes(x.id) && x.engine === c.engine)];
+  return { values: cases.flatMap((x) => values(x, metric)), ids: cases.map((x) => x.id) };
+}
+
+/** "pooled over throughput/... (5) and steps/... (7 repetitions)", or "" for a case measured once. */
+export function pooledNote(p: { ids: string[] }, r: ResultsFile, metric: MetricName): string {
+  if (p.ids.length < 2) return '';
+  const all = completed(r.scenarios.flatMap((s) => s.cases));
+  return ` pooled over ${p.ids.map((id) => `${id} (${values(all.find((x) => x.id === id)!, metric).length})`).join(' and ')}`;
+}
+
 export function scenario(r: ResultsFile, kind: ScenarioKind) {
   return r.scenarios.find((s) => s.kind === kind);
 }

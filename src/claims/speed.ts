@@ -20,6 +20,8 @@ import {
   notMeasurable,
   paramsText,
   approxParams,
+  pooledFigure,
+  pooledNote,
   qualityFloor,
   scaleOf,
   scenario,
@@ -29,7 +31,6 @@ import {
   strongest,
   unhandicapped,
   uniq,
-  values,
   verdict,
   FULL_SCALE_PARAMS,
 } from './evidence.js';
@@ -70,16 +71,24 @@ function pairings(r: ResultsFile, o: Required<EvaluateOptions>): { pairs: Pairin
       const peers = cases.filter((a) => isAr(a) && a.params.genLength === l.params.genLength && a.params.batchSize === l.params.batchSize);
       const fair = peers.filter(unhandicapped);
       handicapped.push(...peers.filter((p) => !fair.includes(p)));
-      const a = strongest(fair, 'usefulTokensPerSec');
+      const a = fair.length ? fair.reduce((x, y) => (pooledMean(r, y, 'usefulTokensPerSec') > pooledMean(r, x, 'usefulTokensPerSec') ? y : x)) : null;
       if (a) pairs.push({ l, a, others: peers.filter((p) => p !== a) });
     }
   }
   return { pairs, unchecked: uniq(unchecked), below: uniq(below), handicapped: uniq(handicapped) };
 }
 
-/** Useful tokens/s ratio (diffusion / AR) with a bootstrap 95% interval over the two cases' repetitions. */
-function speedup(l: CompletedCase, a: CompletedCase) {
-  return bootstrap([values(l, 'usefulTokensPerSec'), values(a, 'usefulTokensPerSec')], ([x, y]) => mean(x!) / mean(y!));
+/**
+ * Useful tokens/s ratio (diffusion / AR) with a bootstrap 95% interval over the two cases' repetitions, each pooled
+ * with its identical case in the other scenario when the run measured one (the most precise figure).
+ */
+/** Mean of a metric over a case's repetitions pooled with its identical cases (pooledFigure). */
+function pooledMean(r: ResultsFile, c: CompletedCase, metric: 'usefulTokensPerSec' | 'tokensPerSec'): number {
+  return mean(pooledFigure(r, c, metric).values);
+}
+
+function speedup(r: ResultsFile, l: CompletedCase, a: CompletedCase) {
+  return bootstrap([pooledFigure(r, l, 'usefulTokensPerSec').values, pooledFigure(r, a, 'usefulTokensPerSec').values], ([x, y]) => mean(x!) / mean(y!));
 }
 
 export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVerdict {
@@ -104,29 +113,35 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
       cases: tp,
     });
   }
-  const best = pairs.map((p) => ({ p, b: speedup(p.l, p.a) })).reduce((x, y) => (y.b.estimate > x.b.estimate ? y : x));
+  const best = pairs.map((p) => ({ p, b: speedup(r, p.l, p.a) })).reduce((x, y) => (y.b.estimate > x.b.estimate ? y : x));
   const { l, a, others } = best.p;
-  const tpsRatio = m(l, 'tokensPerSec') / m(a, 'tokensPerSec');
+  const pm = (c: CompletedCase, metric: 'usefulTokensPerSec' | 'tokensPerSec') => pooledMean(r, c, metric);
+  const tpsRatio = pm(l, 'tokensPerSec') / pm(a, 'tokensPerSec');
+  const lPool = pooledFigure(r, l, 'usefulTokensPerSec');
+  const aPool = pooledFigure(r, a, 'usefulTokensPerSec');
+  const poolNote = lPool.ids.length > 1 || aPool.ids.length > 1 ? ` Figures${pooledNote(lPool, r, 'usefulTokensPerSec')}${lPool.ids.length > 1 && aPool.ids.length > 1 ? ';' : ''}${pooledNote(aPool, r, 'usefulTokensPerSec')} (repetitions): the same case, measured in ${Math.max(lPool.ids.length, aPool.ids.length)} scenarios of this run.` : '';
   const steps = settingText(l);
   const prompts = l.params.promptTokens === a.params.promptTokens ? `${l.params.promptTokens}-token prompts` : `the same prompts (${l.params.promptTokens} LLaDA tokens, ${a.params.promptTokens} ${a.engine} tokens)`;
   const decided = decideAtLeast('useful tokens/s ratio, LLaDA / strongest unhandicapped AR engine', best.b.ci95, SPEEDUP_CLAIM, 'x');
   const { decision, scaleNote } = weightsGate([l, a], decided);
   const ci = best.b.ci95 ? ` (95% CI ${ratio(best.b.ci95[0])} to ${ratio(best.b.ci95[1])})` : '';
   const evidence =
-    `LLaDA ${f1(m(l, 'usefulTokensPerSec'))} useful tokens/s (${f1(m(l, 'tokensPerSec'))} all positions; ${steps}, block ${l.params.blockLength}, NFE ${f0(m(l, 'nfe'))}) ` +
-    `vs the strongest AR engine without a handicap, ${a.engine}, ${f1(m(a, 'usefulTokensPerSec'))} useful tokens/s` +
-    `${others.length ? ` (other AR: ${others.map((x) => `${x.engine} ${f1(m(x, 'usefulTokensPerSec'))}${unhandicapped(x) ? '' : ', handicapped'}`).join(', ')})` : ''}, ` +
+    `LLaDA ${f1(pm(l, 'usefulTokensPerSec'))} useful tokens/s (${f1(pm(l, 'tokensPerSec'))} all positions; ${steps}, block ${l.params.blockLength}, NFE ${f0(m(l, 'nfe'))}) ` +
+    `vs the strongest AR engine without a handicap, ${a.engine}, ${f1(pm(a, 'usefulTokensPerSec'))} useful tokens/s` +
+    `${others.length ? ` (other AR: ${others.map((x) => `${x.engine} ${f1(pooledMean(r, x, 'usefulTokensPerSec'))}${unhandicapped(x) ? '' : ', handicapped'}`).join(', ')})` : ''}, ` +
     `batch ${l.params.batchSize}, ${prompts}, ${l.params.genLength} generated tokens: ${ratio(best.b.estimate)}${ci} in useful tokens/s, ${ratio(tpsRatio)} in all positions ` +
-    `(10x needed; ${scaleNote}).${left}`;
+    `(10x needed; ${scaleNote}).${poolNote}${left}`;
   return verdict(r, id, decision, {
     evidence,
     cases: [l, a, ...others],
     holdsUnder: [`${l.scenario} scenario`, `batch ${l.params.batchSize}`, `${l.params.genLength} generated tokens`, `LLaDA ${steps}`, `against ${a.engine}`, scaleNote],
     figures: {
-      lladaUsefulTokensPerSec: m(l, 'usefulTokensPerSec'),
-      lladaTokensPerSec: m(l, 'tokensPerSec'),
-      strongestArUsefulTokensPerSec: m(a, 'usefulTokensPerSec'),
-      strongestArTokensPerSec: m(a, 'tokensPerSec'),
+      lladaUsefulTokensPerSec: pm(l, 'usefulTokensPerSec'),
+      lladaTokensPerSec: pm(l, 'tokensPerSec'),
+      strongestArUsefulTokensPerSec: pm(a, 'usefulTokensPerSec'),
+      strongestArTokensPerSec: pm(a, 'tokensPerSec'),
+      lladaRepetitions: lPool.values.length,
+      strongestArRepetitions: aPool.values.length,
       usefulTokensPerSecRatio: best.b.estimate,
       usefulTokensPerSecRatioCiLow: best.b.ci95?.[0] ?? null,
       usefulTokensPerSecRatioCiHigh: best.b.ci95?.[1] ?? null,

@@ -46,6 +46,8 @@ export type SignificanceMethod = 'mann-whitney-u' | 'ci-overlap';
 export interface SideStats {
   n: number;
   mean: number;
+  /** The figure the change is computed from (current median / baseline median). */
+  median: number;
   sd: number;
   /** 95% CI of the mean; null when undefined (one sample). */
   ci95: Ci95;
@@ -57,7 +59,7 @@ export interface MetricComparison {
   unit: string;
   baseline: SideStats;
   current: SideStats;
-  /** (current - baseline) / baseline * 100. */
+  /** (current median / baseline median - 1) * 100: the ratio of medians, the one statistic of every change compare reports. */
   changePct: number;
   direction: 'better' | 'worse' | 'same';
   method: SignificanceMethod;
@@ -94,6 +96,13 @@ export interface RunRef {
  * consistent slowdown that no single case can show with few repetitions (3 per side cannot reach p < 0.1).
  */
 export interface PooledComparison extends PooledShift {
+  /**
+   * The table's statistic across cases: geometric mean over cases of (current median / baseline median), minus 1
+   * (-0.286 for rates 1.4x slower, +0.4 for times 1.4x longer). relativeChange is the same change oriented worse.
+   */
+  change: number;
+  /** 95% interval of `change`; null with fewer than 2 cases. */
+  changeCi95: [number, number] | null;
   metric: MetricName;
   better: Better;
   unit: string;
@@ -172,7 +181,7 @@ function values(c: CaseResult, metric: MetricName): number[] | null {
 
 function sideStats(v: number[]): SideStats {
   const s = summarizeMetric(v);
-  return { n: s.n, mean: s.mean, sd: s.sd, ci95: s.ci95 };
+  return { n: s.n, mean: s.mean, median: s.p50, sd: s.sd, ci95: s.ci95 };
 }
 
 function ciDisjoint(a: SideStats, b: SideStats): boolean {
@@ -183,8 +192,9 @@ function ciDisjoint(a: SideStats, b: SideStats): boolean {
 export function compareMetric(metric: MetricName, better: Better, unit: string, base: number[], cur: number[], o: CompareOptions): MetricComparison {
   const baseline = sideStats(base);
   const current = sideStats(cur);
-  const diff = current.mean - baseline.mean;
-  const changePct = baseline.mean !== 0 ? (diff / Math.abs(baseline.mean)) * 100 : diff === 0 ? 0 : Math.sign(diff) * Infinity;
+  // The ratio of medians, as the pooled test across cases uses: one statistic for every change compare reports.
+  const diff = current.median - baseline.median;
+  const changePct = baseline.median !== 0 ? (diff / Math.abs(baseline.median)) * 100 : diff === 0 ? 0 : Math.sign(diff) * Infinity;
   const improves = better === 'higher' ? diff > 0 : diff < 0;
   const direction = diff === 0 ? 'same' : improves ? 'better' : 'worse';
   let method: SignificanceMethod;
@@ -275,8 +285,12 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
   for (const { metric, better, unit } of COMPARED_METRICS) {
     const e = effects.get(metric)!;
     if (e.length < 2) continue;
-    const p: PooledComparison = { metric, better, unit, ...pooledShift(e), verdict: 'unchanged' };
-    const beyond = Math.abs(p.relativeChange) * 100 > o.thresholdPct;
+    const shift = pooledShift(e);
+    // relativeChange is oriented worse (current / baseline for times, baseline / current for rates): back to current / baseline.
+    const asRatio = (worse: number) => (better === 'higher' ? 1 / (1 + worse) - 1 : worse);
+    const changeCi95: [number, number] | null = shift.ci95 ? (better === 'higher' ? [asRatio(shift.ci95[1]), asRatio(shift.ci95[0])] : shift.ci95) : null;
+    const p: PooledComparison = { metric, better, unit, ...shift, change: asRatio(shift.relativeChange), changeCi95, verdict: 'unchanged' };
+    const beyond = Math.abs(p.change) * 100 > o.thresholdPct;
     p.verdict = !beyond ? 'unchanged' : !(p.pValue < o.alpha) ? 'noise' : p.relativeChange > 0 ? 'regression' : 'improvement';
     pooled.push(p);
     if (p.verdict === 'regression') failures.push({ kind: 'pooled-regression', pooled: p });

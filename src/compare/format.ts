@@ -1,8 +1,8 @@
 /** Wording shared by every compare exporter, so the table, markdown, JUnit and annotations say the same thing. */
-import { num, pct, signedPct } from '../util/format.js';
+import { num, signedPct } from '../util/format.js';
 import type { Failure, MetricComparison, PooledComparison } from './compare.js';
 
-/** The change of a metric, signed: "-20.0%" (MetricComparison.changePct is in percent). */
+/** The change of a metric, signed: "-20.0%" (current median / baseline median - 1; MetricComparison.changePct is in percent). */
 export function changeText(m: MetricComparison): string {
   return signedPct(m.changePct / 100);
 }
@@ -13,19 +13,22 @@ export function significanceText(m: MetricComparison): string {
   return `95% CIs ${m.significant ? 'do not overlap' : 'overlap'} (n=${m.baseline.n}/${m.current.n}, too few samples for a rank test)`;
 }
 
-/** "tokensPerSec 100.00 -> 80.00 tokens/s (-20.0%, p=0.0006 (Mann-Whitney U, n=7/7))" */
+/** "tokensPerSec 100.00 -> 80.00 tokens/s (medians; -20.0%, ...)" */
 export function metricChange(m: MetricComparison): string {
-  return `${m.metric} ${num(m.baseline.mean)} -> ${num(m.current.mean)} ${m.unit} (${changeText(m)}, ${m.better} is better; ${significanceText(m)})`;
+  return `${m.metric} ${num(m.baseline.median)} -> ${num(m.current.median)} ${m.unit} (medians; ${changeText(m)}, ${m.better} is better; ${significanceText(m)})`;
 }
 
 /** "p=0.0012" with small values in exponent form. */
 const pText = (p: number) => (p < 0.0001 ? p.toExponential(1) : p.toFixed(4));
 
-/** "tokensPerSec across 35 cases: 40.0% worse (95% CI 35.1% to 45.2%), p=1.2e-9 (t-test on per-case log ratios)" */
+/**
+ * "tokensPerSec across 35 cases: -28.6% (worse; 95% CI -30.1% to -27.0%), p=1.2e-9 (...)": the same statistic as
+ * the table's change column, the ratio of medians, here its geometric mean over the cases.
+ */
 export function pooledText(p: PooledComparison): string {
-  const ci = p.ci95 ? ` (95% CI of the change in the worse direction ${signedPct(p.ci95[0])} to ${signedPct(p.ci95[1])})` : '';
+  const ci = p.changeCi95 ? `; 95% CI ${signedPct(p.changeCi95[0])} to ${signedPct(p.changeCi95[1])}` : '';
   const way = p.relativeChange > 0 ? 'worse' : p.relativeChange < 0 ? 'better' : 'unchanged';
-  return `${p.metric} across ${p.n} cases: ${pct(Math.abs(p.relativeChange), 1)} ${way}${ci}, p=${pText(p.pValue)} (t-test on per-case log ratios of medians, ${p.better} is better)`;
+  return `${p.metric} across ${p.n} cases: ${signedPct(p.change)} (${way}${ci}), p=${pText(p.pValue)} (current / baseline median per case, geometric mean over cases; t-test on the log ratios; ${p.better} is better)`;
 }
 
 /** One line naming the case (or the pooled test), the metric and the change. */

@@ -15,7 +15,7 @@ export function renderCompareMarkdown(c: Comparison): string {
   const n = c.failures.length;
   out.push(`## dllm-bench compare: ${n === 0 ? 'no regressions' : `${n} regression${n === 1 ? '' : 's'}`}`, '');
   out.push(
-    `A change is flagged only when it is worse than ${c.options.thresholdPct}% of the baseline mean and significant ` +
+    `Every change is the ratio of medians, current / baseline (across cases: its geometric mean). A change is flagged only when it is worse than ${c.options.thresholdPct}% and significant ` +
       `(Mann-Whitney U on the raw samples, p < ${c.options.alpha}; non-overlapping 95% CIs when a side has fewer than 3 samples), ` +
       `or when every case together is consistently worse (t-test on the per-case log ratios of medians, p < ${c.options.alpha}).`,
     '',
@@ -53,7 +53,7 @@ export function renderCompareMarkdown(c: Comparison): string {
     out.push('');
   }
   out.push('<details><summary>All compared metrics</summary>', '');
-  out.push('| case | metric | baseline | current | change | significance | verdict |', '|---|---|---:|---:|---:|---|---|');
+  out.push('| case | metric | baseline median | current median | change | significance | verdict |', '|---|---|---:|---:|---:|---|---|');
   for (const k of c.cases) {
     if (k.state !== 'compared') {
       out.push(`| ${cell(k.id)} | - | - | - | - | - | ${k.state === 'current-errored' ? '**errored in current**' : 'errored in baseline'}: ${cell(k.error)} |`);
@@ -61,7 +61,7 @@ export function renderCompareMarkdown(c: Comparison): string {
     }
     for (const m of k.metrics) {
       const verdict = m.verdict === 'regression' ? '**regression**' : m.verdict;
-      out.push(`| ${cell(k.id)} | ${m.metric} | ${num(m.baseline.mean)} | ${num(m.current.mean)} | ${changeText(m)} | ${cell(significanceText(m))} | ${verdict} |`);
+      out.push(`| ${cell(k.id)} | ${m.metric} | ${num(m.baseline.median)} | ${num(m.current.median)} | ${changeText(m)} | ${cell(significanceText(m))} | ${verdict} |`);
     }
   }
   out.push('', '</details>', '');

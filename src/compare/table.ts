@@ -14,7 +14,7 @@ const VERDICT_COLOR: Record<Verdict, (s: string) => string> = {
 /** Console table, one row per case and metric (colour follows the global chalk level: none when it is 0). */
 export function renderCompareTable(c: Comparison): string {
   const style = chalk.level === 0 ? { head: [], border: [], compact: true } : { head: ['cyan'], compact: true };
-  const t = new Table({ head: ['case', 'metric', 'baseline', 'current', 'change', 'p / method', 'verdict'], style });
+  const t = new Table({ head: ['case', 'metric', 'baseline median', 'current median', 'change', 'p / method', 'verdict'], style });
   for (const k of c.cases) {
     if (k.state !== 'compared') {
       const text = k.state === 'current-errored' ? VERDICT_COLOR.regression(`errored in current: ${k.error}`) : chalk.dim(`errored in baseline (not compared): ${k.error}`);
@@ -23,7 +23,7 @@ export function renderCompareTable(c: Comparison): string {
     }
     for (const m of k.metrics) {
       const p = m.method === 'mann-whitney-u' ? `p=${m.pValue! < 0.0001 ? m.pValue!.toExponential(1) : m.pValue!.toFixed(4)}` : `CI ${m.significant ? 'apart' : 'overlap'}`;
-      t.push([k.id, m.metric, `${num(m.baseline.mean)} ±${num(m.baseline.sd)}`, `${num(m.current.mean)} ±${num(m.current.sd)}`, changeText(m), p, VERDICT_COLOR[m.verdict](m.verdict)]);
+      t.push([k.id, m.metric, num(m.baseline.median), num(m.current.median), changeText(m), p, VERDICT_COLOR[m.verdict](m.verdict)]);
     }
   }
   const out = [t.toString()];

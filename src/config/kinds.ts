@@ -21,6 +21,8 @@ export const WarningCode = z.enum([
   'telemetry-nvidia-smi-unparsed',
   'http-no-done',
   'quality-failed',
+  'high-variation',
+  'case-disagreement',
 ]);
 export type WarningCode = z.infer<typeof WarningCode>;
 

@@ -63,7 +63,17 @@ export const RunConfig = z
       .describe("a built-in prompt set name (configs/prompts/NAME.json) or a path to one; 'default' gives a model with held-out tasks (the twins) its task prompts"),
     chatTemplate: z.boolean().default(true).describe('wrap prompts in each model\'s chat template'),
     warmup: z.number().int().nonnegative().default(1),
-    repetitions: posInt.default(3),
+    repetitions: posInt.default(3).describe('measured runs per case, at least (sampling.minTimeSec may add more)'),
+    sampling: z
+      .object({
+        minTimeSec: z.number().nonnegative().default(0.5).describe('each case repeats until it has `repetitions` repetitions and at least this much measured time (warmups excluded); 0: exactly `repetitions`'),
+        maxRepetitions: posInt.default(200).describe('cap on the repetitions minTimeSec can add (keeps big models practical)'),
+        order: z.enum(['interleaved', 'sequential']).default('interleaved').describe("interleaved: the cases of one engine in one scenario take turns, one repetition each per round, rounds in a seeded random order; sequential: case after case"),
+        seed: z.number().int().nonnegative().default(0).describe('seed of the interleaved order'),
+        maxRelativeSpread: z.number().positive().default(0.1).describe("a case whose tokens/s 95% CI half-width exceeds this fraction of its mean gets a high-variation warning"),
+      })
+      .strict()
+      .default({ minTimeSec: 0.5, maxRepetitions: 200, order: 'interleaved', seed: 0, maxRelativeSpread: 0.1 }),
     genLength: posInt.default(32).describe('generated tokens per row (diffusion fills exactly this many; AR runs fixed-length)'),
     llada: z
       .object({

@@ -1,5 +1,6 @@
 /** Shared wording for every exporter: case labels, rows, the run's conditions (numbers: src/util/format.ts). */
 import type { CaseResult, ResultsFile } from '../results/types.js';
+import { relativeSpread } from '../stats/index.js';
 import { fmt, pct, pm } from '../util/format.js';
 
 export { fmt, pm };
@@ -22,11 +23,22 @@ export function caseLabel(c: CaseResult): string {
  */
 export const COLUMNS = ['engine', 'case', 'tok/s', 'useful tok/s', 'latency ms', 'NFE', 'tok/fwd', 'ms/fwd', 'TTFT p50 ms', 'TPOT p50 ms', 'ITL p50/p99 ms', 'n'] as const;
 
+/**
+ * A rate's mean ± sd, marked "noisy ±N%" when its 95% interval is wider than the run's variation limit allows
+ * (the case's high-variation warning says what to do).
+ */
+export function rateCell(c: CaseResult, metric: 'tokensPerSec' | 'usefulTokensPerSec'): string {
+  const s = c.summary[metric];
+  const limit = c.state === 'completed' ? c.variation?.threshold : undefined;
+  const spread = s && limit !== undefined ? relativeSpread(s).relativeHalfWidth : null;
+  return `${pm(s)}${spread !== null && limit !== undefined && spread > limit ? ` noisy ±${pct(spread)}` : ''}`;
+}
+
 export function caseRow(c: CaseResult): string[] {
   const m = c.summary;
   const p = c.pooled;
   const itl = p.itlMs ? `${fmt(p.itlMs.p50, 2)} / ${fmt(p.itlMs.p99, 2)}` : '-';
-  return [c.engine, caseLabel(c), pm(m.tokensPerSec), pm(m.usefulTokensPerSec), pm(m.latencyMs), fmt(m.nfe?.mean, 0), fmt(m.tokensPerForward?.mean, 2), fmt(m.timePerForwardMs?.mean, 2), fmt(p.ttftMs?.p50, 1), fmt(p.tpotMs?.p50, 2), itl, String(c.samples.length)];
+  return [c.engine, caseLabel(c), rateCell(c, 'tokensPerSec'), rateCell(c, 'usefulTokensPerSec'), pm(m.latencyMs), fmt(m.nfe?.mean, 0), fmt(m.tokensPerForward?.mean, 2), fmt(m.timePerForwardMs?.mean, 2), fmt(p.ttftMs?.p50, 1), fmt(p.tpotMs?.p50, 2), itl, String(c.samples.length)];
 }
 
 export function environmentLine(r: ResultsFile): string {

@@ -4,8 +4,8 @@
  * NFE of the timed runs, NFE of the quality decodes (every task), then accuracy per task.
  */
 import type { CompletedCase, ScenarioResult } from '../results/types.js';
-import { fmt, pct, pm } from '../util/format.js';
-import { caseLabel } from './format.js';
+import { fmt, pct } from '../util/format.js';
+import { caseLabel, rateCell } from './format.js';
 
 type Scored = CompletedCase & { quality: NonNullable<CompletedCase['quality']> };
 
@@ -33,7 +33,7 @@ export function qualityTable(s: ScenarioResult): QualityTable | null {
       const t = q.tasks.find((x) => x.task === name);
       return t ? `${pct(t.accuracy)} (${t.correct}/${t.total})` : '-';
     });
-    return [c.engine, caseLabel(c), `${pct(o.accuracy, 1)} (${pct(o.ci95[0])}-${pct(o.ci95[1])})`, pm(c.summary.tokensPerSec), fmt(c.summary.nfe?.mean, 1), fmt(q.meanNfe, 1), ...perTask];
+    return [c.engine, caseLabel(c), `${pct(o.accuracy, 1)} (${pct(o.ci95[0])}-${pct(o.ci95[1])})`, rateCell(c, 'tokensPerSec'), fmt(c.summary.nfe?.mean, 1), fmt(q.meanNfe, 1), ...perTask];
   });
   const first = cases[0]!.quality;
   const note = `accuracy on the first ${first.perTask} held-out items of each task (${first.source}), decoded with each case's settings outside the timed runs; exact match, or a validity check where a task has several answers`;

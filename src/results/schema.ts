@@ -125,6 +125,38 @@ export const Summary = z.strictObject({
 /** Per metric, present when every sample of the case has it. */
 export const CaseSummary = z.partialRecord(MetricName, Summary);
 
+/**
+ * How a case was sampled: repetitions until both the minimum count and the minimum measured time were reached (or
+ * the cap), and where each repetition fell in its engine's measurement order (cases of one engine in one scenario
+ * take turns, in a seeded random order, so a drift of the machine's speed spreads over all of them).
+ */
+export const CaseSampling = z.strictObject({
+  minRepetitions: z.number().int().positive(),
+  minTimeSec: z.number().nonnegative().describe('measured time (warmups excluded) a case runs for at least'),
+  maxRepetitions: z.number().int().positive().describe('cap: no more repetitions than this, whatever the time'),
+  measuredSec: z.number().nonnegative().describe('wall time of the measured repetitions, summed'),
+  stoppedBy: z.enum(['repetitions', 'time', 'cap']).describe('what ended it: the count (time already reached), the time, or the cap'),
+  order: z.enum(['interleaved', 'sequential']).describe('interleaved: one repetition per case per round, rounds shuffled (seeded); sequential: case after case'),
+  seed: z.number().int().nonnegative().describe('seed of the shuffle'),
+  group: z.array(z.string()).describe('ids of the cases measured together with this one (same engine and scenario), in the order their warmups ran'),
+  positions: z.array(z.number().int().nonnegative()).describe("0-based place of each repetition in the group's measurement sequence"),
+});
+
+/** Spread of a case's rate figures: flagged (warning high-variation) when the 95% interval is too wide to quote. */
+export const CaseVariation = z.strictObject({
+  metric: MetricName.describe('the rate metric with the widest relative interval'),
+  relativeHalfWidth: z.number().nonnegative().nullable().describe('95% CI half-width / mean; null with one repetition (no interval)'),
+  cv: z.number().nonnegative().nullable().describe('coefficient of variation (sd / mean) of the repetitions; null with one'),
+  threshold: z.number().positive().describe('relativeHalfWidth above which the case is flagged'),
+  flagged: z.boolean(),
+});
+
+/** The same case (engine, model, parameters, prompts) measured in another scenario of the run, and whether the two agree. */
+export const SameSettings = z.strictObject({
+  caseId: z.string(),
+  agree: z.boolean().nullable().describe("tokens/s: the Welch 95% interval of the difference of means contains 0; null when either side has one repetition"),
+});
+
 /** What every case records before it is measured: its key, parameters and the engine's conditions. */
 const caseHeader = {
   id: z.string().min(1).describe('stable key used by compare, e.g. "throughput/llada/b1/p64/g32/s32/bl32"'),
@@ -134,6 +166,7 @@ const caseHeader = {
   params: CaseParams,
   conditions: CaseConditions,
   warmupRuns: z.number().int().nonnegative(),
+  sampling: CaseSampling.optional().describe('how the repetitions were taken (absent in older results: a fixed count, case after case)'),
 };
 
 export const RequestFailure = z.strictObject({
@@ -162,6 +195,8 @@ export const CompletedCase = z.strictObject({
   telemetry: CaseTelemetry.optional(),
   requestFailures,
   quality: CaseQuality.optional().describe("accuracy on a fixed slice of the model's held-out tasks, decoded with the case's settings outside the timed repetitions (models with a held-out task file: the twins)"),
+  variation: CaseVariation.optional().describe('relative spread of the rate figures; flagged cases carry a high-variation warning'),
+  sameSettingsAs: z.array(SameSettings).optional().describe('the identical case in other scenarios of this run (claims pool their samples)'),
 });
 
 /** A case that failed: the samples measured before the failure are kept. */

@@ -39,3 +39,6 @@ export type PooledMetricName = z.infer<typeof S.PooledMetricName>;
 export type Distribution = z.infer<typeof S.Distribution>;
 export type PooledSummary = z.infer<typeof S.PooledSummary>;
 export type BatchEfficiency = z.infer<typeof S.BatchEfficiency>;
+export type CaseSampling = z.infer<typeof S.CaseSampling>;
+export type CaseVariation = z.infer<typeof S.CaseVariation>;
+export type SameSettings = z.infer<typeof S.SameSettings>;

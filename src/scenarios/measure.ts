@@ -10,8 +10,9 @@ import type { EngineOptions, LladaGenerateOptions } from '../engines/options.js'
 import type { Engine, EngineInfo, EngineKind, EngineResult, GenerateOutput, GenerateRequest } from '../engines/types.js';
 import type { PromptTokenizer } from '../models/tokenize.js';
 import { summarizeCase } from '../results/summary.js';
-import type { CaseHeader, CaseParams, CaseResult, CompletedCase, Sample, ScenarioKind, Warning } from '../results/types.js';
-import { mean } from '../stats/index.js';
+import type { CaseHeader, CaseParams, CaseResult, CaseSampling, CaseSummary, CaseVariation, CompletedCase, Sample, ScenarioKind, Warning } from '../results/types.js';
+import { mean, relativeSpread } from '../stats/index.js';
+import { mulberry32 } from '../util/random.js';
 import { enginePeak } from '../telemetry/peaks.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { hostNowMs } from '../telemetry/clock.js';
@@ -77,6 +78,8 @@ export interface MeasureContext {
   /** Progress line for humans ("throughput llada rep 2/3"). */
   progress: (text: string) => void;
   warn?: (w: Warning) => void;
+  /** Minimum time, cap, order, variation limit; absent: exactly `repetitions`, case after case. */
+  sampling?: SamplingPolicy;
 }
 
 export interface CaseRun {
@@ -216,53 +219,226 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
   };
 }
 
-export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<CaseResult> {
-  const h = run.handle;
-  const base = caseBase(ctx, run.scenario, h, run.params);
-  const failures = new FailureLog();
-  const samples: Sample[] = [];
-  const withFailures = <C extends CaseResult>(r: C): C => {
-    for (const w of failures.warnings(r.id)) ctx.warn?.(w);
-    const requestFailures = failures.summary();
+/** How long and in what order cases are repeated (config `repetitions` and `sampling`). */
+export interface SamplingPolicy {
+  /** Measured time a case runs for at least, ms (0: exactly `repetitions`). */
+  minTimeMs: number;
+  /** Cap on the repetitions the minimum time can add. */
+  maxRepetitions: number;
+  order: 'interleaved' | 'sequential';
+  seed: number;
+  /** Relative 95% CI half-width of tokens/s above which a case is flagged. */
+  maxRelativeSpread: number;
+}
+
+/** Without a policy: exactly `repetitions`, case after case, flagged above 10%. */
+export const FIXED_COUNT: SamplingPolicy = { minTimeMs: 0, maxRepetitions: Number.MAX_SAFE_INTEGER, order: 'sequential', seed: 0, maxRelativeSpread: 0.1 };
+
+/** One case being measured: its warmups, its repetitions one at a time, and what it becomes when done. */
+class CaseMeasurement {
+  readonly base: CaseHeader;
+  readonly samples: Sample[] = [];
+  readonly positions: number[] = [];
+  measuredMs = 0;
+  private readonly failures = new FailureLog();
+  private work: RequestWork | null = null;
+  private requests = 0;
+  private known = true;
+  private firstStart: number | null = null;
+  private lastEnd = 0;
+
+  constructor(
+    private readonly ctx: MeasureContext,
+    readonly run: CaseRun,
+  ) {
+    this.base = caseBase(ctx, run.scenario, run.handle, run.params);
+  }
+
+  withFailures<C extends CaseResult>(r: C): C {
+    for (const w of this.failures.warnings(r.id)) this.ctx.warn?.(w);
+    const requestFailures = this.failures.summary();
     return requestFailures ? { ...r, requestFailures } : r;
-  };
-  const aborted = () => new AbortedError(withFailures({ ...base, state: 'aborted', error: 'interrupted', samples, ...summarizeCase(samples) }));
-  const once = async (repetition: number | null): Promise<{ ok: true; outs: GenerateOutput[] } | { ok: false; message: string }> => {
+  }
+
+  partial(sampling?: CaseSampling): CaseResult {
+    return this.withFailures({ ...this.base, ...(sampling ? { sampling } : {}), state: 'aborted', error: 'interrupted', samples: this.samples, ...summarizeCase(this.samples) });
+  }
+
+  /** The requests of one run, in sequence; an error message when one fails. Ctrl-C throws AbortedError. */
+  private async once(repetition: number | null): Promise<{ ok: true; outs: GenerateOutput[] } | { ok: false; message: string }> {
     const outs: GenerateOutput[] = [];
-    for (const req of run.requests) {
-      if (ctx.signal.aborted) throw aborted();
-      const r = await run.call(req, ctx.signal);
-      if (ctx.signal.aborted) throw aborted();
-      failures.addMeasurements(requestsOf(r), repetition);
+    for (const req of this.run.requests) {
+      if (this.ctx.signal.aborted) throw new AbortedError();
+      const r = await this.run.call(req, this.ctx.signal);
+      if (this.ctx.signal.aborted) throw new AbortedError();
+      this.failures.addMeasurements(requestsOf(r), repetition);
       if (!r.ok) return { ok: false, message: `${r.error.code}: ${r.error.message}` };
       outs.push(r.value);
     }
     return { ok: true, outs };
+  }
+
+  /** The warmup runs (discarded); the errored case when one fails. */
+  async warmup(): Promise<string | null> {
+    for (let i = 0; i < this.ctx.warmup; i++) {
+      this.ctx.progress(`${this.base.id} warmup ${i + 1}/${this.ctx.warmup}`);
+      const r = await this.once(null);
+      if (!r.ok) return r.message;
+    }
+    return null;
+  }
+
+  /** One measured repetition at `position` of the group's sequence; an error message when it fails. */
+  async repetition(position: number, of: string): Promise<string | null> {
+    const i = this.samples.length;
+    this.ctx.progress(`${this.base.id} run ${i + 1}${of}`);
+    const start = hostNowMs();
+    this.firstStart ??= start;
+    const r = await this.once(i);
+    const end = hostNowMs();
+    if (!r.ok) return r.message;
+    const out = toSample(this.run.handle, this.run.requests, r.outs, this.run.params);
+    this.samples.push(out.sample);
+    this.positions.push(position);
+    this.measuredMs += out.sample.latencyMs * out.sample.requests;
+    this.lastEnd = end;
+    this.requests += out.sample.requests;
+    this.known &&= out.work !== null;
+    this.work = out.work && this.known ? (this.work ? addRequestWork(this.work, out.work) : out.work) : null;
+    return null;
+  }
+
+  /** Why it may stop now, or null to go on. */
+  stop(p: SamplingPolicy): CaseSampling['stoppedBy'] | null {
+    const n = this.samples.length;
+    if (n < this.ctx.repetitions) return null;
+    // The time was the last condition met when it took more than the minimum count.
+    if (this.measuredMs >= p.minTimeMs) return p.minTimeMs > 0 && n > this.ctx.repetitions ? 'time' : 'repetitions';
+    return n >= p.maxRepetitions ? 'cap' : null;
+  }
+
+  finish(sampling: CaseSampling, maxRelativeSpread: number): CompletedCase {
+    const result: CompletedCase = this.withFailures({ ...this.base, sampling, state: 'completed', samples: this.samples, ...summarizeCase(this.samples) });
+    const h = this.run.handle;
+    if (this.work && this.known && this.work.all.forwards > 0) result.efficiency = caseEfficiency(this.work, this.requests, enginePeak(h.info, this.ctx.gpuName));
+    if (this.ctx.telemetry && this.firstStart !== null) {
+      // Interleaved: the window spans the group's other cases between this case's first and last repetition.
+      result.telemetry = this.ctx.telemetry.phase(this.firstStart, this.lastEnd, this.samples.reduce((a, s) => a + s.generatedTokens * s.requests, 0));
+    }
+    const v = caseVariation(result.summary, maxRelativeSpread);
+    if (v) {
+      result.variation = v;
+      if (v.flagged) this.ctx.warn?.({ code: 'high-variation', message: variationMessage(result.id, v, this.samples.length) });
+    }
+    return result;
+  }
+
+  sampling(p: SamplingPolicy, group: string[], stoppedBy: CaseSampling['stoppedBy']): CaseSampling {
+    return {
+      minRepetitions: this.ctx.repetitions,
+      minTimeSec: p.minTimeMs / 1000,
+      maxRepetitions: Math.min(p.maxRepetitions, Number.MAX_SAFE_INTEGER),
+      measuredSec: this.measuredMs / 1000,
+      stoppedBy,
+      order: p.order,
+      seed: p.seed,
+      group,
+      positions: this.positions,
+    };
+  }
+}
+
+/** The rate metrics a case is judged noisy on: the figures claims and tables quote. */
+const RATE_METRICS = ['tokensPerSec', 'usefulTokensPerSec'] as const;
+
+/** Relative spread of a case's rates (the widest), flagged above `threshold`; undefined without rates. */
+export function caseVariation(summary: CaseSummary, threshold: number): CaseVariation | undefined {
+  let worst: CaseVariation | undefined;
+  for (const metric of RATE_METRICS) {
+    const s = summary[metric];
+    if (!s || !(s.mean > 0)) continue;
+    const spread = relativeSpread(s);
+    const v: CaseVariation = { metric, relativeHalfWidth: spread.relativeHalfWidth, cv: spread.cv, threshold, flagged: spread.relativeHalfWidth !== null && spread.relativeHalfWidth > threshold };
+    if (!worst || (v.relativeHalfWidth ?? -1) > (worst.relativeHalfWidth ?? -1)) worst = v;
+  }
+  return worst;
+}
+
+/** The warning of a flagged case: what varies, by how much, and what to do. */
+export function variationMessage(id: string, v: CaseVariation, n: number): string {
+  return (
+    `${id}: ${v.metric} varies by ±${((v.relativeHalfWidth ?? 0) * 100).toFixed(1)}% of its mean (95% CI half-width over ${n} repetitions; limit ±${(v.threshold * 100).toFixed(0)}%): ` +
+    'quote it with care; run more repetitions (--repetitions, --min-time) or on a quieter machine (other processes compete for the cores)'
+  );
+}
+
+/** Deterministic shuffle (Fisher-Yates over a seeded generator). */
+function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** A stable 32-bit hash of a string (FNV-1a): each group gets its own shuffle from the one seed. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * Measures cases of one engine together. Every case runs its warmups (in the given order), then repetitions until
+ * it has `repetitions` of them and `minTimeMs` of measured time, or the cap. Interleaved: in each round every case
+ * still running gets one repetition, the rounds in a seeded random order, so a slow phase of the machine falls on
+ * all of them alike. `onDone` receives each case as soon as it is finished (completed or errored); Ctrl-C hands
+ * the unfinished ones to `onDone` as aborted, except the last, which AbortedError carries.
+ */
+export async function measureGroup(ctx: MeasureContext, runs: CaseRun[], onDone: (r: CaseResult) => Promise<void> | void): Promise<CaseResult[]> {
+  const p = ctx.sampling ?? FIXED_COUNT;
+  const ms = runs.map((run) => new CaseMeasurement(ctx, run));
+  const group = ms.map((m) => m.base.id);
+  const results = new Map<CaseMeasurement, CaseResult>();
+  const active = new Set<CaseMeasurement>();
+  const done = async (m: CaseMeasurement, r: CaseResult) => {
+    active.delete(m);
+    results.set(m, r);
+    await onDone(r);
   };
-  for (let i = 0; i < ctx.warmup; i++) {
-    ctx.progress(`${base.id} warmup ${i + 1}/${ctx.warmup}`);
-    const r = await once(null);
-    if (!r.ok) return withFailures({ ...base, state: 'errored', error: r.message, samples: [], summary: {}, pooled: {} });
+  const rand = mulberry32((p.seed ^ hash32(group.join('|'))) >>> 0);
+  const of = p.minTimeMs > 0 ? `/${ctx.repetitions}+` : `/${ctx.repetitions}`;
+  let position = 0;
+  try {
+    for (const m of ms) {
+      const err = await m.warmup();
+      if (err) await done(m, m.withFailures({ ...m.base, state: 'errored', error: err, samples: [], summary: {}, pooled: {} }));
+      else active.add(m);
+    }
+    const step = async (m: CaseMeasurement): Promise<void> => {
+      const err = await m.repetition(position++, of);
+      if (err) return done(m, m.withFailures({ ...m.base, sampling: m.sampling(p, group, 'repetitions'), state: 'errored', error: err, samples: m.samples, ...summarizeCase(m.samples) }));
+      const why = m.stop(p);
+      if (why) await done(m, m.finish(m.sampling(p, group, why), p.maxRelativeSpread));
+    };
+    if (p.order === 'sequential') {
+      for (const m of ms) while (active.has(m)) await step(m);
+    } else {
+      while (active.size) for (const m of shuffled([...active], rand)) if (active.has(m)) await step(m);
+    }
+  } catch (err) {
+    if (!(err instanceof AbortedError)) throw err;
+    const left = ms.filter((m) => active.has(m));
+    const partials = left.map((m) => m.partial(m.samples.length ? m.sampling(p, group, 'repetitions') : undefined));
+    for (const r of partials.slice(0, -1)) await onDone(r);
+    throw new AbortedError(partials.at(-1));
   }
-  let work: RequestWork | null = null;
-  let requests = 0;
-  let known = true;
-  const phaseStart = hostNowMs();
-  for (let i = 0; i < ctx.repetitions; i++) {
-    ctx.progress(`${base.id} run ${i + 1}/${ctx.repetitions}`);
-    const r = await once(i);
-    if (!r.ok) return withFailures({ ...base, state: 'errored', error: r.message, samples, ...summarizeCase(samples) });
-    const out = toSample(h, run.requests, r.outs, run.params);
-    samples.push(out.sample);
-    requests += out.sample.requests;
-    known &&= out.work !== null;
-    work = out.work && known ? (work ? addRequestWork(work, out.work) : out.work) : null;
-  }
-  const phaseEnd = hostNowMs();
-  const result: CompletedCase = withFailures({ ...base, state: 'completed', samples, ...summarizeCase(samples) });
-  if (work && known && work.all.forwards > 0) result.efficiency = caseEfficiency(work, requests, enginePeak(h.info, ctx.gpuName));
-  if (ctx.telemetry) {
-    result.telemetry = ctx.telemetry.phase(phaseStart, phaseEnd, samples.reduce((a, s) => a + s.generatedTokens * s.requests, 0));
-  }
-  return result;
+  return ms.map((m) => results.get(m)!);
+}
+
+/** One case on its own (see measureGroup). */
+export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<CaseResult> {
+  const [r] = await measureGroup(ctx, [run], () => {});
+  return r!;
 }

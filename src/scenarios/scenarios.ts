@@ -5,10 +5,12 @@
 import type { RunConfig } from '../config/schema.js';
 import { positionsError } from '../engines/request.js';
 import { fitCostModels } from '../results/cost-model.js';
-import type { BatchEfficiency, CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind } from '../results/types.js';
+import type { BatchEfficiency, CaseParams, CaseResult, CompletedCase, ScenarioAnalysis, ScenarioKind } from '../results/types.js';
+import { welchDifferenceCi } from '../stats/index.js';
+import { fmt } from '../util/format.js';
 import { batchEfficiencyOf } from './batch-efficiency.js';
 import type { ScenarioContext } from './context.js';
-import { type EngineHandle, engineCall, measureCase } from './measure.js';
+import { type CaseRun, type EngineHandle, type SamplingPolicy, AbortedError, caseId, engineCall, measureGroup } from './measure.js';
 import { measureHttpLoad } from './http.js';
 import { measureQuality } from './quality.js';
 import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
@@ -30,8 +32,16 @@ function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams
   };
 }
 
+/** One case to measure: its run and whether its quality is decoded afterwards. */
+interface CasePlan {
+  run: CaseRun;
+  withQuality: boolean;
+  /** Engine settings and prompts: equal keys on one engine are the same case, whatever the scenario. */
+  key: string;
+}
+
 /** Quality is measured for throughput and steps cases of engines whose model has held-out tasks. */
-async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): Promise<CaseResult> {
+function plan(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): CasePlan {
   const c = ctx.config;
   const params: CaseParams = {
     batchSize: rows[0]!.length,
@@ -41,15 +51,105 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
     ...extra,
   };
   const call = engineCall(h, params, c.llada.seed);
-  const result = await measureCase(ctx, { scenario, handle: h, params, requests: rows.map((r) => toRequest(r, c.genLength)), call });
-  const suite = ctx.suites?.get(h);
-  if (withQuality && suite && h.tokenizer && c.quality.perTask > 0 && result.state === 'completed') {
-    const q = await measureQuality({ suite, perTask: c.quality.perTask, tokenizer: h.tokenizer, genLength: c.genLength, call, signal: ctx.signal, progress: (t) => ctx.progress(`${result.id} ${t}`) });
-    if (q.ok) result.quality = q.quality;
-    else if (!ctx.signal.aborted) ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${q.reason})` });
+  const requests = rows.map((r) => toRequest(r, c.genLength));
+  const key = JSON.stringify([params, c.llada.seed, requests.map((r) => [r.prompts, r.genLength])]);
+  return { run: { scenario, handle: h, params, requests, call }, withQuality, key };
+}
+
+/**
+ * Cases measured so far in this run, per engine (handles live for one run), by settings key: a case another
+ * scenario runs again with identical settings is checked against them, and claims pool the two.
+ */
+const measuredBefore = new WeakMap<EngineHandle, Map<string, CompletedCase[]>>();
+
+/** The sampling policy of the run's config. */
+export function samplingPolicy(c: RunConfig): SamplingPolicy {
+  const s = c.sampling;
+  return { minTimeMs: s.minTimeSec * 1000, maxRepetitions: s.maxRepetitions, order: s.order, seed: s.seed, maxRelativeSpread: s.maxRelativeSpread };
+}
+
+/** Links a case to its earlier identical cases, each way, warning when their tokens/s disagree beyond their intervals. */
+function linkSameSettings(ctx: ScenarioContext, r: CompletedCase, earlier: CompletedCase[]): void {
+  for (const e of earlier) {
+    const a = r.summary.tokensPerSec;
+    const b = e.summary.tokensPerSec;
+    const ci = a && b ? welchDifferenceCi(a, b) : null;
+    const agree = ci ? ci[0] <= 0 && ci[1] >= 0 : null;
+    r.sameSettingsAs = [...(r.sameSettingsAs ?? []), { caseId: e.id, agree }];
+    e.sameSettingsAs = [...(e.sameSettingsAs ?? []), { caseId: r.id, agree }];
+    if (agree === false) {
+      ctx.warn({
+        code: 'case-disagreement',
+        message:
+          `${r.id} and ${e.id} are the same case (engine, settings, prompts) but measured ${fmt(a!.mean, 1)} and ${fmt(b!.mean, 1)} tokens/s, apart beyond their 95% intervals: ` +
+          'the machine\'s speed changed between them (other load, frequency scaling); claims pool both; rerun on a quieter machine or with a longer --min-time',
+      });
+    }
   }
-  ctx.emit(result);
-  return result;
+}
+
+/**
+ * Measures the plans, the cases of each engine together (interleaved: see measureGroup), and emits the cases in
+ * plan order, each as soon as it and those before it are done (with its quality). Ctrl-C emits every case
+ * finished or interrupted. Returns the results in plan order.
+ */
+async function runPlans(ctx: ScenarioContext, plans: CasePlan[]): Promise<CaseResult[]> {
+  const c = ctx.config;
+  const mctx = { ...ctx, sampling: ctx.sampling ?? samplingPolicy(c) };
+  const byHandle = new Map<EngineHandle, CasePlan[]>();
+  for (const p of plans) byHandle.set(p.run.handle, [...(byHandle.get(p.run.handle) ?? []), p]);
+  const results = new Map<CasePlan, CaseResult>();
+  let emitted = 0;
+  const flush = (all = false) => {
+    for (; emitted < plans.length; emitted++) {
+      const r = results.get(plans[emitted]!);
+      if (r) ctx.emit(r);
+      else if (!all) break;
+    }
+  };
+  try {
+    await measureHandles(ctx, mctx, byHandle, results, flush);
+  } catch (err) {
+    if (!(err instanceof AbortedError)) throw err;
+    const owner = err.partial && plans.find((p) => !results.has(p) && caseId(p.run.scenario, p.run.handle.kind, p.run.params, p.run.handle.role) === err.partial!.id);
+    if (owner) results.set(owner, err.partial!);
+    flush(true);
+    throw new AbortedError(owner ? undefined : err.partial);
+  }
+  return plans.map((p) => results.get(p)!);
+}
+
+async function measureHandles(ctx: ScenarioContext, mctx: ScenarioContext, byHandle: Map<EngineHandle, CasePlan[]>, results: Map<CasePlan, CaseResult>, flush: () => void): Promise<void> {
+  const c = ctx.config;
+  for (const [h, group] of byHandle) {
+    if (!measuredBefore.has(h)) measuredBefore.set(h, new Map());
+    const before = measuredBefore.get(h)!;
+    const planOf = new Map(group.map((p) => [caseId(p.run.scenario, h.kind, p.run.params, h.role), p]));
+    const done = async (result: CaseResult) => {
+      const p = planOf.get(result.id)!;
+      if (result.state === 'completed') {
+        const earlier = before.get(p.key) ?? [];
+        const suite = ctx.suites?.get(h);
+        const known = earlier.find((e) => e.quality)?.quality;
+        if (p.withQuality && known) result.quality = known; // same settings, deterministic decoding: the same answers
+        else if (p.withQuality && suite && h.tokenizer && c.quality.perTask > 0) {
+          const q = await measureQuality({ suite, perTask: c.quality.perTask, tokenizer: h.tokenizer, genLength: c.genLength, call: p.run.call, signal: ctx.signal, progress: (t) => ctx.progress(`${result.id} ${t}`) });
+          if (q.ok) result.quality = q.quality;
+          else if (!ctx.signal.aborted) ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${q.reason})` });
+        }
+        linkSameSettings(ctx, result, earlier.filter((e) => e.scenario !== result.scenario));
+        before.set(p.key, [...earlier, result]);
+      }
+      results.set(p, result);
+      flush();
+    };
+    await measureGroup(mctx, group.map((p) => p.run), done);
+  }
+}
+
+async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): Promise<CaseResult> {
+  const [r] = await runPlans(ctx, [plan(ctx, scenario, h, rows, extra, withQuality)]);
+  return r!;
 }
 
 /** throughput: the prompt set through every engine, batch size from the config, one request at a time. */
@@ -75,15 +175,19 @@ export async function batch(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const sizes = [...new Set([1, ...ctx.config.batch.batchSizes])].sort((a, b) => a - b);
   const maxB = sizes.at(-1)!;
   const byEngine = new Map<EngineHandle, Map<number, CaseResult>>();
+  const plans: { h: EngineHandle; B: number; p: CasePlan }[] = [];
   for (const B of sizes) {
     for (const h of ctx.handles) {
       const all = ctx.prompts.get(h)!;
       const rows = B === 1 ? Array.from({ length: maxB }, (_, i) => pick(all, 1, i)) : [pick(all, B)];
-      const r = await runCase(ctx, 'batch', h, rows);
-      if (!byEngine.has(h)) byEngine.set(h, new Map());
-      byEngine.get(h)!.set(B, r);
+      plans.push({ h, B, p: plan(ctx, 'batch', h, rows) });
     }
   }
+  const measured = await runPlans(ctx, plans.map((x) => x.p));
+  plans.forEach(({ h, B }, i) => {
+    if (!byEngine.has(h)) byEngine.set(h, new Map());
+    byEngine.get(h)!.set(B, measured[i]!);
+  });
   const efficiency: BatchEfficiency[] = [];
   for (const m of byEngine.values()) {
     const one = m.get(1);
@@ -102,7 +206,7 @@ export async function batch(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
  */
 export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const c = ctx.config;
-  const cases: CaseResult[] = [];
+  const plans: CasePlan[] = [];
   for (const n of [...c.context.promptLengths].sort((a, b) => a - b)) {
     for (const h of ctx.handles) {
       const max = h.info.maxPositions;
@@ -112,10 +216,10 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
       }
       // Without a tokenizer (HTTP-only runs) the prompt is ~n tokens of text: record the length asked for, so case
       // ids stay unique and a reader knows the length probed.
-      cases.push(await runCase(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], h.tokenizer ? {} : { promptTokens: n }));
+      plans.push(plan(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], h.tokenizer ? {} : { promptTokens: n }));
     }
   }
-  return { costModels: fitCostModels(cases) };
+  return { costModels: fitCostModels(await runPlans(ctx, plans)) };
 }
 
 /**
@@ -124,19 +228,22 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
  */
 export async function steps(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const c = ctx.config;
-  const count = Math.min(c.throughput.prompts, 2);
+  // The throughput scenario's prompts (at batch 1): a setting both scenarios run is the same case, checked and pooled.
+  const count = c.throughput.prompts;
+  const plans: CasePlan[] = [];
   for (const h of ctx.handles) {
     const rows = Array.from({ length: count }, (_, i) => pick(ctx.prompts.get(h)!, 1, i));
     if (h.kind !== 'llada') {
-      if (h.kind !== 'openai') await runCase(ctx, 'steps', h, rows, {}, true);
+      if (h.kind !== 'openai') plans.push(plan(ctx, 'steps', h, rows, {}, true));
       continue;
     }
     // The ladder from the reference sampler to Fast-dLLM's fastest setting: cache mode x steps x threshold.
     for (const cache of c.steps.caches) {
-      for (const s of c.steps.steps) await runCase(ctx, 'steps', h, rows, { steps: s, threshold: null, cache }, true);
-      for (const t of c.steps.thresholds) await runCase(ctx, 'steps', h, rows, { threshold: t, steps: undefined, cache }, true);
+      for (const s of c.steps.steps) plans.push(plan(ctx, 'steps', h, rows, { steps: s, threshold: null, cache }, true));
+      for (const t of c.steps.thresholds) plans.push(plan(ctx, 'steps', h, rows, { threshold: t, steps: undefined, cache }, true));
     }
   }
+  await runPlans(ctx, plans);
   return {};
 }
 

@@ -151,3 +151,28 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): { u: n
   const z = (Math.abs(u1 - (n1 * n2) / 2) - 0.5) / sigma;
   return { u, pValue: Math.min(1, 2 * (1 - normalCdf(Math.max(0, z)))) };
 }
+
+/**
+ * How precisely a summary pins its mean: the 95% CI's half-width over the mean, and the coefficient of variation
+ * (sd / mean); both null with one value (no interval can be estimated) or a mean of 0.
+ */
+export function relativeSpread(s: { n: number; mean: number; sd: number; ci95: readonly [number, number] | null }): { relativeHalfWidth: number | null; cv: number | null } {
+  if (s.n < 2 || s.mean === 0 || !s.ci95 || !Number.isFinite(s.ci95[0]) || !Number.isFinite(s.ci95[1])) return { relativeHalfWidth: null, cv: s.n < 2 || s.mean === 0 ? null : s.sd / Math.abs(s.mean) };
+  return { relativeHalfWidth: (s.ci95[1] - s.ci95[0]) / 2 / Math.abs(s.mean), cv: s.sd / Math.abs(s.mean) };
+}
+
+/**
+ * Welch's 95% interval of the difference of two means (a - b) from their summaries; null when either side has one
+ * value (no spread to estimate). Two measurements of the same thing agree when it contains 0.
+ */
+export function welchDifferenceCi(a: { n: number; mean: number; sd: number }, b: { n: number; mean: number; sd: number }): [number, number] | null {
+  if (a.n < 2 || b.n < 2) return null;
+  const va = (a.sd * a.sd) / a.n;
+  const vb = (b.sd * b.sd) / b.n;
+  const se = Math.sqrt(va + vb);
+  const d = a.mean - b.mean;
+  if (se === 0) return [d, d];
+  const df = (va + vb) ** 2 / ((va * va) / (a.n - 1) + (vb * vb) / (b.n - 1));
+  const half = studentTQuantile(0.975, df) * se;
+  return [d - half, d + half];
+}

@@ -11,9 +11,10 @@ export function fmt(v: Num, digits = 1): string {
   return finite(v) ? v.toFixed(digits) : '-';
 }
 
-/** Mean ± sd of a summary: "12.3 ± 0.4". */
-export function pm(s: { mean: number; sd: number } | undefined, digits = 1): string {
-  return s ? `${fmt(s.mean, digits)} ± ${fmt(s.sd, digits)}` : '-';
+/** Mean ± sd of a summary: "12.3 ± 0.4"; "12.3 ± n/a" from one value (no spread can be estimated, not zero). */
+export function pm(s: { mean: number; sd: number; n?: number } | undefined, digits = 1): string {
+  if (!s) return '-';
+  return `${fmt(s.mean, digits)} ± ${s.n !== undefined && s.n < 2 ? 'n/a' : fmt(s.sd, digits)}`;
 }
 
 /** Decimals by magnitude, for values of any scale side by side: 1234.5 -> "1234.5", 2.5 -> "2.50", 0.01234 -> "0.0123". */

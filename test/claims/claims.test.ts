@@ -167,6 +167,24 @@ describe('evaluateClaims', () => {
       expect(full.evidence).toContain('full scale: real weights of billions of parameters');
     });
 
+    it('pools a case with its identical case in another scenario (the most precise figure) and says so', () => {
+      const arT = buildCase({ engine: 'ar-loop', tokensPerSec: [100, 101, 99], seed: 2, ...asAr(twins) });
+      const arS = buildCase({ scenario: 'steps', engine: 'ar-loop', tokensPerSec: [200, 201, 199, 200], seed: 3, ...asAr(twins) });
+      const l = buildCase({ engine: 'llada', tokensPerSec: [1000, 1001, 999], seed: 1, ...twins });
+      if (arT.state !== 'completed' || arS.state !== 'completed') throw new Error('fixture');
+      const alone = claim(buildResults({ cases: [l, arT, arS] }), 'speed-10x');
+      expect(alone.figures.usefulTokensPerSecRatio!).toBeCloseTo(10, 1);
+      arT.sameSettingsAs = [{ caseId: arS.id, agree: false }];
+      arS.sameSettingsAs = [{ caseId: arT.id, agree: false }];
+      const v = claim(buildResults({ cases: [l, arT, arS] }), 'speed-10x');
+      // 1000 over the mean of all seven AR repetitions, (300 + 800) / 7.
+      expect(v.figures.strongestArUsefulTokensPerSec!).toBeCloseTo(1100 / 7, 6);
+      expect(v.figures.usefulTokensPerSecRatio!).toBeCloseTo(1000 / (1100 / 7), 1);
+      expect(v.figures.strongestArRepetitions).toBe(7);
+      expect(v.figures.lladaRepetitions).toBe(3);
+      expect(v.evidence).toContain(`pooled over ${arT.id} (3) and ${arS.id} (4)`);
+    });
+
     it('inconclusive when the ratio interval straddles 10x, naming the interval', () => {
       const noisy = (tps: number[], engine: CaseResult['engine'], seed: number) => buildCase({ engine, tokensPerSec: tps, seed, ...twins });
       const v = claim(buildResults({ cases: [noisy([700, 1300, 1000, 800, 1200], 'llada', 1), noisy([100, 100, 100], 'ar-loop', 2)] }), 'speed-10x');

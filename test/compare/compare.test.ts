@@ -113,7 +113,7 @@ describe('compareResults', () => {
     expect(md).toMatch(/^## dllm-bench compare: \d+ regressions/);
     const regressions = md.slice(md.indexOf('### Regressions'), md.indexOf('<details>'));
     expect(regressions).toContain(`\`${id}\``);
-    expect(regressions).toMatch(/tokensPerSec (9\d|10\d)\.\d+ -> (7\d|8\d)\.\d+ tokens\/s \(-(19|20|21)\.\d%, higher is better; p=0\.0\d+ \(Mann-Whitney U, n=7\/7\)\)/);
+    expect(regressions).toMatch(/tokensPerSec (9\d|10\d)\.\d+ -> (7\d|8\d)\.\d+ tokens\/s \(medians; -(19|20|21)\.\d%, higher is better; p=0\.0\d+ \(Mann-Whitney U, n=7\/7\)\)/);
     // Regressions come before everything else.
     expect(md.indexOf('### Regressions')).toBeLessThan(md.indexOf('All compared metrics'));
     expect(renderCompareTable(c)).toContain('regression');
@@ -124,7 +124,8 @@ describe('compareResults', () => {
     const cur = run({ llada: { tokensPerSec: [50, 130, 70, 105, 45, 95, 65] } }, 11);
     const c = compareResults(base, cur, { thresholdPct: 5, alpha: 0.05 });
     const tps = metric(c, 'throughput/llada/b1/p64/g32/s32/bl32', 'tokensPerSec');
-    expect(tps.changePct).toBeCloseTo(-20, 0);
+    // The ratio of medians (95 -> 70), the one statistic compare reports; the means drop by 20%.
+    expect(tps.changePct).toBeCloseTo((70 / 95 - 1) * 100, 6);
     expect(tps.pValue!).toBeGreaterThanOrEqual(0.05);
     expect(tps.verdict).toBe('noise');
     expect(c.failures).toEqual([]);
@@ -467,9 +468,18 @@ describe('a consistent slowdown at the default 3 repetitions', () => {
     const tps = c.pooled.find((p) => p.metric === 'tokensPerSec')!;
     expect(tps.n).toBe(40);
     expect(tps.relativeChange).toBeCloseTo(0.4, 9);
+    // One statistic: the pooled change is the table's (ratio of medians), -28.6% for rates, +40% for times.
+    expect(tps.change).toBeCloseTo(1 / 1.4 - 1, 9);
+    expect(c.pooled.find((p) => p.metric === 'latencyMs')!.change).toBeCloseTo(0.4, 9);
+    for (const k of c.cases) if (k.state === 'compared') for (const m of k.metrics) expect(m.changePct / 100).toBeCloseTo(m.better === 'higher' ? 1 / 1.4 - 1 : 0.4, 9);
     expect(tps.verdict).toBe('regression');
     expect(c.failures.map((f) => f.kind === 'pooled-regression' && f.pooled.metric)).toEqual(['tokensPerSec', 'usefulTokensPerSec', 'latencyMs', 'timePerForwardMs', 'ttftMs', 'tpotMs', 'itlMs']);
-    expect(renderCompareTable(c)).toMatch(/consistent slowdown: tokensPerSec across 40 cases: 40\.0% worse/);
+    const table = renderCompareTable(c);
+    expect(table).toMatch(/consistent slowdown: tokensPerSec across 40 cases: -28\.6% \(worse/);
+    expect(table).toMatch(/consistent slowdown: latencyMs across 40 cases: \+40\.0% \(worse/);
+    // The table's change column says the same, and no other figure for the change appears.
+    expect(table).toMatch(/tokensPerSec[ │|]+[\d.]+[ │|]+[\d.]+[ │|]+-28\.6%/);
+    expect(table).not.toMatch(/40\.0% worse/);
     expect(c.warnings.join(' ')).toMatch(/3 vs 3 samples.*the pooled test across cases still can/);
   });
 
@@ -496,6 +506,7 @@ describe('a consistent slowdown at the default 3 repetitions', () => {
     const [ok, bad] = await Promise.all([cli(['compare', a, copy]), cli(['compare', a, slow, '--format', 'md'])]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(bad.code, bad.stderr).toBe(1);
-    expect(bad.stdout).toMatch(/\*\*all cases\*\* consistent slowdown: tokensPerSec across 40 cases: 40\.0% worse/);
+    expect(bad.stdout).toMatch(/\*\*all cases\*\* consistent slowdown: tokensPerSec across 40 cases: -28\.6% \(worse/);
+    expect(bad.stdout).toMatch(/\| tokensPerSec \| [\d.]+ \| [\d.]+ \| -28\.6% \|/);
   });
 });

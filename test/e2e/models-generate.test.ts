@@ -87,7 +87,7 @@ describe('report (built CLI)', () => {
   it('re-renders a run in every format; a non-results file is exit 2', async () => {
     const { writeFileSync, readFileSync } = await import('node:fs');
     const run = join(root, 'run');
-    expect((await cli(['run', '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--gen-length', '8', '--steps', '8', '--block-length', '8', '--out', run], { DLLM_BENCH_CACHE: join(root, 'cache') })).code).toBe(0);
+    expect((await cli(['run', '--scenarios', 'throughput', '--repetitions', '1', '--min-time', '0', '--warmup', '0', '--gen-length', '8', '--steps', '8', '--block-length', '8', '--out', run], { DLLM_BENCH_CACHE: join(root, 'cache') })).code).toBe(0);
     expect((await cli(['report', run, '--format', 'md'])).stdout).toMatch(/## throughput/);
     expect((await cli(['report', join(run, 'results.json'), '--format', 'json'])).stdout).toContain('"schemaVersion": 3');
     const html = join(root, 'r.html');

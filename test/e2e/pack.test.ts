@@ -89,7 +89,7 @@ describe.skipIf(skip)(title, () => {
   it('the default run (throughput only) completes from the install and writes results.json', async () => {
     const out = join(work, 'results');
     const env = { ...baseEnv, DLLM_BENCH_CACHE: join(work, 'cache') };
-    const r = await run(npx, [...installed, 'run', '--out', out, '--repetitions', '1', '--warmup', '0', '--scenarios', 'throughput'], app, 280_000, env);
+    const r = await run(npx, [...installed, 'run', '--out', out, '--repetitions', '1', '--min-time', '0', '--warmup', '0', '--scenarios', 'throughput'], app, 280_000, env);
     expect(r.stderr).not.toMatch(/internal error|Cannot find module|ERR_MODULE_NOT_FOUND/);
     expect(r.code, `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-20).join('\n')).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile;

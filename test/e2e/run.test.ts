@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/models.js';
 
 const cache = tempDir('dllm-cache-');
 const env = { DLLM_BENCH_CACHE: cache };
-const fast = ['--repetitions', '2', '--warmup', '0', '--context', '32,64,128', '--batch', '1,2', '--steps-grid', '8,16', '--thresholds', '0.9', '--gen-length', '16', '--steps', '16', '--block-length', '16'];
+const fast = ['--repetitions', '2', '--min-time', '0', '--warmup', '0', '--context', '32,64,128', '--batch', '1,2', '--steps-grid', '8,16', '--thresholds', '0.9', '--gen-length', '16', '--steps', '16', '--block-length', '16'];
 
 function readResults(dir: string): ResultsFile {
   return JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as ResultsFile;
@@ -50,6 +50,9 @@ describe('dllm-bench run (built CLI, CPU)', () => {
           expect(smp.usefulTokens).toBeLessThanOrEqual(smp.generatedTokens);
         }
         expect(c.summary.tokensPerSec!.n).toBe(2);
+        // --min-time 0: exactly the count; the cases of one engine took turns (positions in the group's sequence).
+        expect(c.sampling).toMatchObject({ minRepetitions: 2, minTimeSec: 0, stoppedBy: 'repetitions', order: 'interleaved' });
+        expect(c.sampling!.group).toContain(c.id);
       }
     }
     // One engine resident at a time, each opened once, in the recorded order; each engine's cases run while it is open.
@@ -60,6 +63,16 @@ describe('dllm-bench run (built CLI, CPU)', () => {
       expect(e.loadMs).toBeGreaterThan(0);
       expect(e.rssPeakBytes).toBeGreaterThan(0);
       if (i > 0) expect(Date.parse(e.openedAt!)).toBeGreaterThanOrEqual(Date.parse(engines[i - 1]!.closedAt!));
+    }
+    // One figure per case: a setting the throughput and steps scenarios both run is the same case, checked both ways.
+    const ids = r.scenarios.flatMap((s) => s.cases).filter((c) => c.state === 'completed');
+    for (const engine of ['ar', 'ar-ort', 'ar-loop', 'llada']) {
+      const t = ids.find((c) => c.scenario === 'throughput' && c.engine === engine)!;
+      const st = ids.find((c) => c.id === t.id.replace(/^throughput/, 'steps'))!;
+      expect(t.state === 'completed' && t.sameSettingsAs?.map((x) => x.caseId)).toContain(st.id);
+      expect(st.state === 'completed' && st.sameSettingsAs?.map((x) => x.caseId)).toContain(t.id);
+      // Identical settings decode identically: the quality is the same, decoded once.
+      expect(st.state === 'completed' && st.quality).toEqual(t.state === 'completed' && t.quality);
     }
     const batch = r.scenarios.find((s) => s.kind === 'batch')!;
     // Every engine at B=2, over the same two prompts, with a bootstrap interval (two repetitions each).
@@ -146,12 +159,16 @@ describe('dllm-bench run (built CLI, CPU)', () => {
 
   it('prints tables to stderr and nothing but JSON to stdout with --json', async () => {
     expect(result.stderr).toMatch(/tok\/s/);
-    const json = await cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16', '--quality-per-task', '0'], env);
+    const json = await cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--min-time', '0', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16', '--quality-per-task', '0'], env);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as ResultsFile;
     expect(parsed.scenarios[0]!.cases.length).toBe(4);
     // --quality-per-task 0 turns the quality decodes off.
     expect(parsed.scenarios[0]!.cases.filter((c) => c.state === 'completed' && c.quality)).toEqual([]);
+    // One repetition each: the table on stderr has no interval to give ("n/a"), never a zero-width one.
+    expect(parsed.scenarios[0]!.cases.every((c) => c.samples.length === 1)).toBe(true);
+    expect(json.stderr).toMatch(/[\d.]+ ± n\/a/);
+    expect(json.stderr).not.toMatch(/± 0\.0\b/);
   });
 });
 

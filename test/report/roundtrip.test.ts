@@ -50,22 +50,24 @@ describe('write -> read -> render with one sample', () => {
 
   it('table', () => {
     const t = renderTable(disk);
-    expect(t).toMatch(/│ llada +│ b1 p64 g32 32 steps blk 32 +│ 123\.4 ± 0\.0 +│/);
+    expect(t).toMatch(/│ llada +│ b1 p64 g32 32 steps blk 32 +│ 123\.4 ± n\/a +│/);
     expect(t).toContain('ar: latencyMs ~ prompt^1.04 (95% CI - to -, R² 1.000; legacy log-log fit)');
     expect(t).toMatch(/│ ar +│ b1 p64 g32 +│ aborted after 1 run: interrupted +│/);
     expect(t).toBe(renderTable(memory));
+    // One repetition has no interval anywhere: never a zero-width one.
+    expect(t).not.toMatch(/± 0\.0/);
   });
 
   it('markdown', () => {
     const md = renderMarkdown(disk);
-    expect(md).toContain('| llada | b1 p64 g32 32 steps blk 32 | 123.4 ± 0.0 |');
+    expect(md).toContain('| llada | b1 p64 g32 32 steps blk 32 | 123.4 ± n/a |');
     expect(md).toContain('| ar | b1 p64 g32 | aborted after 1 run: interrupted |');
     expect(md).toBe(renderMarkdown(memory));
   });
 
   it('html', async () => {
     const html = await renderHtml(disk);
-    expect(html).toContain('<td>123.4 ± 0.0</td>');
+    expect(html).toContain('<td>123.4 ± n/a</td>');
     expect(html).toBe(await renderHtml(memory));
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchEfficiency, madOutliers, mannWhitneyU, mean, percentile, studentTCdf, studentTQuantile, summarize } from '../../src/stats/index.js';
+import { batchEfficiency, madOutliers, mannWhitneyU, mean, percentile, relativeSpread, studentTCdf, studentTQuantile, summarize, welchDifferenceCi } from '../../src/stats/index.js';
 
 describe('statistics', () => {
   it('Student t quantiles match tables', () => {
@@ -69,5 +69,31 @@ describe('statistics', () => {
     expect(percentile([3, 1], 1.5)).toBe(3);
     expect(mean([1, 2, 6])).toBe(3);
     expect(mean([])).toBeNaN();
+  });
+});
+
+describe('spread and agreement', () => {
+  it('relativeSpread: the 95% half-width over the mean and the CV; none from one value', () => {
+    // [9, 10, 11]: mean 10, sd 1, half-width t(0.975, 2) / sqrt(3) = 4.302653 * 0.577350 = 2.484138.
+    const r = relativeSpread(summarize([9, 10, 11]));
+    expect(r.relativeHalfWidth!).toBeCloseTo(0.2484138, 6);
+    expect(r.cv!).toBeCloseTo(0.1, 12);
+    expect(relativeSpread(summarize([5]))).toEqual({ relativeHalfWidth: null, cv: null });
+  });
+
+  it("welchDifferenceCi: Welch's interval, by hand", () => {
+    // a: n 5, mean 10, sd 2; b: n 8, mean 7, sd 3. Var of the means 0.8 and 1.125; se = sqrt(1.925);
+    // df = 1.925^2 / (0.8^2 / 4 + 1.125^2 / 7) = 10.8732 (Welch-Satterthwaite).
+    const ci = welchDifferenceCi({ n: 5, mean: 10, sd: 2 }, { n: 8, mean: 7, sd: 3 })!;
+    const df = 1.925 ** 2 / (0.8 ** 2 / 4 + 1.125 ** 2 / 7);
+    expect(df).toBeCloseTo(10.8732, 3);
+    const half = studentTQuantile(0.975, df) * Math.sqrt(1.925);
+    expect(ci[0]).toBeCloseTo(3 - half, 10);
+    expect(ci[1]).toBeCloseTo(3 + half, 10);
+    // t(0.975, 10.87) lies between t(0.975, 11) = 2.2010 and t(0.975, 10) = 2.2281.
+    expect(half / Math.sqrt(1.925)).toBeGreaterThan(2.201);
+    expect(half / Math.sqrt(1.925)).toBeLessThan(2.2281);
+    expect(welchDifferenceCi({ n: 1, mean: 1, sd: 0 }, { n: 5, mean: 1, sd: 1 })).toBeNull();
+    expect(welchDifferenceCi({ n: 3, mean: 2, sd: 0 }, { n: 3, mean: 1, sd: 0 })).toEqual([1, 1]);
   });
 });
