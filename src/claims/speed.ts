@@ -19,7 +19,7 @@ import {
   m,
   notMeasurable,
   paramsText,
-  approxParams,
+  paramsOf,
   qualityFloor,
   scaleOf,
   scenario,
@@ -42,7 +42,7 @@ const f0 = (v: number) => fmt(v, 0);
 function weightsGate(cases: readonly CompletedCase[], decided: Decision): { decision: Decision; scaleNote: string } {
   const scale = scaleOf(cases);
   if (scale === null) return { decision: notMeasurable(`${REAL_WEIGHTS_NEEDED}; this run used synthetic (random) weights, whose speed is real but whose text is noise`), scaleNote: 'synthetic weights: figure for the record only' };
-  if (scale === 'miniature') return { decision: decided, scaleNote: `in miniature: ${uniq(cases.map((c) => `${c.model} (${paramsText(approxParams(c))})`)).join(' vs ')}, real weights below ${FULL_SCALE_PARAMS / 1e9} B parameters` };
+  if (scale === 'miniature') return { decision: decided, scaleNote: `in miniature: ${uniq(cases.map((c) => `${c.model} (${paramsText(paramsOf(c))})`)).join(' vs ')}, real weights below ${FULL_SCALE_PARAMS / 1e9} B parameters` };
   return { decision: decided, scaleNote: 'full scale: real weights of billions of parameters' };
 }
 
@@ -145,7 +145,7 @@ export function h100(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVerdict
   if (!pool.length || !dev.ok) {
     return verdict(r, id, notMeasurable(`LLaDA on ${CLAIMED_DEVICE}`), { evidence: `Needs LLaDA on an H100-class GPU; ${dev.why}${pool.length ? '' : ' and no completed LLaDA case'}.`, cases: pool });
   }
-  const small = pool.filter((c) => (approxParams(c) ?? 0) < FULL_SCALE_PARAMS);
+  const small = pool.filter((c) => (paramsOf(c) ?? 0) < FULL_SCALE_PARAMS);
   if (small.length === pool.length) {
     return verdict(r, id, notMeasurable('a model of the claim\'s size (billions of parameters, e.g. the llada-8b preset or a converted LLaDA-8B)'), {
       evidence: `LLaDA ran on ${dev.gpu}, but only with ${uniq(pool.map(sizeNote)).join('; ')}: tokens/s of a small model say nothing about the claim.`,
