@@ -77,6 +77,12 @@ function pairings(r: ResultsFile, o: Required<EvaluateOptions>): { pairs: Pairin
   return { pairs, unchecked: uniq(unchecked), below: uniq(below), handicapped: uniq(handicapped) };
 }
 
+/** Forward passes per generated position of one row (each forward advances every row of a batch); null without NFE. */
+function forwardsPerToken(c: CompletedCase): number | null {
+  const nfe = m(c, 'nfe');
+  return Number.isFinite(nfe) ? nfe / c.params.genLength : null;
+}
+
 /** Useful tokens/s ratio (diffusion / AR) with a bootstrap 95% interval over the two cases' repetitions. */
 function speedup(l: CompletedCase, a: CompletedCase) {
   return bootstrap([values(l, 'usefulTokensPerSec'), values(a, 'usefulTokensPerSec')], ([x, y]) => mean(x!) / mean(y!));
@@ -131,6 +137,14 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
       usefulTokensPerSecRatioCiLow: best.b.ci95?.[0] ?? null,
       usefulTokensPerSecRatioCiHigh: best.b.ci95?.[1] ?? null,
       tokensPerSecRatio: tpsRatio,
+      lladaAccuracy: o.accuracyOf(l),
+      lladaAccuracyCiLow: l.quality?.overall.ci95[0] ?? null,
+      lladaAccuracyCiHigh: l.quality?.overall.ci95[1] ?? null,
+      strongestArAccuracy: o.accuracyOf(a),
+      strongestArAccuracyCiLow: a.quality?.overall.ci95[0] ?? null,
+      strongestArAccuracyCiHigh: a.quality?.overall.ci95[1] ?? null,
+      lladaForwardsPerToken: forwardsPerToken(l),
+      strongestArForwardsPerToken: forwardsPerToken(a),
     },
   });
 }

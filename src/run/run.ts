@@ -80,6 +80,7 @@ async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): 
     tokenizers.set(side.role, await loadTokenizer(folder));
   }
   const anyTokenizer = [...tokenizers.values()][0] ?? null;
+  const notes = new Set<string>();
   for (const side of sides) {
     for (const kind of side.kinds) {
       opts.progress.phase(`starting engine ${kind} (${side.ref})`);
@@ -95,7 +96,9 @@ async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): 
       const tagged = await spawnTagged({ kind, modelDir: side.dir!, device: c.device, session: c.session });
       const { info } = tagged.engine;
       opts.onWorker?.(tagged.engine);
-      if (info.deviceNote) opts.progress.line(`${kind}: ${info.deviceNote}`);
+      // A CPU fallback under --device auto is a recorded warning, printed once at the end; any other note once here.
+      if (info.deviceNote && !(c.device === 'auto' && info.device === 'cpu') && !notes.has(info.deviceNote)) opts.progress.line(`${kind}: ${info.deviceNote}`);
+      if (info.deviceNote) notes.add(info.deviceNote);
       handles.push({
         ...tagged,
         role: side.role,
@@ -152,7 +155,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       warnings.push({ code: 'device-fallback', message: `${fellBack.map((h) => h.kind).join(', ')}: ${fellBack[0]!.info.deviceNote}` });
     }
     if (!onGpu) {
-      warnings.push({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were' });
+      warnings.push({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were recorded instead' });
     }
     const gpuName = local?.info.device === 'cuda' ? (results.environment.gpus[0]?.name ?? null) : null;
     // A model with held-out tasks (the twins) is scored on them, and takes its prompts from them unless a set is named.
