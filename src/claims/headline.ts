@@ -154,7 +154,7 @@ export function headlineOf(r: ResultsFile, verdicts: readonly ClaimVerdict[] = e
     models: `${models.join(' vs ')}${pair.length ? `, ${sizeText}` : ''}`,
     scale,
     comparison,
-    why: comparison ? null : speed ? (speed.verdict === 'not-measurable' ? speed.needs : speed.evidence) : 'no speed verdict',
+    why: comparison ? null : speed ? speed.evidence.replace(/^Cannot compare: /, '') : 'no speed verdict',
     claims: verdicts.map((v) => ({ id: v.id, name: CLAIM_NAME[v.id], verdict: v.verdict, deciding: decidingOf(v) })),
   };
 }
