@@ -65,6 +65,7 @@ const SETTINGS: readonly [string, (c: CaseResult) => string | null][] = [
 ];
 
 function settingsOf(cases: readonly CaseResult[]): { cols: typeof SETTINGS; caption: string } {
+  if (!cases.length) return { cols: [], caption: '' };
   const cols = SETTINGS.filter(([, get]) => new Set(cases.map(get)).size > 1);
   const caption = SETTINGS.filter((s) => !cols.includes(s))
     .map(([n, get]) => [n, get(cases[0]!)] as const)
