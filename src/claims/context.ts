@@ -6,7 +6,7 @@ import { costAt, fitCostModels } from '../results/cost-model.js';
 import type { CaseResult, CompletedCase, CostModelFit, ResultsFile, ScenarioResult } from '../results/types.js';
 import { fitPolynomial } from '../stats/regression.js';
 import { fmt, pct } from '../util/format.js';
-import { type Decision, completed, isAr, isLlada, notMeasurable, scenario, stateNote, uniq, verdict } from './evidence.js';
+import { type Decision, completed, fitIsAr, fitIsLlada, isLlada, notMeasurable, scenario, stateNote, uniq, verdict } from './evidence.js';
 import type { ClaimVerdict } from './schema.js';
 
 /** c2 counts as "no quadratic term" when even its upper bound explains less than this share of the cost at the longest L. */
@@ -90,9 +90,9 @@ export function contextScaling(r: ResultsFile): ClaimVerdict {
   if (!s) return verdict(r, id, notMeasurable(needs), { evidence: `The run has no context scenario. ${MECHANISM}` });
   const { fits, computed } = costModelsOf(s);
   const cases = completed(s.cases);
-  const diffusion = fits.filter((f) => f.phase === 'diffusion-step' && isLlada(f)).map(classify);
-  const decode = fits.filter((f) => f.phase === 'ar-decode' && isAr(f)).map(classify);
-  const prefill = fits.filter((f) => f.phase === 'ar-prefill' && isAr(f)).map(classify);
+  const diffusion = fits.filter((f) => f.phase === 'diffusion-step' && fitIsLlada(f)).map(classify);
+  const decode = fits.filter((f) => f.phase === 'ar-decode' && fitIsAr(f)).map(classify);
+  const prefill = fits.filter((f) => f.phase === 'ar-prefill' && fitIsAr(f)).map(classify);
   if (!diffusion.length || !decode.length) {
     return verdict(r, id, notMeasurable(needs), { evidence: `No cost model for ${!diffusion.length ? 'the LLaDA diffusion step' : 'AR decode'} (needs three distinct lengths of completed batch-1 cases)${stateNote(s)}. ${MECHANISM}`, cases });
   }
@@ -160,8 +160,8 @@ function refused(c: CaseResult): boolean {
   return codes.some((x) => /http-4(?!29)\d\d/.test(x));
 }
 
-/** The served diffusion side: openai cases whose id names the diffusion role. */
-const servedDiffusion = (c: CaseResult) => c.engine === 'openai' && c.id.split('/')[1] === 'openai-diffusion';
+/** The served diffusion side: openai cases recorded on the diffusion side. */
+const servedDiffusion = (c: CaseResult) => c.engine === 'openai' && c.role === 'diffusion';
 
 export function contextWindow(r: ResultsFile): ClaimVerdict {
   const id = 'context-window-3000';

@@ -4,12 +4,18 @@
  * part of the tool may rename is read (accuracy, MFU/MBU, decode time per token).
  */
 import type { CaseResult, CompletedCase, EngineKind, MetricName, ResultsFile, ScenarioKind } from '../results/types.js';
+import { handicapSlows } from '../config/kinds.js';
 import { mean } from '../stats/index.js';
 import { CLAIM_TEXT, type ClaimConditions, type ClaimId, type ClaimVerdict } from './schema.js';
 
 export const AR_ENGINES: readonly EngineKind[] = ['ar', 'ar-ort', 'ar-loop'];
-export const isAr = (c: { engine: EngineKind }) => AR_ENGINES.includes(c.engine);
-export const isLlada = (c: { engine: EngineKind }) => c.engine === 'llada';
+/** A local AR case (the recorded side and family; a served model is neither). */
+export const isAr = (c: CaseResult) => c.role === 'ar' && c.family !== undefined && c.family !== 'remote';
+/** A local LLaDA case. */
+export const isLlada = (c: CaseResult) => c.role === 'diffusion' && c.family !== undefined && c.family !== 'remote';
+/** Cost-model fits record their engine kind only. */
+export const fitIsAr = (f: { engine: EngineKind }) => AR_ENGINES.includes(f.engine);
+export const fitIsLlada = (f: { engine: EngineKind }) => f.engine === 'llada';
 
 export const TOKEN_COUNTING =
   'tokens/s counts every generated position (a diffusion model fills all gen_length positions, EOS padding included); useful tokens/s counts only tokens before the first EOS/EoT';
@@ -160,19 +166,9 @@ export function efficiencyOf(c: CompletedCase): EfficiencyFigures {
 
 // -- models ----------------------------------------------------------------------------------------------------------
 
-/** Rough parameter count from the recorded FLOPs per forward (~2 FLOPs per parameter per position). */
-export function approxParams(c: CompletedCase): number | null {
-  // An AR decode step is one position per row: ~2 FLOPs per parameter (plus attention over the cache).
-  const decode = c.efficiency?.decode;
-  if (isAr(c) && decode && decode.flopsPerForward > 0) return decode.flopsPerForward / (2 * c.params.batchSize);
-  const flops = c.efficiency?.flopsPerForward;
-  if (!flops) return null;
-  const p = c.params;
-  // flopsPerForward is a mean over the case's forwards: LLaDA's each cover prompt + answer (twice the rows with CFG);
-  // AR's are one prefill over the prompt and nfe - 1 single-token steps.
-  const nfe = m(c, 'nfe');
-  const positions = c.engine === 'llada' ? (p.cfgScale ? 2 : 1) * (p.promptTokens + p.genLength) : nfe > 0 ? (p.promptTokens + nfe - 1) / nfe : p.promptTokens;
-  return flops / (2 * p.batchSize * positions);
+/** The model's parameter count as the case recorded it (older files: as the migration estimated it); null when unknown. */
+export function paramsOf(c: CompletedCase): number | null {
+  return c.parameters ?? null;
 }
 
 export function paramsText(p: number | null): string {
@@ -182,11 +178,11 @@ export function paramsText(p: number | null): string {
 /** real & >= 1e9 parameters: full; real & smaller (or size unknown): miniature; any synthetic: null. */
 export function scaleOf(cases: readonly CompletedCase[]): 'full' | 'miniature' | null {
   if (!cases.length || cases.some((c) => c.conditions.synthetic)) return null;
-  return cases.every((c) => (approxParams(c) ?? 0) >= FULL_SCALE_PARAMS) ? 'full' : 'miniature';
+  return cases.every((c) => (paramsOf(c) ?? 0) >= FULL_SCALE_PARAMS) ? 'full' : 'miniature';
 }
 
 export function sizeNote(c: CompletedCase): string {
-  return `model ${c.model}, ${paramsText(approxParams(c))}${c.conditions.synthetic ? ', synthetic weights' : ', real weights'}`;
+  return `model ${c.model}, ${paramsText(paramsOf(c))}${c.conditions.synthetic ? ', synthetic weights' : ', real weights'}`;
 }
 
 export const REAL_WEIGHTS_NEEDED =
@@ -195,17 +191,14 @@ export const REAL_WEIGHTS_NEEDED =
 // -- AR engines at their best -----------------------------------------------------------------------------------------
 
 /**
- * Whether a recorded handicap slows the AR engine in this case: a KV-cache round trip every token or an attention
- * kernel mismatch does; a one-time transfer per generation (ar-loop's prompt cache on CUDA) does not, nor does the
- * GQA padding branch at batch 1 (no padded rows). Anything unrecognised counts, to be safe.
+ * Whether the engine ran this case at its best: no recorded handicap code that slows it (src/config/kinds.ts,
+ * handicapSlows). Prose without codes counts as a handicap, to be safe.
  */
-export function handicapBears(h: string, c: CaseResult): boolean {
-  if (/crosses the bus once/.test(h)) return false;
-  if (/left-padded batches/.test(h)) return c.params.batchSize > 1;
-  return true;
+export function unhandicapped(c: CaseResult): boolean {
+  const codes = c.conditions.handicapCodes;
+  if (!codes) return c.conditions.handicaps.length === 0;
+  return !codes.some((code) => handicapSlows(code, c.params.batchSize));
 }
-
-export const unhandicapped = (c: CaseResult) => !c.conditions.handicaps.some((h) => handicapBears(h, c));
 
 export function strongest(cases: readonly CompletedCase[], metric: MetricName): CompletedCase | null {
   return cases.length ? cases.reduce((x, y) => (m(y, metric) > m(x, metric) ? y : x)) : null;

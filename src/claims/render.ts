@@ -1,6 +1,7 @@
 /** Claims exporters: console text, markdown, JSON; each a pure function of the verdicts and the run. */
 import chalk from 'chalk';
 import type { ResultsFile } from '../results/types.js';
+import { VERDICT_SHORT, headlineLines, headlineMarkdown, headlineOf, terminalWidth } from './headline.js';
 import type { ClaimVerdict, VerdictKind } from './schema.js';
 
 export const VERDICT_LABEL: Record<VerdictKind, string> = {
@@ -15,6 +16,17 @@ const COLOR: Record<VerdictKind, (s: string) => string> = {
   inconclusive: (s) => chalk.yellow.bold(s),
   'not-measurable': (s) => chalk.yellow(s),
 };
+
+/** The headline's lines for a terminal: the title bold, each verdict word in its colour (plain when colour is off). */
+export function styleHeadline(lines: readonly string[]): string[] {
+  return lines.map((l, i) => {
+    if (i === 0) return chalk.bold(l);
+    for (const [kind, label] of Object.entries(VERDICT_SHORT) as [VerdictKind, string][]) {
+      if (l.startsWith(`    ${label} `)) return `    ${COLOR[kind](label)}${l.slice(4 + label.length)}`;
+    }
+    return l;
+  });
+}
 
 /** Why the verdicts are about this run, not about Mercury. */
 export function claimsPreamble(r: ResultsFile): string {
@@ -46,7 +58,7 @@ export function conditionText(v: ClaimVerdict): string[] {
 }
 
 export function renderClaimsText(verdicts: readonly ClaimVerdict[], r: ResultsFile): string {
-  const out = [chalk.dim(claimsPreamble(r)), ''];
+  const out = [...styleHeadline(headlineLines(headlineOf(r, verdicts), terminalWidth())), '', chalk.dim(claimsPreamble(r)), ''];
   for (const v of verdicts) {
     out.push(`${COLOR[v.verdict](VERDICT_LABEL[v.verdict])}  ${chalk.bold(v.id)}: "${v.claim}"`);
     out.push(`  ${v.evidence}`);
@@ -61,7 +73,7 @@ export function renderClaimsText(verdicts: readonly ClaimVerdict[], r: ResultsFi
 
 export function renderClaimsMarkdown(verdicts: readonly ClaimVerdict[], r: ResultsFile): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-  const out = ["## The blog's claims, checked", '', claimsPreamble(r), '', '| claim | verdict | evidence | conditions |', '|---|---|---|---|'];
+  const out = [headlineMarkdown(headlineOf(r, verdicts)), "## The blog's claims, checked", '', claimsPreamble(r), '', '| claim | verdict | evidence | conditions |', '|---|---|---|---|'];
   for (const v of verdicts) {
     const d = verdictDetail(v);
     out.push(`| ${cell(`"${v.claim}"`)} | **${VERDICT_LABEL[v.verdict].toLowerCase()}** | ${cell(v.evidence + (d ? ` (${d})` : ''))} | ${cell(conditionText(v).join('; '))} |`);

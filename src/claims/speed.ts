@@ -19,7 +19,7 @@ import {
   m,
   notMeasurable,
   paramsText,
-  approxParams,
+  paramsOf,
   pooledFigure,
   pooledNote,
   qualityFloor,
@@ -43,7 +43,7 @@ const f0 = (v: number) => fmt(v, 0);
 function weightsGate(cases: readonly CompletedCase[], decided: Decision): { decision: Decision; scaleNote: string } {
   const scale = scaleOf(cases);
   if (scale === null) return { decision: notMeasurable(`${REAL_WEIGHTS_NEEDED}; this run used synthetic (random) weights, whose speed is real but whose text is noise`), scaleNote: 'synthetic weights: figure for the record only' };
-  if (scale === 'miniature') return { decision: decided, scaleNote: `in miniature: ${uniq(cases.map((c) => `${c.model} (${paramsText(approxParams(c))})`)).join(' vs ')}, real weights below ${FULL_SCALE_PARAMS / 1e9} B parameters` };
+  if (scale === 'miniature') return { decision: decided, scaleNote: `in miniature: ${uniq(cases.map((c) => `${c.model} (${paramsText(paramsOf(c))})`)).join(' vs ')}, real weights below ${FULL_SCALE_PARAMS / 1e9} B parameters` };
   return { decision: decided, scaleNote: 'full scale: real weights of billions of parameters' };
 }
 
@@ -78,15 +78,21 @@ function pairings(r: ResultsFile, o: Required<EvaluateOptions>): { pairs: Pairin
   return { pairs, unchecked: uniq(unchecked), below: uniq(below), handicapped: uniq(handicapped) };
 }
 
-/**
- * Useful tokens/s ratio (diffusion / AR) with a bootstrap 95% interval over the two cases' repetitions, each pooled
- * with its identical case in the other scenario when the run measured one (the most precise figure).
- */
+/** Forward passes per generated position of one row (each forward advances every row of a batch); null without NFE. */
+function forwardsPerToken(c: CompletedCase): number | null {
+  const nfe = m(c, 'nfe');
+  return Number.isFinite(nfe) ? nfe / c.params.genLength : null;
+}
+
 /** Mean of a metric over a case's repetitions pooled with its identical cases (pooledFigure). */
 function pooledMean(r: ResultsFile, c: CompletedCase, metric: 'usefulTokensPerSec' | 'tokensPerSec'): number {
   return mean(pooledFigure(r, c, metric).values);
 }
 
+/**
+ * Useful tokens/s ratio (diffusion / AR) with a bootstrap 95% interval over the two cases' repetitions, each pooled
+ * with its identical case in the other scenario when the run measured one (the most precise figure).
+ */
 function speedup(r: ResultsFile, l: CompletedCase, a: CompletedCase) {
   return bootstrap([pooledFigure(r, l, 'usefulTokensPerSec').values, pooledFigure(r, a, 'usefulTokensPerSec').values], ([x, y]) => mean(x!) / mean(y!));
 }
@@ -146,6 +152,14 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
       usefulTokensPerSecRatioCiLow: best.b.ci95?.[0] ?? null,
       usefulTokensPerSecRatioCiHigh: best.b.ci95?.[1] ?? null,
       tokensPerSecRatio: tpsRatio,
+      lladaAccuracy: o.accuracyOf(l),
+      lladaAccuracyCiLow: l.quality?.overall.ci95[0] ?? null,
+      lladaAccuracyCiHigh: l.quality?.overall.ci95[1] ?? null,
+      strongestArAccuracy: o.accuracyOf(a),
+      strongestArAccuracyCiLow: a.quality?.overall.ci95[0] ?? null,
+      strongestArAccuracyCiHigh: a.quality?.overall.ci95[1] ?? null,
+      lladaForwardsPerToken: forwardsPerToken(l),
+      strongestArForwardsPerToken: forwardsPerToken(a),
     },
   });
 }
@@ -160,7 +174,7 @@ export function h100(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVerdict
   if (!pool.length || !dev.ok) {
     return verdict(r, id, notMeasurable(`LLaDA on ${CLAIMED_DEVICE}`), { evidence: `Needs LLaDA on an H100-class GPU; ${dev.why}${pool.length ? '' : ' and no completed LLaDA case'}.`, cases: pool });
   }
-  const small = pool.filter((c) => (approxParams(c) ?? 0) < FULL_SCALE_PARAMS);
+  const small = pool.filter((c) => (paramsOf(c) ?? 0) < FULL_SCALE_PARAMS);
   if (small.length === pool.length) {
     return verdict(r, id, notMeasurable('a model of the claim\'s size (billions of parameters, e.g. the llada-8b preset or a converted LLaDA-8B)'), {
       evidence: `LLaDA ran on ${dev.gpu}, but only with ${uniq(pool.map(sizeNote)).join('; ')}: tokens/s of a small model say nothing about the claim.`,

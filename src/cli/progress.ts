@@ -5,6 +5,7 @@
 import chalk from 'chalk';
 import ora, { type Ora } from 'ora';
 import { isInteractive } from '../util/color.js';
+import { terminalWidth, wrapLine } from '../util/format.js';
 import type { Progress } from '../run/progress.js';
 
 
@@ -14,7 +15,7 @@ export function createProgress(quiet = false): Progress {
     return {
       phase: (t) => process.stderr.write(`${t}\n`),
       detail() {},
-      line: (t) => process.stderr.write(`  ${t}\n`),
+      line: (t) => process.stderr.write(`${wrapLine(`  ${t}`, terminalWidth()).join('\n')}\n`),
       stop() {},
     };
   }
@@ -31,7 +32,7 @@ export function createProgress(quiet = false): Progress {
     },
     line(t) {
       if (spinner) spinner.clear();
-      process.stderr.write(`  ${t}\n`);
+      process.stderr.write(`${wrapLine(`  ${t}`, terminalWidth()).join('\n')}\n`);
       spinner?.render();
     },
     stop() {

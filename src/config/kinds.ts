@@ -31,3 +31,28 @@ export const Warning = z.strictObject({
   message: z.string().describe('one line for people, saying what to do about it'),
 });
 export type Warning = z.infer<typeof Warning>;
+
+/**
+ * What a disclosed handicap is, as a code (the prose beside it in a case's conditions says it for people). Readers
+ * judge fairness on the code, never on the prose: see `handicapSlows` for which ones slow an engine.
+ */
+export const HandicapCode = z.enum([
+  'kv-round-trip',
+  'prompt-cache-once',
+  'gqa-padding',
+  'attention-unfused',
+  'attention-unknown',
+  'over-http',
+]);
+export type HandicapCode = z.infer<typeof HandicapCode>;
+
+/**
+ * Whether a handicap slows the engine in a case of this batch size: a KV-cache round trip every token, an attention
+ * kernel mismatch, HTTP overhead do; a one-time transfer per generation (ar-loop's prompt cache on CUDA) does not,
+ * nor does the GQA padding branch at batch 1 (no padded rows).
+ */
+export function handicapSlows(code: HandicapCode, batchSize: number): boolean {
+  if (code === 'prompt-cache-once') return false;
+  if (code === 'gqa-padding') return batchSize > 1;
+  return true;
+}

@@ -7,7 +7,7 @@ import { accessSync, constants, existsSync, readdirSync, statSync, unlinkSync, w
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../util/errors.js';
 import { CUDA_INSTALL_FIX, cudaProviderInstalled, explainCudaFailure, ortBinaryDir } from '../engines/device.js';
-import { cacheRoot } from '../models/cache.js';
+import { cacheRoot, parseCacheEntryName, variantText } from '../models/cache.js';
 import { MODEL_FORMAT_VERSION, loadModelFolder } from '../models/folder.js';
 import { onnxruntimeVersion } from '../results/environment.js';
 import type { GpuInfo } from '../results/types.js';
@@ -246,8 +246,6 @@ function canWriteInto(dir: string): boolean {
   }
 }
 
-/** Cache entries are `<preset>-<family>-<dtype>-seed<seed>-v<format>` (models/cache.ts). */
-const ENTRY = /^(.+)-(llada|llama)-(fp32|fp16)-seed(\d+)-v(\d+)$/;
 
 interface CacheEntry {
   name: string;
@@ -260,14 +258,14 @@ function inspectEntry(modelsDir: string, name: string): CacheEntry {
   const dir = join(modelsDir, name);
   const bytes = folderBytes(dir);
   if (name.includes('.tmp-')) return { name, bytes, usable: false, note: 'left by an interrupted build; safe to delete' };
-  const m = ENTRY.exec(name);
-  if (!m) return { name, bytes, usable: false, note: 'not a dllm-bench cache entry' };
-  if (Number(m[5]) !== MODEL_FORMAT_VERSION) {
-    return { name, bytes, usable: false, note: `older model format v${m[5]} (current v${MODEL_FORMAT_VERSION}); unused, safe to delete` };
+  const k = parseCacheEntryName(name);
+  if (!k) return { name, bytes, usable: false, note: 'not a dllm-bench cache entry' };
+  if (k.formatVersion !== MODEL_FORMAT_VERSION) {
+    return { name, bytes, usable: false, note: `older model format v${k.formatVersion} (current v${MODEL_FORMAT_VERSION}); unused, safe to delete` };
   }
   try {
     loadModelFolder(dir);
-    return { name, bytes, usable: true, note: `${m[1]} preset, ${m[2]}, ${m[3]}, seed ${m[4]}` };
+    return { name, bytes, usable: true, note: `${k.preset} preset, ${k.family}, ${k.dtype}, ${variantText(k.variant)}` };
   } catch (err) {
     return { name, bytes, usable: false, note: `broken (${errorMessage(err)}); rebuilt on next use` };
   }

@@ -2,6 +2,7 @@
 import { UserError } from '../util/errors.js';
 import type { ModelFolder } from '../models/folder.js';
 import type { TransformerSpec } from '../models/spec.js';
+import type { Handicap } from './local-info.js';
 
 export type { ArGenerateOptions } from './options.js';
 
@@ -38,6 +39,6 @@ export function cudaRoundTripBytes(spec: TransformerSpec, batch: number, promptL
   return total / gen;
 }
 
-export function roundTripHandicap(bytesPerForward: number): string {
-  return `KV cache copied device->host->device every token (onnxruntime-node has no IO binding): ~${(bytesPerForward / 1e6).toFixed(1)} MB per forward`;
+export function roundTripHandicap(bytesPerForward: number): Handicap {
+  return { code: 'kv-round-trip', text: `KV cache copied device->host->device every token (onnxruntime-node has no IO binding): ~${(bytesPerForward / 1e6).toFixed(1)} MB per forward` };
 }

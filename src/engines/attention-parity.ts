@@ -5,6 +5,7 @@
  * an unfused (MatMul/Softmax) graph against a fused one, or an external export whose kernel is not recorded, is a
  * difference that results must list as a handicap of that engine.
  */
+import type { Handicap } from './local-info.js';
 import type { EngineInfo } from './types.js';
 
 type Role = 'diffusion' | 'ar';
@@ -15,16 +16,16 @@ export const GQA_PADDING_NOTE = 'left-padded batches (rows of different lengths)
 const isFused = (a: Attention) => a === 'fused-mha' || a === 'fused-gqa';
 
 /** The extra handicap of each engine (same order as the input), or null where its attention matches the other side. */
-export function attentionHandicaps(engines: readonly { role: Role; kind: string; attention?: Attention }[]): (string | null)[] {
+export function attentionHandicaps(engines: readonly { role: Role; kind: string; attention?: Attention }[]): (Handicap | null)[] {
   return engines.map((e) => {
     if (!e.attention) return null;
     // The GQA graph's fused op cannot hide left padding on CUDA (no attention bias there): padded batches branch.
-    if (e.attention === 'fused-gqa') return GQA_PADDING_NOTE;
+    if (e.attention === 'fused-gqa') return { code: 'gqa-padding', text: GQA_PADDING_NOTE };
     const others = engines.filter((o) => o.role !== e.role && o.attention);
     const fusedOther = others.find((o) => isFused(o.attention!));
     if (!fusedOther) return null;
-    if (e.attention === 'unfused') return `attention unfused (MatMul/Softmax) while ${fusedOther.kind} uses fused ${fusedOther.attention}`;
-    if (e.attention === 'unknown') return `attention kernel not recorded (external ONNX export) while ${fusedOther.kind} uses fused ${fusedOther.attention}`;
+    if (e.attention === 'unfused') return { code: 'attention-unfused', text: `attention unfused (MatMul/Softmax) while ${fusedOther.kind} uses fused ${fusedOther.attention}` };
+    if (e.attention === 'unknown') return { code: 'attention-unknown', text: `attention kernel not recorded (external ONNX export) while ${fusedOther.kind} uses fused ${fusedOther.attention}` };
     return null;
   });
 }
@@ -32,5 +33,5 @@ export function attentionHandicaps(engines: readonly { role: Role; kind: string;
 /** Engine infos with the attention handicaps appended (new objects; the inputs are not changed). */
 export function withAttentionParity<T extends { role: Role; kind: string; info: EngineInfo }>(handles: T[]): T[] {
   const extra = attentionHandicaps(handles.map((h) => ({ role: h.role, kind: h.kind, attention: h.info.attention })));
-  return handles.map((h, i) => (extra[i] ? { ...h, info: { ...h.info, handicaps: [...h.info.handicaps, extra[i]!] } } : h));
+  return handles.map((h, i) => (extra[i] ? { ...h, info: { ...h.info, handicaps: [...h.info.handicaps, extra[i]!.text], handicapCodes: [...h.info.handicapCodes, extra[i]!.code] } } : h));
 }

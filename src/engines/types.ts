@@ -4,6 +4,7 @@
  * comparison see exactly the same prompt tokens.
  */
 
+import type { HandicapCode } from '../config/kinds.js';
 import type { EngineKind } from './options.js';
 
 export type { Cancellable, DeviceRequest, EngineKind, EngineOptions, LocalEngineKind } from './options.js';
@@ -82,6 +83,10 @@ export interface EngineInfo {
   synthetic: boolean;
   /** Things that make this engine slower than it could be, stated so readers can judge fairness. */
   handicaps: string[];
+  /** One code per entry of `handicaps`, same order: what readers judge fairness on (never the prose). */
+  handicapCodes: HandicapCode[];
+  /** Parameter count of the model (local engines; unknown over HTTP). */
+  parameters?: number;
   /** Why the device was chosen (e.g. "auto: CUDA provider not installed, using CPU"). */
   deviceNote?: string;
   eosTokenIds: number[];

@@ -51,6 +51,34 @@ export function checkModelRef(ref: string, family: Family): string | null {
   return folder.dir;
 }
 
+/** What a cache entry holds: a preset for one family and dtype, its weights' variant, the model format it was built in. */
+export interface CacheEntryKey {
+  preset: string;
+  family: Family;
+  dtype: OnnxDtype;
+  /** Synthetic presets: `seed<N>`; trained presets: the first 12 hex digits of the checkpoint's SHA-256. */
+  variant: string;
+  formatVersion: number;
+}
+
+/** The one place cache entries are named (resolveModelRef builds there; doctor reads names back with parseCacheEntryName). */
+export function cacheEntryName(k: CacheEntryKey): string {
+  return `${k.preset}-${k.family}-${k.dtype}-${k.variant}-v${k.formatVersion}`;
+}
+
+const ENTRY = /^(.+)-(llada|llama)-(fp32|fp16)-(seed\d+|[0-9a-f]{12})-v(\d+)$/;
+
+/** The inverse of cacheEntryName; null for a name it never gives. */
+export function parseCacheEntryName(name: string): CacheEntryKey | null {
+  const m = ENTRY.exec(name);
+  return m ? { preset: m[1]!, family: m[2] as Family, dtype: m[3] as OnnxDtype, variant: m[4]!, formatVersion: Number(m[5]) } : null;
+}
+
+/** "seed 0" or "trained weights c476520d1910". */
+export function variantText(variant: string): string {
+  return variant.startsWith('seed') ? `seed ${variant.slice(4)}` : `trained weights ${variant}`;
+}
+
 export function resolveModelRef(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
   const folderDir = checkModelRef(ref, family);
   if (folderDir) return { dir: folderDir, preset: null, built: false, buildSeconds: 0 };
@@ -59,7 +87,7 @@ export function resolveModelRef(ref: string, family: Family, opts: { dtype: Onnx
   if (source && !existsSync(join(source, 'model.safetensors'))) throw new UserError(`preset ${ref}: ${source}/model.safetensors is missing from this installation`);
   // Trained weights are keyed by their content (a retrained checkpoint converts afresh), synthetic ones by seed.
   const variant = source ? createHash('sha256').update(readFileSync(join(source, 'model.safetensors'))).digest('hex').slice(0, 12) : `seed${opts.seed}`;
-  const dir = join(cacheRoot(), 'models', `${ref}-${family}-${opts.dtype}-${variant}-v${MODEL_FORMAT_VERSION}`);
+  const dir = join(cacheRoot(), 'models', cacheEntryName({ preset: ref, family, dtype: opts.dtype, variant, formatVersion: MODEL_FORMAT_VERSION }));
   if (existsSync(join(dir, 'config.json'))) {
     try {
       loadModelFolder(dir);

@@ -9,6 +9,7 @@ export { renderTable } from './table.js';
 export { renderMarkdown } from './markdown.js';
 export { renderHtml } from './html.js';
 export { renderJson } from './json.js';
+export { FLAT_COLUMNS, renderCsv, renderJsonl } from './flat.js';
 
 /** report.md and report.html beside results.json. */
 export async function writeReports(results: ResultsFile, dir: string): Promise<void> {

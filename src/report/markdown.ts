@@ -1,3 +1,4 @@
+import { headlineMarkdown, headlineOf } from '../claims/index.js';
 import type { ResultsFile } from '../results/types.js';
 import { COLUMNS, analysisLines, caseRow, conditionLines, efficiencyLines, environmentLine } from './format.js';
 import { qualityTable } from './quality.js';
@@ -8,6 +9,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|');
 export function renderMarkdown(results: ResultsFile): string {
   const l: string[] = [`# dllm-bench results: ${results.runId}`, ''];
   l.push(`${results.complete ? 'Complete run' : '**Incomplete run** (interrupted or a scenario failed)'}, ${results.createdAt}, dllm-bench ${results.tool.version}${results.tool.gitSha ? ` (${results.tool.gitSha.slice(0, 8)})` : ''}.`, '');
+  l.push(headlineMarkdown(headlineOf(results)));
   l.push('## Conditions', '', `- ${environmentLine(results)}`, ...conditionLines(results).map((c) => `- ${c}`), '');
   l.push(
     'Tokens/s counts generated positions only; useful tokens stop at the first EOS/end-of-turn. Mean ± sd over the measured runs (warmup excluded); n = runs; ' +

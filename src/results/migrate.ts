@@ -14,9 +14,16 @@
  * efficiency compared B=1 on another prompt, and efficiency blocks used another MBU: neither has a mapping, so
  * both are dropped. A sample whose request count cannot be recovered is refused in one line.
  *
+ * v3 -> v4: cases record what readers used to reconstruct: `role` (diffusion / ar: the engine kind, or for HTTP
+ * cases the side the case id names), `family` (llada, llama, remote), `parameters` (v3 recorded none: estimated from
+ * the FLOPs per forward, ~2 per parameter per position, when an efficiency block exists) and `conditions.handicapCodes`
+ * (v3 had only the prose: each entry is classified by the wording v3 wrote). Reconstruction lives here, once, for
+ * old files; readers of v4 read the recorded fields.
+ *
  * The context analysis of v1 (and early v2) files is the log-log `scaling` fit, kept as a legacy field; readers
  * compute the cost models those files lack from their cases (src/results/cost-model.ts), so nothing is migrated.
  */
+import type { HandicapCode } from '../config/kinds.js';
 import { summarizeCase } from './summary.js';
 import type { Sample } from './types.js';
 
@@ -94,8 +101,67 @@ export function migrateV2toV3(file: Record<string, unknown>): Record<string, unk
   return out;
 }
 
+/** A v3 handicap's code, from the wording v3 wrote (src/engines: ar-common, ar-loop, attention-parity, openai). */
+export function handicapCodeV3(text: string): HandicapCode {
+  if (/crosses the bus once/.test(text)) return 'prompt-cache-once';
+  if (/left-padded batches/.test(text)) return 'gqa-padding';
+  if (/^attention unfused/.test(text)) return 'attention-unfused';
+  if (/measured over HTTP/.test(text)) return 'over-http';
+  if (/KV cache copied/.test(text)) return 'kv-round-trip';
+  return 'attention-unknown';
+}
+
+const AR_KINDS = ['ar', 'ar-ort', 'ar-loop'];
+
+/** A v3 case's parameter count, estimated from its recorded FLOPs per forward; undefined without them. */
+export function parametersV3(c: Record<string, unknown>): number | undefined {
+  const p = isRecord(c.params) ? c.params : {};
+  const e = isRecord(c.efficiency) ? c.efficiency : {};
+  const batch = num(p.batchSize) ?? 1;
+  const decode = isRecord(e.decode) ? num(e.decode.flopsPerForward) : undefined;
+  // An AR decode step is one position per row: ~2 FLOPs per parameter (plus attention over the cache).
+  let est: number | undefined;
+  if (AR_KINDS.includes(String(c.engine)) && decode && decode > 0) est = decode / (2 * batch);
+  else {
+    const flops = num(e.flopsPerForward);
+    if (!flops) return undefined;
+    const prompt = num(p.promptTokens) ?? 0;
+    const gen = num(p.genLength) ?? 0;
+    const nfes = records(c.samples).map((s) => num(s.nfe)).filter((x): x is number => x !== undefined);
+    const nfe = nfes.length ? nfes.reduce((a, b) => a + b, 0) / nfes.length : 0;
+    // LLaDA's forwards each cover prompt + answer (twice the rows with CFG); AR's are one prefill and nfe - 1 single-token steps.
+    const positions = c.engine === 'llada' ? (num(p.cfgScale) ? 2 : 1) * (prompt + gen) : nfe > 0 ? (prompt + nfe - 1) / nfe : prompt;
+    if (!(positions > 0)) return undefined;
+    est = flops / (2 * batch * positions);
+  }
+  return est >= 1 ? Math.round(est) : undefined;
+}
+
+/** What a v3 case lacks, reconstructed: role, family, parameters (when estimable) and handicap codes. */
+export function recordedFieldsV3(c: Record<string, unknown>): { role: 'diffusion' | 'ar'; family: 'llada' | 'llama' | 'remote'; parameters?: number; handicapCodes: HandicapCode[] } {
+  const engine = String(c.engine);
+  const role = engine === 'openai' ? (typeof c.id === 'string' && c.id.split('/')[1] === 'openai-diffusion' ? 'diffusion' : 'ar') : engine === 'llada' ? 'diffusion' : 'ar';
+  const parameters = parametersV3(c);
+  const handicaps = isRecord(c.conditions) && Array.isArray(c.conditions.handicaps) ? c.conditions.handicaps : [];
+  return { role, family: engine === 'openai' ? 'remote' : engine === 'llada' ? 'llada' : 'llama', ...(parameters ? { parameters } : {}), handicapCodes: handicaps.map((h) => handicapCodeV3(String(h))) };
+}
+
+export function migrateV3toV4(file: Record<string, unknown>): Record<string, unknown> {
+  const out = structuredClone(file);
+  out.schemaVersion = 4;
+  for (const scenario of records(out.scenarios)) {
+    for (const c of records(scenario.cases)) {
+      const { handicapCodes, ...header } = recordedFieldsV3(c);
+      Object.assign(c, header);
+      if (isRecord(c.conditions)) c.conditions.handicapCodes = handicapCodes;
+    }
+  }
+  return out;
+}
+
 /** Schema versions this reader can bring up to date, each with the step to the next version. */
 export const MIGRATIONS: Readonly<Record<number, (file: Record<string, unknown>) => Record<string, unknown>>> = {
   1: migrateV1toV2,
   2: migrateV2toV3,
+  3: migrateV3toV4,
 };

@@ -7,12 +7,12 @@
  * field is one line here (optional when older files of the same version lack it).
  */
 import { z } from 'zod';
-import { EngineKind, ScenarioKind, Warning } from '../config/kinds.js';
+import { EngineKind, HandicapCode, ScenarioKind, Warning } from '../config/kinds.js';
 import { CacheMode } from '../config/schema.js';
 import { CaseQuality } from '../quality/schema.js';
 import { CaseTelemetry, Efficiency, GpuInfo, TelemetryStatus } from '../telemetry/schema.js';
 
-export const SCHEMA_VERSION = 3 as const;
+export const SCHEMA_VERSION = 4 as const;
 
 /** A 95% confidence interval; null where it is undefined (one sample, a two-point fit), in memory and on disk. */
 export const Ci95 = z.tuple([z.number(), z.number()]).nullable();
@@ -48,6 +48,7 @@ export const CaseConditions = z.strictObject({
   dtype: z.string(),
   synthetic: z.boolean().describe('seeded random weights: the speed is real, the text is noise'),
   handicaps: z.array(z.string()).describe('disclosed handicaps, e.g. "KV cache copied device->host->device every token (~12 MB/token)"'),
+  handicapCodes: z.array(HandicapCode).optional().describe('one typed code per entry of handicaps, same order: what verdicts judge fairness on (v4; migrated from older files)'),
   maxPositions: z.number().int().positive().optional().describe("the model's maximum sequence length (prompt + generated), when known (not over HTTP)"),
   attention: z.enum(['fused-mha', 'fused-gqa', 'unfused', 'unknown']).optional().describe("attention kernel of the engine's graph (local engines)"),
   timingNote: z.string().optional().describe('how per-token times were obtained when not observed token by token (ar-loop)'),
@@ -163,6 +164,9 @@ const caseHeader = {
   scenario: ScenarioKind,
   engine: EngineKind,
   model: z.string().describe('model folder, preset or URL'),
+  role: z.enum(['diffusion', 'ar']).optional().describe('which side of the comparison the case belongs to: the side its engine was given on'),
+  family: z.enum(['llada', 'llama', 'remote']).optional().describe("the model's family (remote: a served model over HTTP) (v4; migrated from older files)"),
+  parameters: z.number().int().positive().optional().describe("the model's parameter count, from its model folder (absent over HTTP; older files: estimated from the FLOPs per forward)"),
   params: CaseParams,
   conditions: CaseConditions,
   warmupRuns: z.number().int().nonnegative(),

@@ -18,6 +18,8 @@ export interface RunCommandOptions {
   overrides: Override[];
   json: boolean;
   report: boolean;
+  /** Every table column, whatever the terminal's width. */
+  wide?: boolean;
   /** Supplied by the CLI (spinner or plain lines on stderr). */
   progress: Progress;
 }
@@ -59,10 +61,14 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
       await writeReports(results, outDir);
     }
     const { renderTable } = await import('../report/index.js');
-    process.stderr.write(`\n${renderTable(results)}\n`);
+    const { terminalWidth } = await import('../util/format.js');
+    process.stderr.write(`\n${renderTable(results, { width: terminalWidth(), wide: o.wide ?? false })}\n`);
     const state = results.complete ? 'complete' : 'INCOMPLETE';
     process.stderr.write(`results (${state}): ${outcome.resultsPath}${o.report ? ` (+ report.md, report.html)` : ''}\n`);
     for (const e of results.errors) process.stderr.write(`error: ${e.caseId ?? e.scenario ?? ''}: ${e.message}\n`);
+    // The answer last, so it is what stays on screen (README, "The answer first").
+    const { headlineLines, headlineOf, styleHeadline } = await import('../claims/index.js');
+    process.stderr.write(`\n${styleHeadline(headlineLines(headlineOf(results), terminalWidth())).join('\n')}\n`);
     if (o.json) process.stdout.write(`${serializeResults(results)}\n`);
     return outcome.exitCode;
   } finally {

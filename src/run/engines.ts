@@ -5,6 +5,8 @@
  */
 import type { RunConfig } from '../config/schema.js';
 import { attentionHandicaps } from '../engines/attention-parity.js';
+import type { HandicapCode } from '../config/kinds.js';
+import type { Handicap } from '../engines/local-info.js';
 import { createOpenAIEngine } from '../engines/openai/engine.js';
 import type { EngineKind } from '../engines/types.js';
 import { type Abortable, spawnTagged } from '../engines/worker/client.js';
@@ -30,7 +32,7 @@ export interface EngineSlot {
   folder: ModelFolder | null;
   tokenizer: PromptTokenizer | null;
   /** Attention-parity handicap against the other side (from the model folders), appended when it opens. */
-  extraHandicap: string | null;
+  extraHandicap: Handicap | null;
 }
 
 /** The slots in the order the run opens them. Reads folders and tokenizers; starts no engine. */
@@ -48,7 +50,9 @@ export async function engineSlots(sides: SideModel[]): Promise<EngineSlot[]> {
 
 /** Opens one slot's engine (a worker thread for local engines). */
 export async function openSlot(c: RunConfig, slot: EngineSlot, anyTokenizer: PromptTokenizer | null, onWorker?: (w: Abortable) => void): Promise<EngineHandle> {
-  const withExtra = <T extends { handicaps: string[] }>(info: T): T => (slot.extraHandicap ? { ...info, handicaps: [...info.handicaps, slot.extraHandicap] } : info);
+  const extra = slot.extraHandicap;
+  const withExtra = <T extends { handicaps: string[]; handicapCodes: HandicapCode[] }>(info: T): T =>
+    extra ? { ...info, handicaps: [...info.handicaps, extra.text], handicapCodes: [...info.handicapCodes, extra.code] } : info;
   if (slot.kind === 'openai') {
     const http = c[slot.role].http!;
     const engine = createOpenAIEngine({ ...http, baseUrl: slot.ref }, anyTokenizer ? { countTokens: (t) => anyTokenizer.count(t) } : {});

@@ -131,6 +131,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     }
     return sc;
   };
+  const deviceNotes = new Set<string>();
   const seen = new Set<string>();
   const warn = (w: Warning) => {
     if (seen.has(w.message)) return;
@@ -174,18 +175,19 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         continue;
       }
       record.loadMs = performance.now() - t0;
-      if (h.info.deviceNote) opts.progress.line(`${h.kind}: ${h.info.deviceNote}`);
+      // A CPU fallback under --device auto is a recorded warning, said once at the end; any other note once here.
+      const fellBack = h.info.device === 'cpu' && c.device === 'auto';
+      if (h.info.deviceNote && !fellBack && !deviceNotes.has(h.info.deviceNote)) opts.progress.line(`${h.kind}: ${h.info.deviceNote}`);
       if (!telemetry) {
         // nvidia-smi only matters when an engine runs on a GPU; CPU runs record process CPU and RSS.
         onGpu = h.info.device === 'cuda' || h.info.device === 'webgpu' || (h.kind === 'openai' && c.device === 'cuda');
         telemetry = startTelemetry({ intervalMs: c.telemetry.intervalMs, gpu: onGpu });
         results.environment.executionProvider = h.kind === 'openai' ? 'http' : h.info.executionProvider;
         gpuName = h.info.device === 'cuda' ? (results.environment.gpus[0]?.name ?? null) : null;
-        if (!onGpu) warn({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were' });
+        if (!onGpu) warn({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were recorded instead' });
       }
-      if (h.info.deviceNote && h.info.device === 'cpu' && c.device === 'auto') {
-        warn({ code: 'device-fallback', message: `${h.kind}: ${h.info.deviceNote}` });
-      }
+      if (h.info.deviceNote && fellBack && !deviceNotes.has(h.info.deviceNote)) warn({ code: 'device-fallback', message: h.info.deviceNote });
+      if (h.info.deviceNote) deviceNotes.add(h.info.deviceNote);
       try {
         for (const kind of c.scenarios) {
           if (opts.signal.aborted) break;

@@ -204,6 +204,9 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
     scenario,
     engine: h.kind,
     model: h.model,
+    role: h.role,
+    family: h.info.family,
+    ...(h.info.parameters !== undefined ? { parameters: h.info.parameters } : {}),
     params,
     conditions: {
       device: h.info.device,
@@ -211,6 +214,7 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
       dtype: h.info.dtype,
       synthetic: h.info.synthetic,
       handicaps: h.info.handicaps,
+      handicapCodes: h.info.handicapCodes,
       ...(h.info.attention ? { attention: h.info.attention } : {}),
       ...(h.info.timingNote ? { timingNote: h.info.timingNote } : {}),
       ...(h.info.maxPositions !== undefined ? { maxPositions: h.info.maxPositions } : {}),

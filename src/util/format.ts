@@ -52,3 +52,45 @@ export function byteSize(n: number): string {
   }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
+
+/** The width to fit on a terminal: COLUMNS, else the stream's own width, at most 120 (120 when neither is known). */
+export function terminalWidth(env: NodeJS.ProcessEnv = process.env, columns: number | undefined = process.stderr.columns): number {
+  const c = Number(env.COLUMNS) || columns || 120;
+  return Math.max(40, Math.min(120, c));
+}
+
+/** Visible length of a string (ANSI colour codes do not count). */
+export function visibleLength(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+/**
+ * A line of prose wrapped at word boundaries to `width` characters, continuation lines indented by `indent`
+ * (a word longer than the width is cut). Plain text only: colour the result, not the input.
+ */
+export function wrapLine(text: string, width: number, indent = '    '): string[] {
+  if (!Number.isFinite(width) || text.length <= width) return [text];
+  const lead = /^\s*/.exec(text)![0];
+  const words = text.slice(lead.length).split(/ +/);
+  const out: string[] = [];
+  let cur = lead;
+  const room = (prefix: string) => width - prefix.length;
+  for (let w of words) {
+    const prefix = out.length ? indent : lead;
+    while (w.length > room(indent)) {
+      if (cur.trim()) {
+        out.push(cur);
+        cur = indent;
+      }
+      out.push(`${indent}${w.slice(0, room(indent))}`);
+      w = w.slice(room(indent));
+    }
+    if (cur.length > prefix.length && cur.length + 1 + w.length > width) {
+      out.push(cur);
+      cur = indent + w;
+    } else cur = cur.length > (out.length ? indent : lead).length ? `${cur} ${w}` : `${cur}${w}`;
+  }
+  if (cur.trim()) out.push(cur);
+  return out;
+}

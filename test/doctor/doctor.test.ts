@@ -8,6 +8,7 @@ import chalk from 'chalk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CUDA_INSTALL_FIX, cudaProviderInstalled } from '../../src/engines/device.js';
 import { buildPreset } from '../../src/models/build.js';
+import { cacheEntryName, parseCacheEntryName } from '../../src/models/cache.js';
 import { MODEL_FORMAT_VERSION } from '../../src/models/folder.js';
 import { type CheckResult, countByStatus, doctorReport, overallOk, runProbe, runProbes } from '../../src/doctor/checks.js';
 import { collectChecks } from '../../src/doctor/doctor.js';
@@ -292,14 +293,25 @@ describe('probes, one at a time', () => {
       cpSync(built, join(models, `tiny-llada-fp32-seed0-v${MODEL_FORMAT_VERSION}`), { recursive: true });
       cpSync(built, join(models, `tiny-llada-fp32-seed0-v${MODEL_FORMAT_VERSION}.tmp-123`), { recursive: true });
       mkdirSync(join(models, 'tiny-llama-fp32-seed0-v0'));
+      // A trained preset's entry, named by its checkpoint's hash as `run` names it (cacheEntryName).
+      cpSync(built, join(models, cacheEntryName({ preset: 'twins', family: 'llada', dtype: 'fp32', variant: 'c476520d1910', formatVersion: MODEL_FORMAT_VERSION })), { recursive: true });
     }, 60_000);
+
+    it('names entries with one function and reads them back with its inverse', () => {
+      const k = { preset: 'twins', family: 'llama' as const, dtype: 'fp16' as const, variant: '3ff19a51fc52', formatVersion: 3 };
+      expect(cacheEntryName(k)).toBe('twins-llama-fp16-3ff19a51fc52-v3');
+      expect(parseCacheEntryName(cacheEntryName(k))).toEqual(k);
+      expect(parseCacheEntryName(cacheEntryName({ ...k, preset: 'llada-8b', variant: 'seed42' }))).toEqual({ ...k, preset: 'llada-8b', variant: 'seed42' });
+      expect(parseCacheEntryName('my-notes')).toBeNull();
+    });
 
     it('lists what is built, with sizes, and flags leftovers', () => {
       const r = checkCache({ DLLM_BENCH_CACHE: root });
       expect(r.status).toBe('ok');
-      expect(r.summary).toMatch(new RegExp(`: writable, 1 model built \\(tiny-llada-fp32-seed0-v${MODEL_FORMAT_VERSION}\\), [\\d.]+ MiB in all$`));
+      expect(r.summary).toMatch(new RegExp(`: writable, 2 models built \\(tiny-llada-fp32-seed0-v${MODEL_FORMAT_VERSION}, twins-llada-fp32-c476520d1910-v${MODEL_FORMAT_VERSION}\\), [\\d.]+ MiB in all$`));
       const lines = r.detail!.split('\n');
-      expect(lines).toHaveLength(3);
+      expect(lines).toHaveLength(4);
+      expect(lines.find((l) => l.startsWith('twins-'))).toMatch(/MiB {2}twins preset, llada, fp32, trained weights c476520d1910$/);
       expect(lines.find((l) => l.includes('.tmp-123'))).toContain('interrupted build');
       expect(lines.find((l) => l.startsWith('tiny-llama-fp32-seed0-v0'))).toContain('older model format');
       expect(lines.find((l) => l.startsWith(`tiny-llada-fp32-seed0-v${MODEL_FORMAT_VERSION} `))).toMatch(/MiB  tiny preset, llada, fp32, seed 0$/);

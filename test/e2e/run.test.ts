@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { headlineLines, headlineOf } from '../../src/claims/index.js';
 import type { ResultsFile } from '../../src/results/types.js';
 import { cli, cliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/models.js';
@@ -22,8 +23,35 @@ describe('dllm-bench run (built CLI, CPU)', () => {
   let result: Awaited<ReturnType<typeof cli>>;
   beforeAll(async () => {
     out = join(tempDir(), 'run');
-    result = await cli(['run', '--device', 'cpu', '--out', out, ...fast], env);
+    result = await cli(['run', '--device', 'cpu', '--out', out, ...fast], { ...env, COLUMNS: '120' });
   }, 300_000);
+
+  it('ends with the headline (its last 15 lines at most), and no line of its output is wider than COLUMNS=120', () => {
+    const r = readResults(out);
+    const lines = result.stderr.replace(/\n$/, '').split('\n');
+    const headline = headlineLines(headlineOf(r), 120);
+    expect(headline.length).toBeLessThanOrEqual(15);
+    expect(lines.slice(-headline.length)).toEqual(headline);
+    expect(headline[0]).toMatch(/^THE ANSWER \(run /);
+    expect(headline.join('\n')).toMatch(/speed +\d+\.\d+x useful tokens\/s \(95% CI/);
+    expect(headline.join('\n')).toMatch(/in miniature/);
+    const wide = lines.filter((l) => l.length > 120);
+    expect(wide).toEqual([]);
+    // The CPU fallback is said once, as the run's warning.
+    expect(result.stderr.match(/CUDA provider not installed/g) ?? []).toHaveLength(0); // --device cpu: no fallback at all
+    expect(result.stderr).toMatch(/CPU utilization and RSS were recorded instead/);
+  });
+
+  it('each case records its side, family, parameter count and typed handicap codes, from the engine', () => {
+    const cases = readResults(out).scenarios.flatMap((s) => s.cases);
+    for (const c of cases) {
+      expect(c.role, c.id).toBe(c.engine === 'llada' ? 'diffusion' : 'ar');
+      expect(c.family, c.id).toBe(c.engine === 'llada' ? 'llada' : 'llama');
+      expect(c.parameters, c.id).toBeGreaterThan(500_000);
+      expect(c.parameters, c.id).toBeLessThan(1_000_000);
+      expect(c.conditions.handicapCodes, c.id).toHaveLength(c.conditions.handicaps.length);
+    }
+  });
 
   it('exits 0 and writes a complete, valid results.json with every engine in every scenario', () => {
     expect(result.stderr).not.toMatch(/internal error|at .*\.js:\d+/);

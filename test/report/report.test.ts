@@ -122,8 +122,21 @@ describe('reports', () => {
     expect(html).not.toMatch(/<script/);
     // The verdicts, with their evidence: a CPU run of synthetic models decides no hardware claim.
     expect(html).toMatch(/<section id="claims">/);
-    expect(html).toMatch(/<tr class="v-not-measurable"><td><b>h100-1000-tokens-per-sec<\/b>/);
+    expect(html).toMatch(/<article class="card v-not-measurable" id="claim-h100-1000-tokens-per-sec"><header><span class="verdict">not measurable here<\/span> <b>1000\+ tok\/s on H100<\/b>/);
     expect(html).toContain('needs: LLaDA on an H100/H200-class GPU');
+    // A paper's first page: the headline, then the lead chart, then the claim cards; the evidence folded.
+    const at = (s: string) => html.indexOf(s);
+    expect(at('<section id="headline">')).toBeGreaterThan(0);
+    expect(at('<section id="headline">')).toBeLessThan(at('<div class="lead">'));
+    expect(at('<div class="lead">')).toBeLessThan(at('<section id="claims">'));
+    expect(html).toMatch(/<details><summary>evidence<\/summary>/);
+    // Case ids in the evidence link to their rows, and every link has its row.
+    const links = [...html.matchAll(/<a href="#(case-[^"]+)">/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(0);
+    for (const id of new Set(links)) expect(html, id).toContain(`<tr id="${id}"`);
+    // Settings as columns (those that vary), the constant ones in the caption.
+    expect(html).toMatch(/<caption>every case: [^<]*gen 32/);
+    expect(html).toMatch(/<th>batch<\/th>/);
     expect(stepsSpec(results())).toBeNull();
     expect(throughputSpec(results())).not.toBeNull();
     expect(batchSpec(results())).not.toBeNull();
@@ -136,5 +149,32 @@ describe('reports', () => {
     await writeReports(results(), dir);
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/# dllm-bench results: test-run/);
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/<svg/);
+  });
+});
+
+describe('charts a reader can read', () => {
+  it('throughput: a noisy case (interval below 0) still starts its axis at 0; no negative tick', async () => {
+    const { renderSvg } = await import('../../src/report/charts.js');
+    const r = buildResults({ cases: [buildCase({ engine: 'llada', tokensPerSec: [100, 900] }), buildCase({ engine: 'ar-loop', tokensPerSec: [3000, 3100] })] });
+    const spec = throughputSpec(r)!;
+    const rows = (spec.data as { values: { lo: number; mean: number }[] }).values;
+    expect(r.scenarios[0]!.cases[0]!.summary.tokensPerSec!.ci95![0]).toBeLessThan(0);
+    expect(Math.min(...rows.map((x) => x.lo))).toBe(0);
+    const svg = await renderSvg(spec);
+    expect(svg).not.toMatch(/>[−-]\d/); // vega writes negative ticks with U+2212
+  });
+
+  it('context: the legend sits under the panels with its labels unclipped', () => {
+    const spec = contextSpec(buildResults({ cases: [32, 64, 128].flatMap((p) => [buildCase({ scenario: 'context', engine: 'llada', params: { promptTokens: p } })]) }));
+    const color = JSON.stringify(spec);
+    expect(color).toMatch(/"legend":\{"orient":"bottom","columns":2,"labelLimit":0,"titleLimit":0\}/);
+  });
+
+  it('steps: labels only on settings no other beats on both NFE and tokens/s', () => {
+    const steps = (s: number, tps: number) => buildCase({ scenario: 'steps', engine: 'llada', params: { steps: s }, tokensPerSec: { mean: tps, sd: 1 } });
+    const spec = stepsSpec(buildResults({ cases: [steps(32, 100), steps(16, 200), steps(8, 150), steps(4, 400)] }))!;
+    const layers = spec.layer as { data: { values: { label: string }[] }; mark: { type: string } }[];
+    const text = layers.find((l) => l.mark.type === 'text')!;
+    expect(text.data.values.map((v) => v.label)).toEqual(['4 steps']);
   });
 });

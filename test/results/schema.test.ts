@@ -151,10 +151,10 @@ describe('schemaVersion 1 files', () => {
   });
 
   it.each([
-    [0, /^v\.json: results schemaVersion 0 \(written by dllm-bench 0\.1\.0\); this dllm-bench reads schemaVersion 1, 2 and 3; re-run the benchmark with this version$/],
+    [0, /^v\.json: results schemaVersion 0 \(written by dllm-bench 0\.1\.0\); this dllm-bench reads schemaVersion 1, 2, 3 and 4; re-run the benchmark with this version$/],
     ['1', /^v\.json: results schemaVersion "1" .*re-run the benchmark with this version$/],
     [undefined, /^v\.json: results schemaVersion null /],
-    [4, /^v\.json: results schemaVersion 4 .*use the dllm-bench version that wrote it, or a newer one$/],
+    [5, /^v\.json: results schemaVersion 5 .*use the dllm-bench version that wrote it, or a newer one$/],
   ])('schemaVersion %j: refused in one line naming the version and what to do', (version, reason) => {
     const raw = v1();
     raw.schemaVersion = version;
@@ -217,5 +217,49 @@ describe('corrupt files', () => {
     ['several problems', (r) => { r.runId = 5; r.complete = 'yes'; }, /runId: Invalid input: expected string, received number \(and 1 more problems\)$/],
   ])('%s: one line naming the first failing path', (_name, edit, reason) => {
     expect(corrupt(edit)).toMatch(reason);
+  });
+});
+
+describe('schemaVersion 3 files', () => {
+  /** A v3 file: what v4 records about each case (role, family, parameters, handicap codes) taken away. */
+  function v3(): Record<string, any> {
+    const KV = 'KV cache copied device->host->device every token (onnxruntime-node has no IO binding): ~1.2 MB per forward';
+    const ONCE = 'prompt KV cache crosses the bus once between the prefill and the loop call (no IO binding in onnxruntime-node): ~0.1 MB each way per generation';
+    const r: Record<string, any> = structuredClone(
+      buildResults({
+        cases: [
+          buildCase({ engine: 'llada', efficiency: { flopsPerForward: 2 * 8e9 * 96 } }),
+          buildCase({ engine: 'ar-ort', conditions: { handicaps: [KV] } }),
+          buildCase({ engine: 'ar-loop', conditions: { handicaps: [ONCE, 'left-padded batches (rows of different lengths) run MatMul/Softmax attention: GroupQueryAttention takes no attention bias on CUDA'] } }),
+          buildCase({ engine: 'openai', id: 'throughput/openai-diffusion/b1/p64/g32', conditions: { handicaps: ['measured over HTTP: times include the network, server queueing and SSE framing'] } }),
+        ],
+      }),
+    );
+    r.schemaVersion = 3;
+    for (const c of r.scenarios[0].cases) {
+      delete c.role;
+      delete c.family;
+      delete c.parameters;
+      delete c.conditions.handicapCodes;
+    }
+    return r;
+  }
+
+  it('are migrated: each case gets its role, family, parameter count (from the FLOPs) and handicap codes', () => {
+    const r = parseResults(v3(), 'v3.json');
+    expect(r.schemaVersion).toBe(4);
+    const got = r.scenarios[0]!.cases.map((c) => [c.engine, c.role, c.family, c.parameters, c.conditions.handicapCodes]);
+    expect(got).toEqual([
+      ['llada', 'diffusion', 'llada', 8e9, []],
+      ['ar-ort', 'ar', 'llama', undefined, ['kv-round-trip']],
+      ['ar-loop', 'ar', 'llama', undefined, ['prompt-cache-once', 'gqa-padding']],
+      ['openai', 'diffusion', 'remote', undefined, ['over-http']],
+    ]);
+  });
+
+  it('a v4 case records them: written and read back unchanged', () => {
+    const r = buildResults({ cases: [buildCase({ engine: 'ar-loop', role: 'ar', parameters: 800_000, conditions: { handicaps: ['x'], handicapCodes: ['attention-unfused'] } })] });
+    const back = parseResults(JSON.parse(JSON.stringify(r)), 'v4.json').scenarios[0]!.cases[0]!;
+    expect([back.role, back.family, back.parameters, back.conditions.handicapCodes]).toEqual(['ar', 'llama', 800_000, ['attention-unfused']]);
   });
 });

@@ -177,7 +177,7 @@ describe('engineCall', () => {
   function recording<O>(seen: O[]): Engine<O> {
     const ok: EngineResult = { ok: false, error: { code: 'runtime', message: 'not run' } };
     return {
-      info: { kind: 'llada', model: 'm', family: 'llada', device: 'cpu', executionProvider: 'cpu', dtype: 'fp32', synthetic: true, handicaps: [], eosTokenIds: [] },
+      info: { kind: 'llada', model: 'm', family: 'llada', device: 'cpu', executionProvider: 'cpu', dtype: 'fp32', synthetic: true, handicaps: [], handicapCodes: [], eosTokenIds: [] },
       generate: async (_r, o) => {
         seen.push(o);
         return ok;

@@ -75,6 +75,7 @@ export function register(program: Command): void {
   cmd
     .option('--json', 'print results.json on stdout when done')
     .option('--no-report', 'do not write report.md / report.html')
+    .option('--wide', 'print every table column, whatever the terminal width')
     .action(async (o: Record<string, unknown>) => {
       const overrides: Override[] = [];
       for (const f of RUN_FLAGS) {
@@ -83,7 +84,7 @@ export function register(program: Command): void {
       }
       const { runCommand } = await import('../../run/command.js');
       const { createProgress } = await import('../progress.js');
-      process.exitCode = await runCommand({ configArg: o.config as string, overrides, json: Boolean(o.json), report: o.report !== false, progress: createProgress() });
+      process.exitCode = await runCommand({ configArg: o.config as string, overrides, json: Boolean(o.json), report: o.report !== false, wide: Boolean(o.wide), progress: createProgress() });
       if (process.exitCode === undefined) process.exitCode = ExitCode.ok;
     });
 }

@@ -14,6 +14,7 @@ import { LOOP_IO } from '../../models/emit-loop.js';
 import { loadModelFolder } from '../../models/folder.js';
 import { padIdOf } from '../../models/spec.js';
 import { UserError } from '../../util/errors.js';
+import type { Handicap } from '../local-info.js';
 import { type ArGenerateOptions, kvCacheBytes, leftPad, requireCausal } from '../ar-common.js';
 import { withDevice } from '../device.js';
 import { localEngineInfo } from '../local-info.js';
@@ -24,8 +25,8 @@ import { ABORTED, type Engine, type EngineResult, type ForwardTrace, completed, 
 
 export const AR_LOOP_TIMING_NOTE = 'ar-loop: the decode loop is one onnxruntime call; inter-token latency = (total - prefill) / (n - 1)';
 
-export function promptCacheHandicap(bytes: number): string {
-  return `prompt KV cache crosses the bus once between the prefill and the loop call (no IO binding in onnxruntime-node): ~${(bytes / 1e6).toFixed(1)} MB each way per generation`;
+export function promptCacheHandicap(bytes: number): Handicap {
+  return { code: 'prompt-cache-once', text: `prompt KV cache crosses the bus once between the prefill and the loop call (no IO binding in onnxruntime-node): ~${(bytes / 1e6).toFixed(1)} MB each way per generation` };
 }
 
 export async function createArLoopEngine(opts: EngineLocation): Promise<Engine<ArGenerateOptions>> {

@@ -134,6 +134,7 @@ export function createOpenAIEngine(config: OpenAIEngineConfigInput, deps: OpenAI
     dtype: 'unknown',
     synthetic: false,
     handicaps: ['measured over HTTP: times include the network, server queueing and SSE framing'],
+    handicapCodes: ['over-http'],
     eosTokenIds: [],
     ...(cfg ? { deviceNote: `${cfg.endpoint} endpoint at ${new URL(cfg.baseUrl).origin}` } : {}),
   };
