@@ -12,14 +12,15 @@ import { createOpenAIEngine } from '../engines/openai/engine.js';
 import { positionsError } from '../engines/request.js';
 import type { EngineKind } from '../engines/types.js';
 import { type Abortable, spawnTagged } from '../engines/worker/client.js';
-import { resolveModelRef } from '../models/cache.js';
+import { resolveModelRefAsync } from '../models/cache.js';
 import type { ModelFolder } from '../models/folder.js';
 import { openModel } from '../models/hub.js';
 import type { Family } from '../models/spec.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
 import { collectEnvironment } from '../results/environment.js';
 import { SCHEMA_VERSION, type CaseResult, type ResultsFile, type ScenarioResult, type Warning } from '../results/types.js';
-import { writeResultsAtomic } from '../results/writer.js';
+import { ResultsWriteError } from '../results/writer.js';
+import { createPersister, describeWriteFailure } from './out-dir.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
 import { loadSuite, type QualitySuite } from '../quality/suite.js';
@@ -36,12 +37,17 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Called with every engine that owns a worker, so Ctrl-C can stop them at once. */
   onWorker?: (w: Abortable) => void;
+  /** --force: the output folder may already hold a run's files (checked by the command before the run). */
+  force?: boolean;
 }
 
 export interface RunOutcome {
   results: ResultsFile;
   exitCode: number;
-  resultsPath: string;
+  /** null when nothing was measured, so nothing was written. */
+  resultsPath: string | null;
+  /** A write of results.json failed (disk full): one line saying so and what the file on disk still holds. */
+  writeError?: string;
 }
 
 interface SideModel {
@@ -51,21 +57,23 @@ interface SideModel {
   dir: string | null;
 }
 
-function resolveSides(c: RunConfig, progress: Progress): SideModel[] {
+async function resolveSides(c: RunConfig, progress: Progress, signal: AbortSignal): Promise<SideModel[]> {
   const sides: SideModel[] = [];
-  const local = (role: 'diffusion' | 'ar', family: Family, kinds: EngineKind[]) => {
+  const local = async (role: 'diffusion' | 'ar', family: Family, kinds: EngineKind[]) => {
     const side = c[role];
     if (isUrl(side.model)) {
       sides.push({ role, kinds: ['openai'], ref: side.model, dir: null });
       return;
     }
     progress.phase(`preparing ${role} model ${side.model}`);
-    const m = resolveModelRef(side.model, family, { dtype: side.dtype, seed: side.seed });
+    // Built in a worker thread, so Ctrl-C stops a build at once.
+    const m = await resolveModelRefAsync(side.model, family, { dtype: side.dtype, seed: side.seed }, signal);
+    if (m.rebuiltBecause) progress.line(`note: the cached ${side.model} model was damaged and has been rebuilt (${m.rebuiltBecause})`);
     if (m.built) progress.line(`built preset ${side.model} (${family}, ${side.dtype}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`);
     sides.push({ role, kinds, ref: side.model, dir: m.dir });
   };
-  local('diffusion', 'llada', ['llada']);
-  local('ar', 'llama', c.ar.engines);
+  await local('diffusion', 'llada', ['llada']);
+  await local('ar', 'llama', c.ar.engines);
   return sides;
 }
 
@@ -135,10 +143,21 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     errors: [],
     warnings,
   };
-  const persist = () => writeResultsAtomic(outDir, results);
-  persist();
+  // Nothing is written before a case is measured: a run that fails or is stopped before then leaves --out as it was.
+  const persister = createPersister(outDir, { force: opts.force ?? false });
+  let writeError: string | undefined;
+  const persist = () => {
+    if (writeError) return;
+    try {
+      persister.save(results);
+    } catch (err) {
+      if (!(err instanceof ResultsWriteError)) throw err;
+      writeError = describeWriteFailure(err, persister);
+      throw err; // stops the scenario: nothing more can be kept
+    }
+  };
 
-  const sides = resolveSides(c, opts.progress);
+  const sides = await resolveSides(c, opts.progress, opts.signal);
   const handles = withAttentionParity(await openEngines(c, sides, opts));
   // nvidia-smi only matters when an engine runs on a GPU; CPU runs record process CPU and RSS.
   const onGpu = handles.some((h) => h.info.device === 'cuda' || h.info.device === 'webgpu');
@@ -177,7 +196,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     }
     const seen = new Set<string>();
     for (const kind of c.scenarios) {
-      if (opts.signal.aborted) break;
+      if (opts.signal.aborted || writeError) break;
       opts.progress.phase(`scenario ${kind}`);
       const scenario: ScenarioResult = { kind, state: 'completed', startedAt: new Date().toISOString(), finishedAt: '', cases: [], analysis: {} };
       results.scenarios.push(scenario);
@@ -213,7 +232,11 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       try {
         scenario.analysis = await SCENARIO_RUNNERS[kind](ctx);
       } catch (err) {
-        if (err instanceof AbortedError || opts.signal.aborted) {
+        if (err instanceof ResultsWriteError) {
+          scenario.state = 'errored';
+          scenario.error = err.message;
+          results.errors.push({ scenario: kind, message: err.message });
+        } else if (err instanceof AbortedError || opts.signal.aborted) {
           // The interrupted case keeps the repetitions measured before Ctrl-C.
           if (err instanceof AbortedError && err.partial) {
             scenario.cases.push(err.partial);
@@ -230,7 +253,11 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       }
       scenario.finishedAt = new Date().toISOString();
       results.telemetry = telemetry.status();
-      persist();
+      try {
+        persist();
+      } catch (err) {
+        if (!(err instanceof ResultsWriteError)) throw err;
+      }
     }
   } finally {
     results.telemetry = await telemetry.stop();
@@ -241,7 +268,12 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   results.complete = !interrupted && results.scenarios.length === c.scenarios.length && results.scenarios.every((s) => s.state === 'completed');
   if (interrupted) exitCode = ExitCode.interrupted;
   else if (!results.complete) exitCode = ExitCode.failure;
-  const resultsPath = persist();
-  return { results, exitCode, resultsPath };
+  try {
+    persist();
+  } catch (err) {
+    if (!(err instanceof ResultsWriteError)) throw err;
+  }
+  if (writeError && exitCode === ExitCode.ok) exitCode = ExitCode.failure;
+  return { results, exitCode, resultsPath: persister.path, ...(writeError ? { writeError } : {}) };
 }
 

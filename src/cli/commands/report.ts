@@ -11,8 +11,9 @@ export function register(program: Command): void {
     .option('--format <format>', FORMATS.join(' | '), oneOf(FORMATS), 'table')
     .option('--out <file>', 'write to a file instead of stdout')
     .action(async (resultsArg: string, o: { format: (typeof FORMATS)[number]; out?: string }) => {
-      const { readResultsFile } = await import('../../results/read.js');
+      const { assertOutNotInput, readResultsFile } = await import('../../results/read.js');
       const report = await import('../../report/index.js');
+      if (o.out) assertOutNotInput('--out', o.out, [resultsArg]);
       const results = readResultsFile(resultsArg);
       const text =
         o.format === 'table'

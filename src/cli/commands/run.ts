@@ -73,6 +73,7 @@ export function register(program: Command): void {
   cmd
     .option('--json', 'print results.json on stdout when done')
     .option('--no-report', 'do not write report.md / report.html')
+    .option('--force', "write into an --out folder that already holds a run's results (replacing them)")
     .action(async (o: Record<string, unknown>) => {
       const overrides: Override[] = [];
       for (const f of RUN_FLAGS) {
@@ -81,7 +82,7 @@ export function register(program: Command): void {
       }
       const { runCommand } = await import('../../run/command.js');
       const { createProgress } = await import('../progress.js');
-      process.exitCode = await runCommand({ configArg: o.config as string, overrides, json: Boolean(o.json), report: o.report !== false, progress: createProgress() });
+      process.exitCode = await runCommand({ configArg: o.config as string, overrides, json: Boolean(o.json), report: o.report !== false, force: Boolean(o.force), progress: createProgress() });
       if (process.exitCode === undefined) process.exitCode = ExitCode.ok;
     });
 }
