@@ -47,7 +47,8 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 export function formatComparison(format: CompareFormat, cmp: Comparison, current: Parameters<typeof toBmf>[0]): string {
   switch (format) {
     case 'table':
-      return `${renderCompareTable(cmp)}\n`;
+      // stdout carries the table only; its warnings go to stderr (compareCommand).
+      return `${renderCompareTable({ ...cmp, warnings: [] })}\n`;
     case 'md':
       return renderCompareMarkdown(cmp);
     case 'json':
@@ -73,6 +74,7 @@ export async function compareCommand(o: CompareCommandOptions, io: CommandIo = p
   if (o.out) writeOutput(o.out, o.format === 'table' ? stripVTControlCharacters(output) : output, `--out ${o.format}`);
   else io.stdout(output);
   if (o.format !== 'table' || o.out) io.stderr(`${renderCompareTable(cmp)}\n`);
+  else for (const w of cmp.warnings) io.stderr(`warning: ${w}\n`);
 
   if (o.junit) writeOutput(o.junit, renderJUnit(cmp), 'JUnit XML');
   appendStepSummary(renderCompareMarkdown(cmp), io.env);

@@ -52,7 +52,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     if (interrupts > 1) process.exit(stopCode);
     progress.line(
       measuring
-        ? 'interrupted: stopping engines and writing partial results (Ctrl-C again to quit at once)'
+        ? 'interrupted: stopping engines; whatever was measured is kept in results.json (Ctrl-C again to quit at once)'
         : 'interrupted after the last case: results.json is complete; finishing the reports (Ctrl-C again to quit at once)',
     );
     controller.abort();

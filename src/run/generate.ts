@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import chalk from 'chalk';
 import { UserError } from '../util/errors.js';
+import { decodeUtf8 } from '../util/fs.js';
 import { isInteractive } from '../util/color.js';
 import { validateLladaOptions, DEFAULT_LLADA_OPTIONS, type CacheMode, type LladaOptions } from '../engines/llada/sampler.js';
 import type { StepEvent } from '../engines/llada/engine.js';
@@ -146,8 +147,9 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
 function readPromptsFile(file: string): (string | number[])[] {
   let v: unknown;
   try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
+    v = JSON.parse(decodeUtf8(readFileSync(file), `--prompts-file ${file}`));
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`--prompts-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not valid JSON'}`);
   }
   const ok = (e: unknown) => typeof e === 'string' || (Array.isArray(e) && e.every((t) => Number.isInteger(t) && t >= 0));

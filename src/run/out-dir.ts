@@ -17,7 +17,7 @@ export const RUN_FILES = [RESULTS_FILE, 'report.md', 'report.html'] as const;
 export function checkOutDir(dir: string, force: boolean): void {
   const abs = resolve(dir);
   const blocker = fileInTheWay(abs);
-  if (blocker) throw new UserError(`--out ${dir}: ${blocker === abs ? 'exists and is not a folder' : `${blocker} is a file, not a folder`}`);
+  if (blocker) throw new UserError(`--out ${dir}: cannot write output folder: ${blocker === abs ? 'it exists and is not a folder' : `${blocker} is a file, not a folder`}`);
   let existing = abs;
   while (!existsSync(existing)) existing = dirname(existing);
   try {

@@ -208,6 +208,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         suites,
         warmup: c.warmup,
         repetitions: c.repetitions,
+        maxErrorRate: c.http.maxErrorRate,
         telemetry,
         gpuName,
         signal: opts.signal,

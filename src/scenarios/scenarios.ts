@@ -46,7 +46,8 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
   if (withQuality && suite && h.tokenizer && c.quality.perTask > 0 && result.state === 'completed') {
     const q = await measureQuality({ suite, perTask: c.quality.perTask, tokenizer: h.tokenizer, genLength: c.genLength, call, signal: ctx.signal, progress: (t) => ctx.progress(`${result.id} ${t}`) });
     if (q.ok) result.quality = q.quality;
-    else if (!ctx.signal.aborted) ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${q.reason})` });
+    // An interrupt during the held-out decodes keeps the timed case, and says why it has no quality.
+    else ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${ctx.signal.aborted ? 'interrupted during the held-out decodes' : q.reason})` });
   }
   ctx.emit(result);
   return result;

@@ -72,3 +72,30 @@ export function assertWritableDir(dir: string): void {
     throw new UserError(`${dir}: cannot write output folder: ${folderErrorReason(abs, err)}`);
   }
 }
+
+/** Bytes as UTF-8 text; invalid UTF-8 is refused (never silently replaced by U+FFFD in a prompt). */
+export function decodeUtf8(bytes: Uint8Array, label: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw new UserError(`${label}: not valid UTF-8 text (invalid byte sequence at byte ${at})`);
+  }
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const d = new TextDecoder('utf-8', { fatal: true });
+  let lo = 0;
+  let hi = bytes.length;
+  // The longest valid prefix, by bisection (a prefix that cuts a character in the middle is invalid too: close enough).
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    try {
+      d.decode(bytes.subarray(0, mid));
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
