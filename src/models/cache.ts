@@ -14,7 +14,7 @@ import { packageRoot } from '../util/version.js';
 import { buildPreset, convertCheckpoint } from './build.js';
 import type { BuildJob, BuildReply } from './build-worker.js';
 import type { OnnxDtype } from './dtype.js';
-import { MODEL_FORMAT_VERSION, loadVerifiedModelFolder } from './folder.js';
+import { MODEL_FORMAT_VERSION, loadModelFolder, loadVerifiedModelFolder } from './folder.js';
 import { isHubId } from './hub.js';
 import { PRESETS, TRAINED_PRESETS } from './presets.js';
 import type { Family } from './spec.js';
@@ -45,12 +45,13 @@ export function trainedCheckpointDir(ref: string, family: Family): string {
 }
 
 /** Cheap check (no building) that a reference names a preset or a valid model folder of the family. */
-export function checkModelRef(ref: string, family: Family): string | null {
+export function checkModelRef(ref: string, family: Family, opts: { verify?: boolean } = {}): string | null {
   if (isPresetName(ref)) return null;
   // owner/name: a Hugging Face hub model for the transformers.js engine, resolved (and checked) when it loads.
   if (family === 'llama' && isHubId(ref)) return ref;
   if (!existsSync(ref)) throw new UserError(`model ${ref}: not a preset (${[...Object.keys(PRESETS), ...Object.keys(TRAINED_PRESETS)].join(', ')}) and no such folder`);
-  const folder = loadVerifiedModelFolder(ref);
+  // verify: the recorded hashes too (a damaged file of the right size); sizes are always checked.
+  const folder = (opts.verify ?? true) ? loadVerifiedModelFolder(ref) : loadModelFolder(ref);
   if (folder.meta.family !== family) {
     throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs a ${family} model`);
   }
@@ -65,7 +66,8 @@ interface CacheSlot {
 
 /** A preset's cache folder, or the resolved model when the reference is a folder or a sound cache entry. */
 function lookup(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): { found: ResolvedModel } | { slot: CacheSlot; rebuiltBecause?: string } {
-  const folderDir = checkModelRef(ref, family);
+  // A folder named by the user was verified when the command checked its references (checkModelRef).
+  const folderDir = checkModelRef(ref, family, { verify: false });
   if (folderDir) return { found: { dir: folderDir, preset: null, built: false, buildSeconds: 0 } };
   const trained = Object.hasOwn(TRAINED_PRESETS, ref);
   const source = trained ? trainedCheckpointDir(ref, family) : null;
@@ -80,7 +82,9 @@ function lookup(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: num
   if (existsSync(dir)) {
     try {
       // Sizes and hashes recorded at build time: a cut or damaged entry is rebuilt, never loaded.
-      loadVerifiedModelFolder(dir);
+      const entry = loadVerifiedModelFolder(dir);
+      // An entry built before sizes and hashes were recorded cannot be checked: rebuilt once, like a damaged one.
+      if (!entry.meta.files) throw new Error(`${dir} was built without a record of its files' sizes and hashes`);
       return { found: { dir, preset: ref, built: false, buildSeconds: 0 } };
     } catch (err) {
       rebuiltBecause = errorMessage(err);

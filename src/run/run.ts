@@ -68,7 +68,7 @@ async function resolveSides(c: RunConfig, progress: Progress, signal: AbortSigna
     progress.phase(`preparing ${role} model ${side.model}`);
     // Built in a worker thread, so Ctrl-C stops a build at once.
     const m = await resolveModelRefAsync(side.model, family, { dtype: side.dtype, seed: side.seed }, signal);
-    if (m.rebuiltBecause) progress.line(`note: the cached ${side.model} model was damaged and has been rebuilt (${m.rebuiltBecause})`);
+    if (m.rebuiltBecause) progress.line(`note: the cached ${side.model} model could not be trusted and was rebuilt (${m.rebuiltBecause})`);
     if (m.built) progress.line(`built preset ${side.model} (${family}, ${side.dtype}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`);
     sides.push({ role, kinds, ref: side.model, dir: m.dir });
   };
