@@ -3,8 +3,8 @@
  * into only with --force; nothing is written (not even the folder created) before the run has measured something;
  * a failed write (disk full) keeps the last complete results.json and says which cases it holds.
  */
-import { accessSync, constants, existsSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, rmSync, rmdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { RESULTS_FILE, ResultsWriteError, writeResultsAtomic } from '../results/writer.js';
 import type { ResultsFile } from '../results/types.js';
 import { UserError } from '../util/errors.js';
@@ -18,14 +18,22 @@ export function checkOutDir(dir: string, force: boolean): void {
   const abs = resolve(dir);
   const blocker = fileInTheWay(abs);
   if (blocker) throw new UserError(`--out ${dir}: cannot write output folder: ${blocker === abs ? 'it exists and is not a folder' : `${blocker} is a file, not a folder`}`);
-  let existing = abs;
-  while (!existsSync(existing)) existing = dirname(existing);
-  try {
-    accessSync(existing, constants.W_OK);
-  } catch (err) {
-    throw new UserError(`--out ${dir}: cannot write output folder: ${folderErrorReason(existing, err)}${existing === abs ? '' : ` (in ${existing})`}`);
+  if (!existsSync(abs)) {
+    // Proven by creating it and removing it again: permissions alone do not tell (root under /proc, read-only mounts).
+    try {
+      const created = mkdirp(abs);
+      for (const d of created.reverse()) rmdirSync(d);
+    } catch (err) {
+      throw new UserError(`--out ${dir}: cannot write output folder: ${folderErrorReason(abs, err)}`);
+    }
+    return;
   }
-  if (existing !== abs || force) return;
+  try {
+    accessSync(abs, constants.W_OK);
+  } catch (err) {
+    throw new UserError(`--out ${dir}: cannot write output folder: ${folderErrorReason(abs, err)}`);
+  }
+  if (force) return;
   const found = RUN_FILES.filter((f) => existsSync(join(abs, f)));
   if (found.length > 0) {
     throw new UserError(`--out ${dir} already holds a run's results (${found.join(', ')}); choose another folder, or pass --force to replace them`);

@@ -7,7 +7,7 @@ import { UserError } from './errors.js';
  * ENOENT under an existing parent (`/proc/nope`). Creates each missing folder from the nearest existing ancestor
  * down, one plain mkdir each, and throws the first error (ENOENT, ENOTDIR, EACCES, ...) as it comes.
  */
-export function mkdirp(dir: string): void {
+export function mkdirp(dir: string): string[] {
   const abs = resolve(dir);
   const missing: string[] = [];
   let p = abs;
@@ -28,13 +28,17 @@ export function mkdirp(dir: string): void {
     if (parent === p) break;
     p = parent;
   }
+  const created: string[] = [];
   for (const d of missing.reverse()) {
     try {
       mkdirSync(d);
+      created.push(d);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(d).isDirectory()) throw err;
     }
   }
+  /** The folders this call created, outermost first. */
+  return created;
 }
 
 /** The nearest ancestor of a path (itself included) that exists and is not a folder, or null. */
