@@ -113,7 +113,7 @@ describe('defect 3: a full disk keeps the last complete results.json', () => {
     afterAll(() => {
       if (mounted) execFileSync('umount', [mnt], { stdio: 'ignore' });
     });
-    it.skipIf(!mounted)('fills up: ENOSPC is a ResultsWriteError, no temp file, the last complete file parses (skipped: cannot mount a tmpfs here, needs root)', () => {
+    it.skipIf(!mounted)('fills up: ENOSPC is a ResultsWriteError, no temp file, the last complete file parses (skips where a tmpfs cannot be mounted: needs root)', () => {
       const p = createPersister(join(mnt, 'out'), { force: false });
       let n = 1;
       let caught: unknown;
