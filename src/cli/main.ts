@@ -14,9 +14,9 @@ async function main(argv: string[]): Promise<number> {
     .description('Is a diffusion LLM (LLaDA) really faster than an autoregressive LLM on the same hardware? Measure it.')
     .version(toolVersion(), '-V, --version')
     .option('--debug', 'show stack traces for unexpected errors')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // A flag error is one line, the hint on the same line (README: errors are one line on stderr).
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(`${s.trimEnd()} (run with --help for usage)\n`) });
   for (const register of commands) register(program);
   try {
     await program.parseAsync(argv);

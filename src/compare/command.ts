@@ -1,9 +1,10 @@
 /** `dllm-bench compare`: read two runs, judge, print, write the requested exports, return the exit code. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { ExitCode, UserError } from '../util/errors.js';
-import { readResultsFile } from '../results/read.js';
+import { assertOutNotInput, readResultsFile } from '../results/read.js';
+import { folderErrorReason, mkdirp } from '../util/fs.js';
 import { compareResults, hasFailures, type Comparison } from './compare.js';
 import { toBenchmarkAction, toBmf } from './export.js';
 import { appendStepSummary, githubAnnotations, inGitHubActions } from './github.js';
@@ -34,10 +35,10 @@ const processIo: CommandIo = { stdout: (s) => process.stdout.write(s), stderr: (
 
 function writeOutput(file: string, text: string, what: string): void {
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirp(dirname(file));
     writeFileSync(file, text);
   } catch (err) {
-    throw new UserError(`${file}: cannot write ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UserError(`${file}: cannot write ${what} (${folderErrorReason(dirname(file), err)})`);
   }
 }
 
@@ -46,7 +47,8 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 export function formatComparison(format: CompareFormat, cmp: Comparison, current: Parameters<typeof toBmf>[0]): string {
   switch (format) {
     case 'table':
-      return `${renderCompareTable(cmp)}\n`;
+      // stdout carries the table only; its warnings go to stderr (compareCommand).
+      return `${renderCompareTable({ ...cmp, warnings: [] })}\n`;
     case 'md':
       return renderCompareMarkdown(cmp);
     case 'json':
@@ -60,6 +62,8 @@ export function formatComparison(format: CompareFormat, cmp: Comparison, current
 
 /** Exit code: 0 no regression, 1 regression (or a case that errored in the current run). Unusable input throws. */
 export async function compareCommand(o: CompareCommandOptions, io: CommandIo = processIo): Promise<number> {
+  // Never replace a measurement with its own comparison.
+  for (const [flag, file] of [['--out', o.out], ['--junit', o.junit]] as const) if (file) assertOutNotInput(flag, file, [o.baseline, o.current]);
   const baseline = readResultsFile(o.baseline);
   const current = readResultsFile(o.current);
   const cmp = compareResults(baseline, current, { thresholdPct: o.thresholdPct, alpha: o.alpha });
@@ -70,6 +74,7 @@ export async function compareCommand(o: CompareCommandOptions, io: CommandIo = p
   if (o.out) writeOutput(o.out, o.format === 'table' ? stripVTControlCharacters(output) : output, `--out ${o.format}`);
   else io.stdout(output);
   if (o.format !== 'table' || o.out) io.stderr(`${renderCompareTable(cmp)}\n`);
+  else for (const w of cmp.warnings) io.stderr(`warning: ${w}\n`);
 
   if (o.junit) writeOutput(o.junit, renderJUnit(cmp), 'JUnit XML');
   appendStepSummary(renderCompareMarkdown(cmp), io.env);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
+import { decodeUtf8 } from '../util/fs.js';
 import { packageRoot } from '../util/version.js';
 import { type ConfigPath, type ConfigValue, RunConfig, type RunConfigInput, isUrl } from './schema.js';
 
@@ -17,8 +18,9 @@ function resolveConfigPath(nameOrPath: string): string {
 export function readJsonFile(file: string, what: string): unknown {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = decodeUtf8(readFileSync(file), `${what} ${file}`);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`${what} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   try {

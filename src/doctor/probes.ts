@@ -8,7 +8,7 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../util/errors.js';
 import { CUDA_INSTALL_FIX, cudaProviderInstalled, explainCudaFailure, ortBinaryDir } from '../engines/device.js';
 import { cacheRoot, parseCacheEntryName, variantText } from '../models/cache.js';
-import { MODEL_FORMAT_VERSION, loadModelFolder } from '../models/folder.js';
+import { MODEL_FORMAT_VERSION, type ModelFolder, loadVerifiedModelFolder } from '../models/folder.js';
 import { onnxruntimeVersion } from '../results/environment.js';
 import type { GpuInfo } from '../results/types.js';
 import { NVIDIA_SMI_ENV, queryGpus, resolveNvidiaSmiPath } from '../telemetry/nvidia-smi.js';
@@ -264,7 +264,7 @@ function inspectEntry(modelsDir: string, name: string): CacheEntry {
     return { name, bytes, usable: false, note: `older model format v${k.formatVersion} (current v${MODEL_FORMAT_VERSION}); unused, safe to delete` };
   }
   try {
-    loadModelFolder(dir);
+    loadVerifiedModelFolder(dir);
     return { name, bytes, usable: true, note: `${k.preset} preset, ${k.family}, ${k.dtype}, ${variantText(k.variant)}` };
   } catch (err) {
     return { name, bytes, usable: false, note: `broken (${errorMessage(err)}); rebuilt on next use` };
@@ -305,9 +305,9 @@ export function checkCache(env: NodeJS.ProcessEnv = process.env): CheckResult {
 
 export function checkModel(dirArg: string): CheckResult {
   const id = `model:${dirArg}`;
-  let folder: ReturnType<typeof loadModelFolder>;
+  let folder: ModelFolder;
   try {
-    folder = loadModelFolder(dirArg);
+    folder = loadVerifiedModelFolder(dirArg);
   } catch (err) {
     return { id, status: 'fail', summary: errorMessage(err) };
   }

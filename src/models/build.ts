@@ -3,9 +3,10 @@
  *   config.json (the checkpoint's own keys + a "dllm_bench" block), tokenizer files, onnx/model[_fp16].onnx.
  * A synthetic preset first writes a native checkpoint into DIR/checkpoint/ and then goes through the same path.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { mkdirp } from '../util/fs.js';
 import { writeModel } from '../onnx/graph.js';
 import type { OnnxDtype } from './dtype.js';
 import { emitBlockLoop } from './block-loop.js';
@@ -14,6 +15,7 @@ import { emitDecodeLoop } from './emit-loop.js';
 import { composeEntries } from './compose.js';
 import { configFromSpec, specFromConfig } from './families.js';
 import { type ModelMeta, META_KEY, MODEL_FORMAT_VERSION } from './folder.js';
+import { recordFiles } from './integrity.js';
 import { getPreset, presetSpec } from './presets.js';
 import { SafetensorsReader } from './safetensors.js';
 import { parameterCount } from './spec.js';
@@ -65,7 +67,7 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
   const graph = emitTransformer(spec, reader, { kind, dtype: opts.dtype, attention: opts.attention });
 
   const warnings: string[] = [];
-  mkdirSync(join(outDir, 'onnx'), { recursive: true });
+  mkdirp(join(outDir, 'onnx'));
   const weightBytes = parameterCount(spec) * (opts.dtype === 'fp16' ? 2 : 4);
   const external = opts.externalData ?? weightBytes > EXTERNAL_DATA_THRESHOLD;
   const onnxFile = opts.dtype === 'fp16' ? 'onnx/model_fp16.onnx' : 'onnx/model.onnx';
@@ -126,6 +128,7 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     warnings.push(`${checkpointDir} has no tokenizer.json/tokenizer_config.json: text prompts are unavailable, use --prompt-ids`);
   }
 
+  const graphFiles = [onnxFile, external ? `${onnxFile}_data` : null, entriesOnnxFile, loopOnnxFile].filter((f): f is string => f !== null);
   const meta: ModelMeta = {
     formatVersion: MODEL_FORMAT_VERSION,
     family: spec.family,
@@ -143,6 +146,7 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     source: src.startsWith(`${resolve(outDir)}/`) ? relative(resolve(outDir), src) : src,
     hasTokenizer,
     spec,
+    files: recordFiles(outDir, graphFiles),
   };
   const outConfig: Record<string, unknown> = {
     ...config,
@@ -171,7 +175,7 @@ export function buildPreset(outDir: string, opts: BuildPresetOptions): ConvertRe
   const preset = getPreset(opts.preset);
   const spec = presetSpec(preset, opts.family);
   const ckpt = join(outDir, 'checkpoint');
-  mkdirSync(ckpt, { recursive: true });
+  mkdirp(ckpt);
   writeFileSync(join(ckpt, 'config.json'), JSON.stringify(configFromSpec(spec), null, 2));
   const { tokenizer, tokenizerConfig } = buildTokenizerFiles(
     opts.family,

@@ -3,14 +3,18 @@
  * an existing model folder. The cache key includes the model format version, so an upgraded tool rebuilds.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ExitCode, UserError, errorMessage } from '../util/errors.js';
+import { fileInTheWay, folderErrorReason, mkdirp } from '../util/fs.js';
 import { packageRoot } from '../util/version.js';
 import { buildPreset, convertCheckpoint } from './build.js';
+import type { BuildJob, BuildReply } from './build-worker.js';
 import type { OnnxDtype } from './dtype.js';
-import { MODEL_FORMAT_VERSION, loadModelFolder } from './folder.js';
+import { MODEL_FORMAT_VERSION, loadModelFolder, loadVerifiedModelFolder } from './folder.js';
 import { isHubId } from './hub.js';
 import { PRESETS, TRAINED_PRESETS } from './presets.js';
 import type { Family } from './spec.js';
@@ -27,6 +31,8 @@ export interface ResolvedModel {
   /** True when this call built it. */
   built: boolean;
   buildSeconds: number;
+  /** Set when a damaged cache entry was found and rebuilt: what was wrong with it. */
+  rebuiltBecause?: string;
 }
 
 export function isPresetName(ref: string): boolean {
@@ -39,12 +45,13 @@ export function trainedCheckpointDir(ref: string, family: Family): string {
 }
 
 /** Cheap check (no building) that a reference names a preset or a valid model folder of the family. */
-export function checkModelRef(ref: string, family: Family): string | null {
+export function checkModelRef(ref: string, family: Family, opts: { verify?: boolean } = {}): string | null {
   if (isPresetName(ref)) return null;
   // owner/name: a Hugging Face hub model for the transformers.js engine, resolved (and checked) when it loads.
   if (family === 'llama' && isHubId(ref)) return ref;
   if (!existsSync(ref)) throw new UserError(`model ${ref}: not a preset (${[...Object.keys(PRESETS), ...Object.keys(TRAINED_PRESETS)].join(', ')}) and no such folder`);
-  const folder = loadModelFolder(ref);
+  // verify: the recorded hashes too (a damaged file of the right size); sizes are always checked.
+  const folder = (opts.verify ?? true) ? loadVerifiedModelFolder(ref) : loadModelFolder(ref);
   if (folder.meta.family !== family) {
     throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs a ${family} model`);
   }
@@ -79,36 +86,128 @@ export function variantText(variant: string): string {
   return variant.startsWith('seed') ? `seed ${variant.slice(4)}` : `trained weights ${variant}`;
 }
 
-export function resolveModelRef(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
-  const folderDir = checkModelRef(ref, family);
-  if (folderDir) return { dir: folderDir, preset: null, built: false, buildSeconds: 0 };
+interface CacheSlot {
+  dir: string;
+  /** The shipped checkpoint of a trained preset; null for a synthetic one. */
+  source: string | null;
+}
+
+/** A preset's cache folder, or the resolved model when the reference is a folder or a sound cache entry. */
+function lookup(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): { found: ResolvedModel } | { slot: CacheSlot; rebuiltBecause?: string } {
+  // A folder named by the user was verified when the command checked its references (checkModelRef).
+  const folderDir = checkModelRef(ref, family, { verify: false });
+  if (folderDir) return { found: { dir: folderDir, preset: null, built: false, buildSeconds: 0 } };
   const trained = Object.hasOwn(TRAINED_PRESETS, ref);
   const source = trained ? trainedCheckpointDir(ref, family) : null;
   if (source && !existsSync(join(source, 'model.safetensors'))) throw new UserError(`preset ${ref}: ${source}/model.safetensors is missing from this installation`);
   // Trained weights are keyed by their content (a retrained checkpoint converts afresh), synthetic ones by seed.
   const variant = source ? createHash('sha256').update(readFileSync(join(source, 'model.safetensors'))).digest('hex').slice(0, 12) : `seed${opts.seed}`;
-  const dir = join(cacheRoot(), 'models', cacheEntryName({ preset: ref, family, dtype: opts.dtype, variant, formatVersion: MODEL_FORMAT_VERSION }));
-  if (existsSync(join(dir, 'config.json'))) {
+  const root = cacheRoot();
+  const blocker = fileInTheWay(root);
+  if (blocker) throw new UserError(`model cache ${root}: ${blocker} is a file, not a folder (set DLLM_BENCH_CACHE to a writable folder)`);
+  const dir = join(root, 'models', cacheEntryName({ preset: ref, family, dtype: opts.dtype, variant, formatVersion: MODEL_FORMAT_VERSION }));
+  let rebuiltBecause: string | undefined;
+  if (existsSync(dir)) {
     try {
-      loadModelFolder(dir);
-      return { dir, preset: ref, built: false, buildSeconds: 0 };
-    } catch {
+      // Sizes and hashes recorded at build time: a cut or damaged entry is rebuilt, never loaded.
+      const entry = loadVerifiedModelFolder(dir);
+      // An entry built before sizes and hashes were recorded cannot be checked: rebuilt once, like a damaged one.
+      if (!entry.meta.files) throw new Error(`${dir} was built without a record of its files' sizes and hashes`);
+      return { found: { dir, preset: ref, built: false, buildSeconds: 0 } };
+    } catch (err) {
+      rebuiltBecause = errorMessage(err);
       rmSync(dir, { recursive: true, force: true }); // a broken cache entry is rebuilt
     }
   }
+  return { slot: { dir, source }, ...(rebuiltBecause ? { rebuiltBecause } : {}) };
+}
+
+function buildFailed(ref: string, err: unknown): UserError {
+  if (err instanceof UserError) return err;
+  return new UserError(`cannot build preset ${ref} into ${cacheRoot()}: ${folderErrorReason(cacheRoot(), err)} (set DLLM_BENCH_CACHE to a writable folder)`);
+}
+
+function prepareTmp(ref: string, dir: string): string {
   // Build into a temp folder and rename, so an interrupted build never leaves a half-written cache entry.
   const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirp(tmp);
+  } catch (err) {
+    throw buildFailed(ref, err);
+  }
+  return tmp;
+}
+
+function install(tmp: string, dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+}
+
+export function resolveModelRef(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
+  const l = lookup(ref, family, opts);
+  if ('found' in l) return l.found;
+  const { dir, source } = l.slot;
+  const tmp = prepareTmp(ref, dir);
   try {
     const r = source ? convertCheckpoint(source, tmp, { dtype: opts.dtype }) : buildPreset(tmp, { preset: ref, family, seed: opts.seed, dtype: opts.dtype });
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
-    return { dir, preset: ref, built: true, buildSeconds: r.seconds };
+    install(tmp, dir);
+    return { dir, preset: ref, built: true, buildSeconds: r.seconds, ...(l.rebuiltBecause ? { rebuiltBecause: l.rebuiltBecause } : {}) };
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    if (err instanceof UserError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot build preset ${ref} into ${cacheRoot()}: ${code ?? (err as Error).message} (set DLLM_BENCH_CACHE to a writable folder)`);
+    throw buildFailed(ref, err);
+  }
+}
+
+function buildWorkerPath(): string {
+  const here = fileURLToPath(new URL('./build-worker.js', import.meta.url));
+  // Under vitest this module is the .ts source; the worker needs the compiled file (npm test builds first).
+  return existsSync(here) ? here : join(packageRoot, 'dist', 'models', 'build-worker.js');
+}
+
+/**
+ * resolveModelRef with the build in a worker thread, so the main thread sees Ctrl-C at once: on `signal` the worker
+ * is terminated, the partial folder removed, and the call rejects with an exit-130 UserError.
+ */
+export async function resolveModelRefAsync(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }, signal?: AbortSignal): Promise<ResolvedModel> {
+  const l = lookup(ref, family, opts);
+  if ('found' in l) return l.found;
+  const { dir, source } = l.slot;
+  const interrupted = () => new UserError(`interrupted while building preset ${ref}; the partial cache entry was removed`, ExitCode.interrupted);
+  if (signal?.aborted) throw interrupted();
+  const tmp = prepareTmp(ref, dir);
+  // A second Ctrl-C exits the process at once; the half-built folder goes with it.
+  const cleanup = () => rmSync(tmp, { recursive: true, force: true });
+  process.once('exit', cleanup);
+  const job: BuildJob = { tmp, source, preset: ref, family, seed: opts.seed, dtype: opts.dtype };
+  const worker = new Worker(buildWorkerPath(), { workerData: job });
+  try {
+    const seconds = await new Promise<number>((resolvePromise, reject) => {
+      const onAbort = () => {
+        void worker.terminate().finally(() => reject(interrupted()));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.once('message', (m: BuildReply) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (m.ok) resolvePromise(m.seconds);
+        else reject(m.userError ? new UserError(m.message) : Object.assign(new Error(m.message), { code: m.code }));
+      });
+      worker.once('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      });
+      worker.once('exit', (code) => {
+        if (!signal?.aborted) reject(new Error(`model build worker exited with code ${code}`));
+      });
+    });
+    install(tmp, dir);
+    return { dir, preset: ref, built: true, buildSeconds: seconds, ...(l.rebuiltBecause ? { rebuiltBecause: l.rebuiltBecause } : {}) };
+  } catch (err) {
+    cleanup();
+    if (err instanceof UserError && err.exitCode === ExitCode.interrupted) throw err;
+    throw buildFailed(ref, err);
+  } finally {
+    process.off('exit', cleanup);
+    void worker.terminate();
   }
 }

@@ -5,6 +5,7 @@ import { UserError } from '../util/errors.js';
 import type { OnnxDtype } from './dtype.js';
 import type { AttentionImpl, GraphKind } from './emit.js';
 import type { Family, TransformerSpec } from './spec.js';
+import { type FileRecords, checkFiles } from './integrity.js';
 
 export const META_KEY = 'dllm_bench';
 /** Bump when the graph's I/O contract changes: cached models of an older version are rebuilt. */
@@ -34,6 +35,8 @@ export interface ModelMeta {
   source: string;
   hasTokenizer: boolean;
   spec: TransformerSpec;
+  /** Size and SHA-256 of every graph and weight file, as built (absent in folders built before they were recorded). */
+  files?: FileRecords;
 }
 
 export interface ModelFolder {
@@ -65,5 +68,18 @@ export function loadModelFolder(dirArg: string): ModelFolder {
   }
   const onnxPath = join(dir, meta.onnxFile);
   if (!existsSync(onnxPath)) throw new UserError(`${dirArg}: ${meta.onnxFile} is missing; rebuild the model folder`);
+  const bad = meta.files ? checkFiles(dir, meta.files, { hash: false }) : null;
+  if (bad) throw new UserError(`model folder ${dirArg}: ${bad}; rebuild it`);
   return { dir, meta, onnxPath, config };
+}
+
+/**
+ * loadModelFolder plus the content check: every recorded file's SHA-256 (reads every byte once: about a second per
+ * GB). For what is about to be loaded from a folder the user named or the cache, not for every engine worker.
+ */
+export function loadVerifiedModelFolder(dirArg: string): ModelFolder {
+  const folder = loadModelFolder(dirArg);
+  const bad = folder.meta.files ? checkFiles(folder.dir, folder.meta.files, { hash: true }) : null;
+  if (bad) throw new UserError(`model folder ${dirArg}: ${bad}; rebuild it`);
+  return folder;
 }

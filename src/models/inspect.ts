@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type IoInfo, readGraphIo } from '../onnx/inspect.js';
-import { type ModelMeta, loadModelFolder } from './folder.js';
+import { type ModelMeta, loadVerifiedModelFolder } from './folder.js';
 import type { TransformerSpec } from './spec.js';
 
 export interface ModelInspection {
@@ -39,7 +39,7 @@ const ATTENTION_OPS: Record<ModelMeta['attention'], string> = {
 };
 
 export function inspectModel(dir: string): ModelInspection {
-  const folder = loadModelFolder(dir);
+  const folder = loadVerifiedModelFolder(dir);
   const files: { path: string; bytes: number }[] = [];
   walk(folder.dir, folder.dir, files);
   const io = readGraphIo(folder.onnxPath);

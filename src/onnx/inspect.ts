@@ -3,7 +3,11 @@
  * a session: a minimal protobuf reader that walks ModelProto.graph and skips everything else.
  */
 import { readFileSync } from 'node:fs';
+import { UserError } from '../util/errors.js';
 import { Field, dataTypeName } from './fields.js';
+
+/** The bytes end (or a length points) past the end of the message being read: a cut or damaged file. */
+export class TruncatedProtobufError extends Error {}
 
 export interface IoInfo {
   name: string;
@@ -21,6 +25,9 @@ class Reader {
     let result = 0;
     let shift = 0;
     for (;;) {
+      // Every read is bounded by the message's end, so a cut file ends in an error, never in an endless loop.
+      if (this.pos >= this.end) throw new TruncatedProtobufError(`varint runs past the end at byte ${this.pos}`);
+      if (shift > 63) throw new TruncatedProtobufError(`varint longer than 10 bytes at byte ${this.pos}`);
       const b = this.buf[this.pos++]!;
       result += (b & 0x7f) * 2 ** shift;
       if (b < 0x80) return result;
@@ -36,13 +43,15 @@ class Reader {
       if (wire === 0) yield [field, wire, this.varint()];
       else if (wire === 2) {
         const len = this.varint();
+        if (this.pos + len > this.end) throw new TruncatedProtobufError(`field ${field} of ${len} bytes at byte ${this.pos} runs past the end (${this.end})`);
         const sub = new Reader(this.buf, this.pos + len);
         sub.pos = this.pos;
         this.pos += len;
         yield [field, wire, sub];
-      } else if (wire === 1) this.pos += 8;
-      else if (wire === 5) this.pos += 4;
-      else throw new Error(`unsupported protobuf wire type ${wire}`);
+      } else if (wire === 1 || wire === 5) {
+        this.pos += wire === 1 ? 8 : 4;
+        if (this.pos > this.end) throw new TruncatedProtobufError(`fixed-width field ${field} runs past the end (${this.end})`);
+      } else throw new TruncatedProtobufError(`unsupported protobuf wire type ${wire} at byte ${this.pos}`);
     }
   }
   string(): string {
@@ -74,9 +83,21 @@ function valueInfo(r: Reader): IoInfo {
   return info;
 }
 
-export function readGraphIo(file: string): { inputs: IoInfo[]; outputs: IoInfo[]; nodes: number; opsets: Record<string, number> } {
+export type GraphIo = { inputs: IoInfo[]; outputs: IoInfo[]; nodes: number; opsets: Record<string, number> };
+
+/** A cut or damaged file is one UserError naming it. */
+export function readGraphIo(file: string): GraphIo {
+  try {
+    return readGraphIoBytes(readFileSync(file));
+  } catch (err) {
+    if (err instanceof TruncatedProtobufError) throw new UserError(`${file}: not a valid ONNX file, truncated or damaged (${err.message}); rebuild it`);
+    throw err;
+  }
+}
+
+export function readGraphIoBytes(bytes: Uint8Array): GraphIo {
   const { Model: M, OperatorSetId: O, Graph: G } = Field;
-  const model = new Reader(readFileSync(file));
+  const model = new Reader(bytes);
   const inputs: IoInfo[] = [];
   const outputs: IoInfo[] = [];
   const opsets: Record<string, number> = {};

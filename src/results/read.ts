@@ -3,8 +3,8 @@
  * migrated, then the whole file is validated with the one schema (src/results/schema.ts). Any problem is one
  * UserError line (exit code 2) naming the file and, for an invalid file, the first failing path.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { firstIssue } from './issues.js';
 import { MIGRATIONS, MigrationError } from './migrate.js';
@@ -74,4 +74,20 @@ export function readResultsFile(pathOrDir: string): ResultsFile {
     throw new UserError(`${file}: not JSON (${(err as Error).message.split('\n')[0]})`);
   }
   return parseResults(value, file);
+}
+
+/** The paths a results input may stand for: the file itself, and for a run folder its results.json. */
+function inputPaths(input: string): string[] {
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
+  const paths = [real(input)];
+  if (existsSync(input) && statSync(input).isDirectory()) paths.push(real(join(input, RESULTS_FILE)));
+  return paths;
+}
+
+/** `--out` (or any output file) must not be one of the command's inputs: writing it would destroy the measurements. */
+export function assertOutNotInput(flag: string, out: string, inputs: string[]): void {
+  const target = existsSync(out) ? realpathSync(out) : resolve(out);
+  for (const input of inputs) {
+    if (inputPaths(input).includes(target)) throw new UserError(`${flag} ${out} is the input ${input}: it would replace the results; write to another file`);
+  }
 }

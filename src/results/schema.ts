@@ -60,7 +60,7 @@ export const CaseConditions = z.strictObject({
  * inter-token gap (every gap of every answer, pooled).
  */
 export const SampleValues = z.strictObject({
-  latencyMs: z.array(z.number()).describe('wall time of each request, in the order the requests were sent'),
+  latencyMs: z.array(z.number().nonnegative()).describe('wall time of each request, in the order the requests were sent'),
   ttftMs: z.array(z.number()).optional().describe('time to first token of each answer'),
   tpotMs: z.array(z.number()).optional().describe("time per output token of each answer: (last - first token time) / (tokens - 1)"),
   itlMs: z.array(z.number()).optional().describe('every gap between consecutive token (HTTP: chunk) arrivals, all answers pooled'),
@@ -74,7 +74,7 @@ export const SampleValues = z.strictObject({
  */
 export const Sample = z.strictObject({
   requests: z.number().int().nonnegative().describe('requests in the repetition (HTTP: completed requests)'),
-  latencyMs: z.number().describe('wall time per request (mean)'),
+  latencyMs: z.number().nonnegative().describe('wall time per request (mean)'),
   generatedTokens: z.number().describe('generated positions per request (mean), batch rows summed; prompt tokens never count'),
   usefulTokens: z.number().describe('generated tokens up to the first EOS/EoT per request (mean), batch rows summed'),
   tokensPerSec: z.number().describe('generated tokens of the repetition / its wall time'),

@@ -3,7 +3,7 @@
  * What is written is first checked against the schema, so every file a run leaves behind is one `report`,
  * `compare` and `claims` can read.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstIssue } from './issues.js';
 import { ResultsFile as ResultsSchema } from './schema.js';
@@ -22,13 +22,35 @@ export function serializeResults(results: ResultsFile): string {
   return JSON.stringify(checked.data, null, 2);
 }
 
-/** An invalid object throws before anything is written: the previous (valid) file stays in place. */
-export function writeResultsAtomic(dir: string, results: ResultsFile): string {
+/** The file system refused a write (disk full, read-only, ...): the previous results.json is untouched. */
+export class ResultsWriteError extends Error {
+  constructor(
+    readonly file: string,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ResultsWriteError';
+  }
+}
+
+/**
+ * An invalid object throws before anything is written: the previous (valid) file stays in place. A failed write
+ * (ENOSPC, EIO, ...) removes its temporary file and throws a ResultsWriteError; the previous file stays too.
+ */
+export function writeResultsAtomic(dir: string, results: ResultsFile, fs: { writeFileSync: typeof writeFileSync } = { writeFileSync }): string {
   const text = serializeResults(results);
   const file = join(dir, RESULTS_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${text}\n`);
-  renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, `${text}\n`);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = code === 'ENOSPC' ? 'disk full' : code === 'EDQUOT' ? 'disk quota exceeded' : code === 'EROFS' ? 'read-only file system' : 'write failed';
+    throw new ResultsWriteError(file, code, `${what}: cannot write ${file} (${code ?? (err instanceof Error ? err.message : String(err))})`);
+  }
   return file;
 }
 

@@ -1,8 +1,8 @@
 /** The run command's I/O edge: config, output folder, Ctrl-C, progress, reports, exit code. */
 import { join, relative } from 'node:path';
-import { assertWritableDir } from '../util/fs.js';
+import { checkOutDir } from './out-dir.js';
 import type { Progress } from './progress.js';
-import { ExitCode } from '../util/errors.js';
+import { ExitCode, errorMessage } from '../util/errors.js';
 import { type Override, loadRunConfig } from '../config/load.js';
 import type { Abortable } from '../engines/worker/client.js';
 import { newRunId, serializeResults } from '../results/writer.js';
@@ -20,6 +20,8 @@ export interface RunCommandOptions {
   report: boolean;
   /** Every table column, whatever the terminal's width. */
   wide?: boolean;
+  /** Write into an --out folder that already holds a run's files. */
+  force?: boolean;
   /** Supplied by the CLI (spinner or plain lines on stderr). */
   progress: Progress;
 }
@@ -36,44 +38,73 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   }
   const runId = newRunId();
   const outDir = config.out ?? join('results', runId);
-  assertWritableDir(outDir);
+  checkOutDir(outDir, o.force ?? false);
   const { progress } = o;
   progress.line(`config ${relative(process.cwd(), source) || source}; results -> ${outDir}`);
 
   const controller = new AbortController();
   const workers: Abortable[] = [];
   let interrupts = 0;
-  const onSigint = () => {
+  // SIGTERM exits 143 (128 + 15), SIGINT 130, as shells report them.
+  let stopCode: number = ExitCode.interrupted;
+  let measuring = true;
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
-    progress.line('interrupted: stopping engines and writing partial results (Ctrl-C again to quit at once)');
+    if (signal === 'SIGTERM') stopCode = ExitCode.terminated;
+    if (interrupts > 1) process.exit(stopCode);
+    progress.line(
+      measuring
+        ? 'interrupted: stopping engines; whatever was measured is kept in results.json (Ctrl-C again to quit at once)'
+        : 'interrupted after the last case: results.json is complete; finishing the reports (Ctrl-C again to quit at once)',
+    );
     controller.abort();
     for (const w of workers) w.abort();
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const outcome = await runBenchmark({ config, outDir, runId, progress, signal: controller.signal, onWorker: (w) => workers.push(w) });
+    let outcome: Awaited<ReturnType<typeof runBenchmark>>;
+    try {
+      outcome = await runBenchmark({ config, outDir, runId, progress, signal: controller.signal, onWorker: (w) => workers.push(w), force: o.force ?? false });
+    } catch (err) {
+      // Stopped before anything was measured (a model build, engines starting): --out is left as it was.
+      if (controller.signal.aborted && err instanceof UserError && err.exitCode === ExitCode.interrupted) throw new UserError(err.message, stopCode);
+      throw err;
+    }
+    measuring = false;
     progress.stop();
     const { results } = outcome;
-    if (o.report) {
+    const exitCode = outcome.exitCode === ExitCode.interrupted ? stopCode : outcome.exitCode;
+    if (outcome.resultsPath === null) {
+      process.stderr.write(`${controller.signal.aborted ? 'interrupted' : 'stopped'} before any case was measured: nothing written${outcome.writeError ? '' : `, ${outDir} left as it was`}\n`);
+      if (outcome.writeError) process.stderr.write(`error: ${outcome.writeError}\n`);
+      return exitCode;
+    }
+    let reports = o.report && !outcome.writeError;
+    if (reports) {
       const { writeReports } = await import('../report/index.js');
-      await writeReports(results, outDir);
+      try {
+        await writeReports(results, outDir);
+      } catch (err) {
+        reports = false;
+        process.stderr.write(`error: reports not written: ${errorMessage(err)}\n`);
+      }
     }
     const { renderTable } = await import('../report/index.js');
     const { terminalWidth } = await import('../util/format.js');
     process.stderr.write(`\n${renderTable(results, { width: terminalWidth(), wide: o.wide ?? false })}\n`);
     const state = results.complete ? 'complete' : 'INCOMPLETE';
-    process.stderr.write(`results (${state}): ${outcome.resultsPath}${o.report ? ` (+ report.md, report.html)` : ''}\n`);
+    if (outcome.writeError) process.stderr.write(`error: ${outcome.writeError}\n`);
+    else process.stderr.write(`results (${state}): ${outcome.resultsPath}${reports ? ` (+ report.md, report.html)` : ''}\n`);
     for (const e of results.errors) process.stderr.write(`error: ${e.caseId ?? e.scenario ?? ''}: ${e.message}\n`);
     // The answer last, so it is what stays on screen (README, "The answer first").
     const { headlineLines, headlineOf, styleHeadline } = await import('../claims/index.js');
     process.stderr.write(`\n${styleHeadline(headlineLines(headlineOf(results), terminalWidth())).join('\n')}\n`);
     if (o.json) process.stdout.write(`${serializeResults(results)}\n`);
-    return outcome.exitCode;
+    return exitCode;
   } finally {
     progress.stop();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

@@ -2,12 +2,14 @@
 import { readFileSync } from 'node:fs';
 import chalk from 'chalk';
 import { UserError } from '../util/errors.js';
+import { decodeUtf8 } from '../util/fs.js';
 import { isInteractive } from '../util/color.js';
 import { validateLladaOptions, DEFAULT_LLADA_OPTIONS, type CacheMode, type LladaOptions } from '../engines/llada/sampler.js';
 import type { StepEvent } from '../engines/llada/engine.js';
 import { maskInPromptError, positionsError } from '../engines/request.js';
 import { spawnTagged } from '../engines/worker/client.js';
 import type { DeviceRequest, EngineResult } from '../engines/types.js';
+import { loadVerifiedModelFolder } from '../models/folder.js';
 import { openModel } from '../models/hub.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
 
@@ -54,6 +56,8 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
   const entries: (string | number[])[] = [...(f.prompt ?? []), ...(f.promptIds ?? []), ...fileEntries];
   if (entries.length === 0) throw new UserError('give a prompt: --prompt TEXT, --prompt-ids 1,2,3 (both repeatable) or --prompts-file FILE');
   const folder = await openModel(f.model);
+  // What is about to be loaded: the sizes and hashes recorded when the folder was built.
+  if (!folder.hubId) loadVerifiedModelFolder(folder.dir);
   if (folder.hubId && f.engine !== 'ar') throw new UserError(`--engine ${f.engine} needs a local model folder; a hub model runs on --engine ar (transformers.js)`);
   const diffusion = folder.meta.graph === 'diffusion';
   const genLength = diffusion ? f.genLength : (f.maxNewTokens ?? f.genLength);
@@ -146,8 +150,9 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
 function readPromptsFile(file: string): (string | number[])[] {
   let v: unknown;
   try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
+    v = JSON.parse(decodeUtf8(readFileSync(file), `--prompts-file ${file}`));
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`--prompts-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not valid JSON'}`);
   }
   const ok = (e: unknown) => typeof e === 'string' || (Array.isArray(e) && e.every((t) => Number.isInteger(t) && t >= 0));

@@ -10,11 +10,12 @@ import { type RunConfig, isUrl } from '../config/schema.js';
 import { positionsError } from '../engines/request.js';
 import type { EngineKind } from '../engines/types.js';
 import type { Abortable } from '../engines/worker/client.js';
-import { resolveModelRef } from '../models/cache.js';
+import { resolveModelRefAsync } from '../models/cache.js';
 import type { Family } from '../models/spec.js';
 import { collectEnvironment } from '../results/environment.js';
 import { SCHEMA_VERSION, type CaseResult, type EngineRun, type ResultsFile, type ScenarioKind, type ScenarioResult, type Warning } from '../results/types.js';
-import { writeResultsAtomic } from '../results/writer.js';
+import { ResultsWriteError } from '../results/writer.js';
+import { createPersister, describeWriteFailure } from './out-dir.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
 import { loadSuite, type QualitySuite } from '../quality/suite.js';
@@ -34,29 +35,36 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Called with every engine that owns a worker, so Ctrl-C can stop them at once. */
   onWorker?: (w: Abortable) => void;
+  /** --force: the output folder may already hold a run's files (checked by the command before the run). */
+  force?: boolean;
 }
 
 export interface RunOutcome {
   results: ResultsFile;
   exitCode: number;
-  resultsPath: string;
+  /** null when nothing was measured, so nothing was written. */
+  resultsPath: string | null;
+  /** A write of results.json failed (disk full): one line saying so and what the file on disk still holds. */
+  writeError?: string;
 }
 
-function resolveSides(c: RunConfig, progress: Progress): SideModel[] {
+async function resolveSides(c: RunConfig, progress: Progress, signal: AbortSignal): Promise<SideModel[]> {
   const sides: SideModel[] = [];
-  const local = (role: 'diffusion' | 'ar', family: Family, kinds: EngineKind[]) => {
+  const local = async (role: 'diffusion' | 'ar', family: Family, kinds: EngineKind[]) => {
     const side = c[role];
     if (isUrl(side.model)) {
       sides.push({ role, kinds: ['openai'], ref: side.model, dir: null });
       return;
     }
     progress.phase(`preparing ${role} model ${side.model}`);
-    const m = resolveModelRef(side.model, family, { dtype: side.dtype, seed: side.seed });
+    // Built in a worker thread, so Ctrl-C stops a build at once.
+    const m = await resolveModelRefAsync(side.model, family, { dtype: side.dtype, seed: side.seed }, signal);
+    if (m.rebuiltBecause) progress.line(`note: the cached ${side.model} model could not be trusted and was rebuilt (${m.rebuiltBecause})`);
     if (m.built) progress.line(`built preset ${side.model} (${family}, ${side.dtype}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`);
     sides.push({ role, kinds, ref: side.model, dir: m.dir });
   };
-  local('diffusion', 'llada', ['llada']);
-  local('ar', 'llama', c.ar.engines);
+  await local('diffusion', 'llada', ['llada']);
+  await local('ar', 'llama', c.ar.engines);
   return sides;
 }
 
@@ -86,10 +94,29 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     errors: [],
     warnings,
   };
-  const persist = () => writeResultsAtomic(outDir, results);
-  persist();
+  // Nothing is written before a case is measured: a run that fails or is stopped before then leaves --out as it was.
+  const persister = createPersister(outDir, { force: opts.force ?? false });
+  let writeError: string | undefined;
+  const persist = () => {
+    if (writeError) return;
+    try {
+      persister.save(results);
+    } catch (err) {
+      if (!(err instanceof ResultsWriteError)) throw err;
+      writeError = describeWriteFailure(err, persister);
+      throw err; // stops the scenario: nothing more can be kept
+    }
+  };
+  /** persist() where a failed write is already recorded in writeError and the run goes on to its end. */
+  const persistKeeping = () => {
+    try {
+      persist();
+    } catch (err) {
+      if (!(err instanceof ResultsWriteError)) throw err;
+    }
+  };
 
-  const sides = resolveSides(c, opts.progress);
+  const sides = await resolveSides(c, opts.progress, opts.signal);
   const slots = await engineSlots(sides);
   const anyTokenizer = slots.find((s) => s.tokenizer)?.tokenizer ?? null;
   // A model with held-out tasks (the twins) is scored on them, and takes its prompts from them unless a set is named.
@@ -171,7 +198,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         record.closedAt = new Date().toISOString();
         if (err instanceof UserError) throw err;
         results.errors.push({ message: `engine ${slot.kind} (${slot.ref}) failed to start: ${errorMessage(err)}` });
-        persist();
+        persistKeeping();
         continue;
       }
       record.loadMs = performance.now() - t0;
@@ -190,7 +217,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       if (h.info.deviceNote) deviceNotes.add(h.info.deviceNote);
       try {
         for (const kind of c.scenarios) {
-          if (opts.signal.aborted) break;
+          if (opts.signal.aborted || writeError) break;
           opts.progress.phase(`scenario ${kind} (${h.kind})`);
           const scenario = scenarioFor(kind);
           const suite = suites.get(slot);
@@ -202,6 +229,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
             suites: suite ? new Map([[h, suite]]) : new Map(),
             warmup: c.warmup,
             repetitions: c.repetitions,
+            maxErrorRate: c.http.maxErrorRate,
             telemetry,
             gpuName,
             signal: opts.signal,
@@ -221,7 +249,11 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
           try {
             scenario.analysis = mergeAnalyses(scenario.analysis, await SCENARIO_RUNNERS[kind](ctx));
           } catch (err) {
-            if (err instanceof AbortedError || opts.signal.aborted) {
+            if (err instanceof ResultsWriteError) {
+              scenario.state = 'errored';
+              scenario.error = err.message;
+              results.errors.push({ scenario: kind, message: err.message });
+            } else if (err instanceof AbortedError || opts.signal.aborted) {
               // The interrupted case keeps the repetitions measured before Ctrl-C.
               if (err instanceof AbortedError && err.partial) {
                 scenario.cases.push(err.partial);
@@ -238,14 +270,14 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
           }
           scenario.finishedAt = new Date().toISOString();
           results.telemetry = telemetry.status();
-          persist();
+          persistKeeping();
         }
       } finally {
         await h.engine.dispose().catch(() => undefined);
         Object.assign(record, await watch.stop());
         record.closedAt = new Date().toISOString();
         if (opts.signal.aborted) record.state = 'aborted';
-        persist();
+        persistKeeping();
       }
     }
   } finally {
@@ -258,7 +290,12 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   results.complete = !interrupted && results.scenarios.length === c.scenarios.length && results.scenarios.every((s) => s.state === 'completed') && engineRuns.every((e) => e.state === 'completed' || e.state === 'skipped');
   if (interrupted) exitCode = ExitCode.interrupted;
   else if (!results.complete) exitCode = ExitCode.failure;
-  const resultsPath = persist();
-  return { results, exitCode, resultsPath };
+  try {
+    persist();
+  } catch (err) {
+    if (!(err instanceof ResultsWriteError)) throw err;
+  }
+  if (writeError && exitCode === ExitCode.ok) exitCode = ExitCode.failure;
+  return { results, exitCode, resultsPath: persister.path, ...(writeError ? { writeError } : {}) };
 }
 

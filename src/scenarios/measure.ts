@@ -6,6 +6,7 @@
  * weights + KV bytes) is timed in run (session.run) and end to end, AR split at the first token.
  */
 import type { OpenAIEngine } from '../engines/openai/engine.js';
+import type { RequestMeasurement } from '../engines/openai/measurement.js';
 import type { EngineOptions, LladaGenerateOptions } from '../engines/options.js';
 import type { Engine, EngineInfo, EngineKind, EngineResult, GenerateOutput, GenerateRequest } from '../engines/types.js';
 import type { PromptTokenizer } from '../models/tokenize.js';
@@ -80,6 +81,11 @@ export interface MeasureContext {
   warn?: (w: Warning) => void;
   /** Minimum time, cap, order, variation limit; absent: exactly `repetitions`, case after case. */
   sampling?: SamplingPolicy;
+  /**
+   * HTTP batch cases: the largest share of failed requests a repetition may have (the config's http.maxErrorRate).
+   * Unset: any share short of all.
+   */
+  maxErrorRate?: number;
 }
 
 export interface CaseRun {
@@ -223,6 +229,21 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
   };
 }
 
+/** The output of a call whose every request failed: each row a failure with 0 tokens, the call's wall time kept. */
+function failedCall(requests: RequestMeasurement[], totalMs: number): GenerateOutput {
+  const rows = requests.length;
+  return {
+    tokens: requests.map(() => []),
+    generatedTokenCounts: Array(rows).fill(0),
+    failures: requests.flatMap((r, row) => (r.state === 'errored' ? [{ row, code: r.error.code, message: r.error.message }] : [])),
+    usefulTokens: Array(rows).fill(0),
+    trace: [],
+    totalMs,
+    tokenTimesMs: requests.map(() => []),
+    forwardMs: 0,
+  };
+}
+
 /** How long and in what order cases are repeated (config `repetitions` and `sampling`). */
 export interface SamplingPolicy {
   /** Measured time a case runs for at least, ms (0: exactly `repetitions`). */
@@ -271,13 +292,31 @@ class CaseMeasurement {
   /** The requests of one run, in sequence; an error message when one fails. Ctrl-C throws AbortedError. */
   private async once(repetition: number | null): Promise<{ ok: true; outs: GenerateOutput[] } | { ok: false; message: string }> {
     const outs: GenerateOutput[] = [];
+    let firstError: string | null = null;
     for (const req of this.run.requests) {
       if (this.ctx.signal.aborted) throw new AbortedError();
+      const t0 = hostNowMs();
       const r = await this.run.call(req, this.ctx.signal);
       if (this.ctx.signal.aborted) throw new AbortedError();
-      this.failures.addMeasurements(requestsOf(r), repetition);
-      if (!r.ok) return { ok: false, message: `${r.error.code}: ${r.error.message}` };
-      outs.push(r.value);
+      const measured = requestsOf(r);
+      this.failures.addMeasurements(measured, repetition);
+      if (r.ok) {
+        outs.push(r.value);
+        continue;
+      }
+      // A call whose HTTP requests all failed counts its rows as failed, as a failed row of a larger batch does
+      // (B=1 sends the largest batch's prompts one call each): the same error-rate rule decides every batch size.
+      if (measured.length === 0) return { ok: false, message: `${r.error.code}: ${r.error.message}` };
+      firstError ??= `${r.error.code}: ${r.error.message}`;
+      outs.push(failedCall(measured, hostNowMs() - t0));
+    }
+    const rows = outs.reduce((a, o) => a + o.generatedTokenCounts.length, 0);
+    const failed = outs.reduce((a, o) => a + o.failures.length, 0);
+    if (firstError !== null && failed === rows) return { ok: false, message: firstError };
+    const limit = this.ctx.maxErrorRate;
+    if (limit !== undefined && rows > 0 && failed / rows > limit) {
+      const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+      return { ok: false, message: `http: error rate ${pct(failed / rows)} (${failed} of ${rows} requests) exceeds the limit ${pct(limit)} (http.maxErrorRate)` };
     }
     return { ok: true, outs };
   }

@@ -135,7 +135,8 @@ async function measureHandles(ctx: ScenarioContext, mctx: ScenarioContext, byHan
         else if (p.withQuality && suite && h.tokenizer && c.quality.perTask > 0) {
           const q = await measureQuality({ suite, perTask: c.quality.perTask, tokenizer: h.tokenizer, genLength: c.genLength, call: p.run.call, signal: ctx.signal, progress: (t) => ctx.progress(`${result.id} ${t}`) });
           if (q.ok) result.quality = q.quality;
-          else if (!ctx.signal.aborted) ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${q.reason})` });
+          // An interrupt during the held-out decodes keeps the timed case, and says why it has no quality.
+          else ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${ctx.signal.aborted ? 'interrupted during the held-out decodes' : q.reason})` });
         }
         linkSameSettings(ctx, result, earlier.filter((e) => e.scenario !== result.scenario));
         before.set(p.key, [...earlier, result]);

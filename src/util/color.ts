@@ -10,7 +10,11 @@ export function configureColor(env: NodeJS.ProcessEnv = process.env, stream: Nod
   else chalk.level = stream.isTTY ? 2 : 0;
 }
 
-/** Spinners and live redraws only on an interactive terminal, never in CI. */
-export function isInteractive(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.WriteStream = process.stderr): boolean {
-  return Boolean(stream.isTTY) && !env.CI;
+/**
+ * Spinners and live redraws only on an interactive terminal that knows its width, never in CI. A terminal that
+ * reports 0 columns or none (`script -qc ... /dev/null`, `docker exec -t`, some CI runners) gets plain lines: a
+ * redraw there divides by the width and never ends.
+ */
+export function isInteractive(env: NodeJS.ProcessEnv = process.env, stream: Pick<NodeJS.WriteStream, 'isTTY' | 'columns'> = process.stderr): boolean {
+  return Boolean(stream.isTTY) && !env.CI && Number.isFinite(stream.columns) && stream.columns > 0;
 }

@@ -10,6 +10,8 @@ export const ExitCode = {
   usage: 2,
   /** Interrupted by SIGINT (128 + 2). */
   interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15). */
+  terminated: 143,
 } as const;
 
 export class UserError extends Error {

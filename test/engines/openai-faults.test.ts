@@ -258,6 +258,30 @@ describe('every failed request is kept with its code and message', () => {
     expect(all.requestFailures).toMatchObject({ count: 2, kept: [{ code: 'http-503', repetition: null }, { code: 'http-503', repetition: null }] });
   });
 
+  it('issue 23 (defect 11): B=1 (the largest batch one call per prompt) and B=2 count the same failure under the same rule', async () => {
+    const row = { text: 'Say hello', ids: [] };
+    const rows = [row, row];
+    // The second request of every repetition is an HTTP 500: one of two rows, whether sent as 2 calls or 1.
+    const b1 = (engine: OpenAIEngine): CaseRun => ({ ...caseRun(engine, 1), scenario: 'batch', requests: rows.map((r) => toRequest([r], 5)) });
+    const b2 = (engine: OpenAIEngine): CaseRun => caseRun(engine, 2);
+    for (const [name, make] of [['b1', b1], ['b2', b2]] as const) {
+      for (const [rate, state] of [[1, 'completed'], [0.05, 'errored']] as const) {
+        const start = server.requests.length;
+        server.setScript((i) => ((i - start) % 2 === 1 ? { status: 500 } : {}));
+        const r = await measureCase(measureContext(new AbortController().signal, { repetitions: 2, maxErrorRate: rate }), make(engineFor()));
+        expect({ name, rate, state: r.state }).toEqual({ name, rate, state });
+        if (state === 'completed') {
+          // The request that succeeded is measured; the failed one is counted, not dropped with the case.
+          expect(r.samples.map((s) => s.errors)).toEqual([1, 1]);
+          expect(r.samples.every((s) => s.generatedTokens > 0)).toBe(true);
+          expect(r.requestFailures).toMatchObject({ count: 2, kept: [{ code: 'http-500', repetition: 0 }, { code: 'http-500', repetition: 1 }] });
+        } else {
+          expect(r.state === 'errored' && r.error).toMatch(/error rate 50\.0% \(1 of 2 requests\) exceeds the limit 5\.0%/);
+        }
+      }
+    }
+  });
+
   it('keeps the first 50 and counts the rest', () => {
     const log = new FailureLog();
     for (let i = 0; i < 120; i++) log.add({ code: i % 2 ? 'http-500' : 'stream-cut', message: `#${i}` }, 0);

@@ -1,3 +1,4 @@
+import { UserError } from '../../src/util/errors.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
 import { createOpenAIEngine, generatedTokenCounts, type OpenAIEngineDeps } from '../../src/engines/openai/engine.js';
@@ -131,10 +132,10 @@ describe('config', () => {
     expect(endpointUrl('http://127.0.0.1:8000/v1/', 'completions')).toBe('http://127.0.0.1:8000/v1/completions');
   });
 
-  it('an invalid config gives invalid-options from generate(), not a throw', async () => {
-    const engine = createOpenAIEngine({ baseUrl: 'not a url', model: 'm' });
-    const r = await engine.generate(oneRow());
-    expect(r).toMatchObject({ ok: false, error: { code: 'invalid-options' } });
+  it('an invalid config is refused once, at creation, with one line naming the field (issue 23)', () => {
+    expect(() => createOpenAIEngine({ baseUrl: 'not a url', model: 'm' })).toThrow(UserError);
+    expect(() => createOpenAIEngine({ baseUrl: 'not a url', model: 'm' })).toThrow(/^invalid openai engine config: baseUrl: /);
+    expect(() => createOpenAIEngine({ baseUrl: 'http://127.0.0.1/v1', model: 'm', timeoutMs: -1 })).toThrow(/timeoutMs/);
     expect(server.requests).toHaveLength(0);
   });
 });

@@ -12,8 +12,9 @@ export function register(program: Command): void {
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--wide', 'table: every column, whatever the terminal width')
     .action(async (resultsArg: string, o: { format: (typeof FORMATS)[number]; out?: string; wide?: boolean }) => {
-      const { readResultsFile } = await import('../../results/read.js');
+      const { assertOutNotInput, readResultsFile } = await import('../../results/read.js');
       const report = await import('../../report/index.js');
+      if (o.out) assertOutNotInput('--out', o.out, [resultsArg]);
       const results = readResultsFile(resultsArg);
       const { terminalWidth } = await import('../../util/format.js');
       const text =

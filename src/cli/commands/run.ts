@@ -76,6 +76,7 @@ export function register(program: Command): void {
     .option('--json', 'print results.json on stdout when done')
     .option('--no-report', 'do not write report.md / report.html')
     .option('--wide', 'print every table column, whatever the terminal width')
+    .option('--force', "write into an --out folder that already holds a run's results (replacing them)")
     .action(async (o: Record<string, unknown>) => {
       const overrides: Override[] = [];
       for (const f of RUN_FLAGS) {
@@ -84,7 +85,7 @@ export function register(program: Command): void {
       }
       const { runCommand } = await import('../../run/command.js');
       const { createProgress } = await import('../progress.js');
-      process.exitCode = await runCommand({ configArg: o.config as string, overrides, json: Boolean(o.json), report: o.report !== false, wide: Boolean(o.wide), progress: createProgress() });
+      process.exitCode = await runCommand({ configArg: o.config as string, overrides, json: Boolean(o.json), report: o.report !== false, wide: Boolean(o.wide), force: Boolean(o.force), progress: createProgress() });
       if (process.exitCode === undefined) process.exitCode = ExitCode.ok;
     });
 }

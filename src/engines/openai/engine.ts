@@ -5,6 +5,7 @@
  * `generatedTokenCounts` (OpenAIGenerateOutput).
  */
 import { performance } from 'node:perf_hooks';
+import { UserError } from '../../util/errors.js';
 import type { Engine, EngineError, EngineInfo, ForwardTrace, GenerateOutput, GenerateRequest } from '../types.js';
 import {
   OpenAIEngineConfig,
@@ -124,6 +125,8 @@ export function createOpenAIEngine(config: OpenAIEngineConfigInput, deps: OpenAI
   const configError = parsed.success
     ? null
     : `invalid openai engine config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
+  // Refused once, here, rather than failing every request of every case later.
+  if (configError) throw new UserError(configError);
 
   const info: EngineInfo = {
     kind: 'openai',

@@ -29,8 +29,16 @@ port.on('message', async (msg: ToWorker) => {
         engine = await createEngine(msg.spec);
         send({ type: 'ready', info: engine.info });
       } catch (err) {
-        const userError = err instanceof UserError;
-        send({ type: 'init-error', message: err instanceof Error ? err.message : String(err), userError, exitCode: userError ? err.exitCode : 1 });
+        const message = err instanceof Error ? err.message : String(err);
+        // onnxruntime refusing the file is a damaged model folder (bad input, exit 2), not an internal error.
+        const damaged = !(err instanceof UserError) && /Protobuf parsing failed|ModelProto|Load model from .* failed/i.test(message);
+        const userError = err instanceof UserError || damaged;
+        send({
+          type: 'init-error',
+          message: damaged ? `model folder ${msg.spec.modelDir}: an ONNX file is damaged or truncated (onnxruntime: ${message.split('\n')[0]}); rebuild it` : message,
+          userError,
+          exitCode: err instanceof UserError ? err.exitCode : userError ? 2 : 1,
+        });
       }
       return;
     case 'generate': {
