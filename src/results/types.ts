@@ -38,3 +38,4 @@ export type PooledMetricName = z.infer<typeof S.PooledMetricName>;
 export type Distribution = z.infer<typeof S.Distribution>;
 export type PooledSummary = z.infer<typeof S.PooledSummary>;
 export type BatchEfficiency = z.infer<typeof S.BatchEfficiency>;
+export type PromptParity = z.infer<typeof S.PromptParity>;

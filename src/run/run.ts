@@ -20,6 +20,7 @@ import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
 import { collectEnvironment } from '../results/environment.js';
 import { SCHEMA_VERSION, type CaseResult, type ResultsFile, type ScenarioResult, type Warning } from '../results/types.js';
 import { writeResultsAtomic } from '../results/writer.js';
+import { promptParity } from '../results/sides.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
 import { loadSuite, type QualitySuite } from '../quality/suite.js';
@@ -89,7 +90,9 @@ async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): 
           { ...http, baseUrl: side.ref },
           anyTokenizer ? { countTokens: (t) => anyTokenizer.count(t) } : {},
         );
-        handles.push({ kind, role: side.role, engine, info: engine.info, spec: null, tokenizer: anyTokenizer, model: side.ref });
+        // Completions with a local tokenizer: the served model gets the local side's exact prompt token ids.
+        const promptAs = http.endpoint === 'completions' && anyTokenizer ? 'ids' : 'text';
+        handles.push({ kind, role: side.role, engine, info: engine.info, spec: null, tokenizer: anyTokenizer, model: side.ref, promptAs });
         continue;
       }
       const tagged = await spawnTagged({ kind, modelDir: side.dir!, device: c.device, session: c.session });
@@ -168,6 +171,9 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         return [h, suite && h.tokenizer && c.prompts === 'default' ? suitePrompts(suite, h.tokenizer, c.chatTemplate) : preparePrompts(set, h.tokenizer, c.chatTemplate)] as const;
       }),
     );
+    // Same work on both sides: a served side runs the local side's prompts (the twins' task prompts included).
+    const localPrompts = handles.find((h) => h.kind !== 'openai');
+    for (const h of handles) if (h.kind === 'openai' && localPrompts) prompts.set(h, prompts.get(localPrompts)!);
     // A prompt that cannot fit is bad input: say so before any work rather than fail case after case.
     for (const [h, list] of prompts) {
       const longest = Math.max(...list.map((p) => p.ids.length));
@@ -212,6 +218,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       };
       try {
         scenario.analysis = await SCENARIO_RUNNERS[kind](ctx);
+        if (kind !== 'context') scenario.analysis.promptParity = promptParity(scenario.cases);
       } catch (err) {
         if (err instanceof AbortedError || opts.signal.aborted) {
           // The interrupted case keeps the repetitions measured before Ctrl-C.

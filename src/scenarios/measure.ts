@@ -28,6 +28,11 @@ interface HandleBase extends CostSubject {
   tokenizer: PromptTokenizer | null;
   /** What results call the model: preset name, folder or URL. */
   model: string;
+  /**
+   * HTTP: what a request carries. 'ids': the prompt token ids the local side runs (completions endpoint, so the
+   * served model gets exactly the local prompt); 'text' (default): the user turn as text (chat endpoint).
+   */
+  promptAs?: 'ids' | 'text';
 }
 
 /** An engine with what results say about it; a union by kind, so `engine` has the kind's own options. */
@@ -107,6 +112,7 @@ export function caseId(scenario: ScenarioKind, engine: EngineKind, p: CaseParams
     if (p.cache && p.cache !== 'none') parts.push(p.cache);
   }
   if (p.concurrency !== undefined) parts.push(`c${p.concurrency}`);
+  if (p.requestRate !== undefined) parts.push(`r${p.requestRate}${p.arrival === 'constant' ? '-constant' : ''}`);
   return parts.join('/');
 }
 
@@ -213,7 +219,14 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
       ...(h.info.maxPositions !== undefined ? { maxPositions: h.info.maxPositions } : {}),
     },
     warmupRuns: ctx.warmup,
+    role: h.role,
   };
+}
+
+/** Mean of the prompt tokens a server reported (usage.prompt_tokens) over its requests; undefined when none did. */
+export function serverPromptTokens(counts: readonly (number | null)[]): { serverPromptTokens?: number } {
+  const xs = counts.filter((x): x is number => x !== null);
+  return xs.length ? { serverPromptTokens: mean(xs) } : {};
 }
 
 export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<CaseResult> {
@@ -221,10 +234,12 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
   const base = caseBase(ctx, run.scenario, h, run.params);
   const failures = new FailureLog();
   const samples: Sample[] = [];
+  const served: (number | null)[] = [];
   const withFailures = <C extends CaseResult>(r: C): C => {
     for (const w of failures.warnings(r.id)) ctx.warn?.(w);
     const requestFailures = failures.summary();
-    return requestFailures ? { ...r, requestFailures } : r;
+    const withServed = { ...r, ...serverPromptTokens(served) };
+    return requestFailures ? { ...withServed, requestFailures } : withServed;
   };
   const aborted = () => new AbortedError(withFailures({ ...base, state: 'aborted', error: 'interrupted', samples, ...summarizeCase(samples) }));
   const once = async (repetition: number | null): Promise<{ ok: true; outs: GenerateOutput[] } | { ok: false; message: string }> => {
@@ -234,6 +249,7 @@ export async function measureCase(ctx: MeasureContext, run: CaseRun): Promise<Ca
       const r = await run.call(req, ctx.signal);
       if (ctx.signal.aborted) throw aborted();
       failures.addMeasurements(requestsOf(r), repetition);
+      for (const m of requestsOf(r)) if (m.state === 'completed') served.push(m.promptTokens);
       if (!r.ok) return { ok: false, message: `${r.error.code}: ${r.error.message}` };
       outs.push(r.value);
     }

@@ -41,7 +41,7 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
     ...extra,
   };
   const call = engineCall(h, params, c.llada.seed);
-  const result = await measureCase(ctx, { scenario, handle: h, params, requests: rows.map((r) => toRequest(r, c.genLength)), call });
+  const result = await measureCase(ctx, { scenario, handle: h, params, requests: rows.map((r) => toRequest(r, c.genLength, h.promptAs === 'ids')), call });
   const suite = ctx.suites?.get(h);
   if (withQuality && suite && h.tokenizer && c.quality.perTask > 0 && result.state === 'completed') {
     const q = await measureQuality({ suite, perTask: c.quality.perTask, tokenizer: h.tokenizer, genLength: c.genLength, call, signal: ctx.signal, progress: (t) => ctx.progress(`${result.id} ${t}`) });
@@ -56,11 +56,17 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
 export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const { batchSize, prompts: count } = ctx.config.throughput;
   for (const h of ctx.handles) {
+    const all = ctx.prompts.get(h)!;
     if (h.kind === 'openai') {
-      for (const concurrency of ctx.config.http.concurrency) ctx.emit(await measureHttpLoad(ctx, h, concurrency));
+      // The same prompts as the local engines' throughput cases, cycled by the load runner.
+      const same = pick(all, Math.min(all.length, count * batchSize));
+      for (const concurrency of ctx.config.http.concurrency) ctx.emit(await measureHttpLoad(ctx, h, same, { concurrency }));
+      for (const requestRate of ctx.config.http.requestRates ?? []) {
+        if (ctx.signal.aborted) break;
+        ctx.emit(await measureHttpLoad(ctx, h, same, { requestRate }));
+      }
       continue;
     }
-    const all = ctx.prompts.get(h)!;
     const rows = Array.from({ length: count }, (_, i) => pick(all, batchSize, i * batchSize));
     await runCase(ctx, 'throughput', h, rows, {}, true);
   }
