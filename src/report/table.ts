@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import type { ResultsFile } from '../results/types.js';
 import { COLUMNS, analysisLines, caseRow, environmentLine } from './format.js';
 import { qualityTable } from './quality.js';
+import { servingTable } from './serving.js';
 import { notCompleted } from './state.js';
 
 /** Console tables (stderr): colourless when chalk.level is 0 (NO_COLOR, not a TTY). */
@@ -25,6 +26,12 @@ export function renderTable(results: ResultsFile): string {
       const t = new Table({ head: q.head, style });
       for (const r of q.rows) t.push(r);
       out.push(chalk.bold(`${s.kind}: accuracy beside speed`), t.toString(), chalk.dim(`  ${q.note}`));
+    }
+    const sv = servingTable(s);
+    if (sv) {
+      const t = new Table({ head: sv.head, style });
+      for (const r of sv.rows) t.push(r);
+      out.push(chalk.bold(`${s.kind}: serving`), t.toString(), chalk.dim(`  ${sv.note}`));
     }
     for (const l of analysisLines(s)) out.push(`  ${l}`);
   }
