@@ -2,6 +2,7 @@
  * The context claims: "quadratic (AR) vs linear (diffusion) scaling", read from the cost models c0 + c1·L + c2·L², and
  * "a 3,000-token window", measurable only against a served model.
  */
+import { roleOf } from '../results/sides.js';
 import { costAt, fitCostModels } from '../results/cost-model.js';
 import type { CaseResult, CompletedCase, CostModelFit, ResultsFile, ScenarioResult } from '../results/types.js';
 import { fitPolynomial } from '../stats/regression.js';
@@ -161,7 +162,7 @@ function refused(c: CaseResult): boolean {
 }
 
 /** The served diffusion side: openai cases whose id names the diffusion role. */
-const servedDiffusion = (c: CaseResult) => c.engine === 'openai' && c.id.split('/')[1] === 'openai-diffusion';
+const servedDiffusion = (c: CaseResult) => c.engine === 'openai' && roleOf(c) === 'diffusion';
 
 export function contextWindow(r: ResultsFile): ClaimVerdict {
   const id = 'context-window-3000';

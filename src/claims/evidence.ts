@@ -5,11 +5,20 @@
  */
 import type { CaseResult, CompletedCase, EngineKind, MetricName, ResultsFile, ScenarioKind } from '../results/types.js';
 import { mean } from '../stats/index.js';
+import { type Role, roleOf } from '../results/sides.js';
 import { CLAIM_TEXT, type ClaimConditions, type ClaimId, type ClaimVerdict } from './schema.js';
 
 export const AR_ENGINES: readonly EngineKind[] = ['ar', 'ar-ort', 'ar-loop'];
-export const isAr = (c: { engine: EngineKind }) => AR_ENGINES.includes(c.engine);
-export const isLlada = (c: { engine: EngineKind }) => c.engine === 'llada';
+/** Each side by the role a case (or an analysis of its cases) records: local or served alike. */
+export const isAr = (c: { engine: EngineKind; id?: string; role?: Role | undefined }) => roleOf(c) === 'ar';
+export const isLlada = (c: { engine: EngineKind; id?: string; role?: Role | undefined }) => roleOf(c) === 'diffusion';
+/** A side measured over HTTP: its decoding settings, size and device are the server's, unseen by the client. */
+export const isServed = (c: { engine: EngineKind }) => c.engine === 'openai';
+/** One request at a time, as the local engines run: a served side's closed loop at concurrency 1. */
+export const oneAtATime = (c: CaseResult) => c.params.requestRate === undefined && (c.params.concurrency ?? 1) === 1;
+
+/** Prompt lengths (tokens) two sides may differ by and still count as the same work in a ratio. */
+export const PROMPT_TOLERANCE_TOKENS = 4;
 
 export const TOKEN_COUNTING =
   'tokens/s counts every generated position (a diffusion model fills all gen_length positions, EOS padding included); useful tokens/s counts only tokens before the first EOS/EoT';
@@ -67,6 +76,8 @@ export interface EvaluateOptions {
   accuracyOf?: AccuracyOf;
   /** Points (of 100) a faster setting may lose against full steps; default QUALITY_MARGIN_POINTS. */
   qualityMarginPoints?: number;
+  /** Prompt tokens the two sides of a ratio may differ by; default PROMPT_TOLERANCE_TOKENS (Infinity: any). */
+  promptToleranceTokens?: number;
 }
 
 /**
@@ -101,6 +112,7 @@ export function qualityFloor(c: CompletedCase, peers: readonly CompletedCase[], 
   const full = peers.find((p) => isFullSteps(p) && p.params.genLength === c.params.genLength && p.params.batchSize === c.params.batchSize && p.params.promptTokens === c.params.promptTokens);
   const fullAcc = full ? o.accuracyOf(full) : null;
   if (isFullSteps(c)) return { admitted: true, note: 'full steps (one token per step)', unchecked: false, accuracy: acc, fullStepsAccuracy: acc };
+  if (isServed(c)) return { admitted: true, note: 'served model (its decoding settings are the server\'s)', unchecked: false, accuracy: acc, fullStepsAccuracy: null };
   const setting = `${settingText(c)} for ${c.params.genLength} tokens`;
   if (acc === null || fullAcc === null) {
     return { admitted: false, note: `${setting}${full ? '' : ' (no full-steps case on the same prompts)'}`, unchecked: true, accuracy: acc, fullStepsAccuracy: fullAcc };
@@ -184,6 +196,8 @@ export const REAL_WEIGHTS_NEEDED =
  */
 export function handicapBears(h: string, c: CaseResult): boolean {
   if (/crosses the bus once/.test(h)) return false;
+  // A served side is judged as served: the network and the server's queue are part of what it offers.
+  if (/^measured over HTTP/.test(h)) return false;
   if (/left-padded batches/.test(h)) return c.params.batchSize > 1;
   return true;
 }

@@ -8,6 +8,7 @@
  */
 import { fitPolynomial } from '../stats/regression.js';
 import { ci95OrNull } from './summary.js';
+import { roleOf } from './sides.js';
 import type { CaseResult, CostModelFit, CostPhase, Sample } from './types.js';
 
 type Metric = CostModelFit['metric'];
@@ -26,22 +27,22 @@ export function phaseTimeMs(s: Sample, metric: Metric): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
 }
 
-const sideOf = (engine: CaseResult['engine']): 'ar' | 'diffusion' | null => (engine === 'llada' ? 'diffusion' : engine === 'openai' ? null : 'ar');
 
 /**
- * Fits every (engine, phase) that has at least three distinct lengths among completed batch-1 context cases (three
- * coefficients need three distinct x). HTTP cases are left out: their times include the network and the server; so
- * are diffusion cases run with a KV cache.
+ * Fits every (engine, side, phase) that has at least three distinct lengths among completed batch-1 context cases
+ * (three coefficients need three distinct x). A served side is fitted on what HTTP shows (TTFT and TPOT of a served
+ * AR side: the network adds to c0; a served diffusion step is invisible). Diffusion cases run with a KV cache are
+ * left out.
  */
 export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
   const fits: CostModelFit[] = [];
-  const engines = [...new Set(cases.map((c) => c.engine))];
-  for (const engine of engines) {
+  const groups = [...new Map(cases.map((c) => [`${c.engine}|${roleOf(c)}`, { engine: c.engine, role: roleOf(c) }])).values()];
+  for (const { engine, role } of groups) {
     for (const ph of PHASES) {
-      if (sideOf(engine) !== ph.engines) continue;
+      if (role !== ph.engines) continue;
       const points = cases
         // A step with a Fast-dLLM cache covers only part of the sequence: not the full forward this phase models.
-        .filter((c) => c.engine === engine && c.state === 'completed' && c.params.batchSize === 1 && (c.params.cache ?? 'none') === 'none')
+        .filter((c) => c.engine === engine && roleOf(c) === role && c.state === 'completed' && c.params.batchSize === 1 && (c.params.cache ?? 'none') === 'none')
         .flatMap((c) => c.samples.flatMap((s) => {
           const y = phaseTimeMs(s, ph.metric);
           return y === undefined ? [] : [{ x: ph.length(c.params), y }];
@@ -52,6 +53,7 @@ export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
       const coef = (i: number) => ({ value: f.coefficients[i]!.value, ci95: ci95OrNull(f.coefficients[i]!.ci95) });
       fits.push({
         engine,
+        role,
         phase: ph.phase,
         metric: ph.metric,
         c0Ms: coef(0),

@@ -221,6 +221,7 @@ export const CostPhase = z.enum(['ar-prefill', 'ar-decode', 'diffusion-step']);
 /** time = c0 + c1·L + c2·L² by weighted least squares (1 / ȳ(L)²) over every repetition of the context cases (src/results/cost-model.ts). */
 export const CostModelFit = z.strictObject({
   engine: EngineKind,
+  role: z.enum(['diffusion', 'ar']).optional().describe('the side the fitted cases are on (two served sides share the engine openai)'),
   phase: CostPhase,
   metric: z.enum(['ttftMs', 'tpotMs', 'timePerForwardMs']).describe('the sample field fitted'),
   c0Ms: Coefficient.describe('fixed cost per forward / token, ms'),
@@ -238,6 +239,7 @@ export const CostModelFit = z.strictObject({
  */
 export const BatchEfficiency = z.strictObject({
   engine: EngineKind,
+  role: z.enum(['diffusion', 'ar']).optional().describe('the side of the cases (two served sides share the engine openai)'),
   batchSize: z.number().int().positive(),
   efficiency: z.number().describe('1 = perfect scaling, 1/B = no gain from batching'),
   ci95: Ci95.describe('95% percentile-bootstrap interval over the repetitions of both cases (seeded); null with one repetition each'),

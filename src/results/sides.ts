@@ -7,11 +7,11 @@ import type { CaseResult, PromptParity } from './types.js';
 
 export type Role = 'diffusion' | 'ar';
 
-export function roleOf(c: Pick<CaseResult, 'engine' | 'id'> & { role?: Role | undefined }): Role | null {
+export function roleOf(c: Pick<CaseResult, 'engine'> & { id?: string; role?: Role | undefined }): Role | null {
   if (c.role) return c.role;
   if (c.engine === 'llada') return 'diffusion';
   if (c.engine === 'openai') {
-    const side = c.id.split('/')[1];
+    const side = c.id?.split('/')[1];
     return side === 'openai-diffusion' ? 'diffusion' : side === 'openai-ar' ? 'ar' : null;
   }
   return 'ar';
