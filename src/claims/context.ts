@@ -91,11 +91,16 @@ export function contextScaling(r: ResultsFile): ClaimVerdict {
   if (!s) return verdict(r, id, notMeasurable(needs), { evidence: `The run has no context scenario. ${MECHANISM}` });
   const { fits, computed } = costModelsOf(s);
   const cases = completed(s.cases);
-  const diffusion = fits.filter((f) => f.phase === 'diffusion-step' && isLlada(f)).map(classify);
+  // A served diffusion side has no visible step: its fixed-length request latency against L stands in.
+  const diffusion = fits.filter((f) => (f.phase === 'diffusion-step' || f.phase === 'diffusion-request') && isLlada(f)).map(classify);
   const decode = fits.filter((f) => f.phase === 'ar-decode' && isAr(f)).map(classify);
   const prefill = fits.filter((f) => f.phase === 'ar-prefill' && isAr(f)).map(classify);
   if (!diffusion.length || !decode.length) {
-    return verdict(r, id, notMeasurable(needs), { evidence: `No cost model for ${!diffusion.length ? 'the LLaDA diffusion step' : 'AR decode'} (needs three distinct lengths of completed batch-1 cases)${stateNote(s)}. ${MECHANISM}`, cases });
+    const servedDiffusionOnly = !diffusion.length && cases.some(servedDiffusion) && !cases.some((c) => isLlada(c) && c.engine !== 'openai');
+    const why = servedDiffusionOnly
+      ? 'the diffusion side is served: its forward passes (a diffusion step) are invisible over HTTP, so no step cost can be fitted'
+      : `No cost model for ${!diffusion.length ? 'the LLaDA diffusion step' : 'AR decode'} (needs three distinct lengths of completed batch-1 cases)${stateNote(s)}`;
+    return verdict(r, id, notMeasurable(servedDiffusionOnly ? `a local diffusion model (--diffusion PRESET|FOLDER) for the step cost; ${needs}` : needs), { evidence: `${why.charAt(0).toUpperCase()}${why.slice(1)}. ${MECHANISM}`, cases });
   }
   const d = diffusion[0]!;
   const arch = architectureShare(cases);

@@ -88,6 +88,7 @@ export const isFullSteps = (c: CompletedCase) => c.params.threshold == null && (
 
 /** The diffusion setting in words: "32 steps", "threshold 0.9, dual KV cache". */
 export function settingText(c: CompletedCase): string {
+  if (isServed(c)) return `served by ${c.model}`;
   const p = c.params;
   return `${p.threshold != null ? `threshold ${p.threshold}` : `${p.steps} steps`}${p.cache && p.cache !== 'none' ? `, ${p.cache} KV cache` : ''}`;
 }

@@ -136,7 +136,7 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
   const { decision, scaleNote } = weightsGate([l, a], decided);
   const ci = best.b.ci95 ? ` (95% CI ${ratio(best.b.ci95[0])} to ${ratio(best.b.ci95[1])})` : '';
   const evidence =
-    `LLaDA ${f1(m(l, 'usefulTokensPerSec'))} useful tokens/s (${f1(m(l, 'tokensPerSec'))} all positions; ${steps}, block ${l.params.blockLength}, NFE ${f0(m(l, 'nfe'))}) ` +
+    `LLaDA ${f1(m(l, 'usefulTokensPerSec'))} useful tokens/s (${f1(m(l, 'tokensPerSec'))} all positions; ${steps}${isServed(l) ? '' : `, block ${l.params.blockLength}, NFE ${f0(m(l, 'nfe'))}`}) ` +
     `vs the strongest AR engine without a handicap, ${sideName(a)}, ${f1(m(a, 'usefulTokensPerSec'))} useful tokens/s` +
     `${others.length ? ` (other AR: ${others.map((x) => `${sideName(x)} ${f1(m(x, 'usefulTokensPerSec'))}${unhandicapped(x) ? '' : ', handicapped'}`).join(', ')})` : ''}, ` +
     `batch ${l.params.batchSize}, ${prompts}, ${l.params.genLength} generated tokens: ${ratio(best.b.estimate)}${ci} in useful tokens/s, ${ratio(tpsRatio)} in all positions ` +

@@ -78,6 +78,7 @@ export function batchSpec(results: ResultsFile): Spec | null {
 
 const PHASE_TITLE: Record<CostModelFit['phase'], string> = {
   'diffusion-step': 'diffusion step (ms per forward, L = prompt + gen)',
+  'diffusion-request': 'served diffusion request (latency ms, L = prompt + gen)',
   'ar-prefill': 'AR prefill (TTFT ms, L = prompt)',
   'ar-decode': 'AR decode (ms per token, L = prompt + gen/2)',
 };

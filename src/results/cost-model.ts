@@ -8,17 +8,19 @@
  */
 import { fitPolynomial } from '../stats/regression.js';
 import { ci95OrNull } from './summary.js';
-import { roleOf } from './sides.js';
+import { effectivePromptTokens, roleOf } from './sides.js';
 import type { CaseResult, CostModelFit, CostPhase, Sample } from './types.js';
 
 type Metric = CostModelFit['metric'];
 
 /** Per phase: the sample field fitted and the sequence length L it is charged against (schema: CostPhase). */
-export const PHASES: readonly { phase: CostPhase; metric: Metric; engines: 'ar' | 'diffusion'; length: (p: CaseResult['params']) => number }[] = [
+export const PHASES: readonly { phase: CostPhase; metric: Metric; engines: 'ar' | 'diffusion'; servedOnly?: boolean; length: (p: CaseResult['params']) => number }[] = [
   { phase: 'ar-prefill', metric: 'ttftMs', engines: 'ar', length: (p) => p.promptTokens },
   // TPOT ((last - first) / (n - 1) per answer): the cost of one decode step.
   { phase: 'ar-decode', metric: 'tpotMs', engines: 'ar', length: (p) => p.promptTokens + p.genLength / 2 },
   { phase: 'diffusion-step', metric: 'timePerForwardMs', engines: 'diffusion', length: (p) => p.promptTokens + p.genLength },
+  // A served diffusion side shows no step: its whole fixed-length request stands in (a fixed cost lands in c0).
+  { phase: 'diffusion-request', metric: 'latencyMs', engines: 'diffusion', servedOnly: true, length: (p) => p.promptTokens + p.genLength },
 ];
 
 /** The one place a phase's time is read from a sample (field names may change; the fit does not). */
@@ -39,13 +41,14 @@ export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
   const groups = [...new Map(cases.map((c) => [`${c.engine}|${roleOf(c)}`, { engine: c.engine, role: roleOf(c) }])).values()];
   for (const { engine, role } of groups) {
     for (const ph of PHASES) {
-      if (role !== ph.engines) continue;
+      if (role !== ph.engines || (ph.servedOnly && engine !== 'openai')) continue;
       const points = cases
         // A step with a Fast-dLLM cache covers only part of the sequence: not the full forward this phase models.
         .filter((c) => c.engine === engine && roleOf(c) === role && c.state === 'completed' && c.params.batchSize === 1 && (c.params.cache ?? 'none') === 'none')
         .flatMap((c) => c.samples.flatMap((s) => {
           const y = phaseTimeMs(s, ph.metric);
-          return y === undefined ? [] : [{ x: ph.length(c.params), y }];
+          // The prompt length the model saw: a server's own count where it reported one.
+          return y === undefined ? [] : [{ x: ph.length({ ...c.params, promptTokens: effectivePromptTokens(c) }), y }];
         }));
       const distinct = new Set(points.map((p) => p.x)).size;
       if (distinct < 3) continue;

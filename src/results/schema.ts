@@ -214,16 +214,18 @@ export const Coefficient = z.strictObject({ value: z.number(), ci95: Ci95 });
  * - ar-prefill: ttftMs against L = prompt tokens (one causal forward over the prompt);
  * - ar-decode: tpotMs (time per output token after the first, mean over answers) against L = prompt + genLength / 2,
  *   the mean cache length over the decode steps;
- * - diffusion-step: timePerForwardMs against L = prompt + genLength (every step is a forward over the whole sequence).
+ * - diffusion-step: timePerForwardMs against L = prompt + genLength (every step is a forward over the whole sequence);
+ * - diffusion-request: a served diffusion side (its steps are invisible over HTTP): latencyMs of a fixed-length
+ *   request against L = prompt + genLength.
  */
-export const CostPhase = z.enum(['ar-prefill', 'ar-decode', 'diffusion-step']);
+export const CostPhase = z.enum(['ar-prefill', 'ar-decode', 'diffusion-step', 'diffusion-request']);
 
 /** time = c0 + c1·L + c2·L² by weighted least squares (1 / ȳ(L)²) over every repetition of the context cases (src/results/cost-model.ts). */
 export const CostModelFit = z.strictObject({
   engine: EngineKind,
   role: z.enum(['diffusion', 'ar']).optional().describe('the side the fitted cases are on (two served sides share the engine openai)'),
   phase: CostPhase,
-  metric: z.enum(['ttftMs', 'tpotMs', 'timePerForwardMs']).describe('the sample field fitted'),
+  metric: z.enum(['ttftMs', 'tpotMs', 'timePerForwardMs', 'latencyMs']).describe('the sample field fitted'),
   c0Ms: Coefficient.describe('fixed cost per forward / token, ms'),
   c1MsPerToken: Coefficient.describe('linear term, ms per token of L'),
   c2MsPerToken2: Coefficient.describe('quadratic term, ms per token² of L: > 0 is attention-like cost growth'),

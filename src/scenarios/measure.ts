@@ -179,6 +179,13 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
     forwardMs: forward / n,
     values: { latencyMs: outs.map((o) => o.totalMs) },
   };
+  if (h.kind === 'openai') {
+    // Over HTTP the server's forward passes are invisible: a trace entry is a streamed chunk, not a forward.
+    delete sample.nfe;
+    delete sample.tokensPerForward;
+    delete sample.timePerForwardMs;
+    delete sample.forwardMs;
+  }
   const ttft = meanOrNone(ttfts);
   const tpot = meanOrNone(tpots);
   const itl = meanOrNone(itls);
