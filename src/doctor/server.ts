@@ -7,7 +7,6 @@
 import type { HttpSideInput } from '../config/http.js';
 import { createOpenAIEngine } from '../engines/openai/engine.js';
 import { causeOf, redact } from '../engines/openai/redact.js';
-import { errorMessage } from '../util/errors.js';
 import type { CheckResult } from './checks.js';
 
 export interface ServerCheckOptions {
