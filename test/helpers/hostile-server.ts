@@ -91,6 +91,11 @@ export async function startHostileServer(initial: ScriptSource = {}): Promise<Ho
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const receivedMs = performance.now();
+    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/v1/models') {
+      // The model list (doctor --url); not recorded, so request indices count completions only.
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'm', object: 'model' }] }));
+      return;
+    }
     let raw = '';
     for await (const chunk of req) raw += String(chunk);
     const body = JSON.parse(raw || '{}') as Record<string, unknown>;
