@@ -11,13 +11,17 @@
  */
 import type { ResultsFile } from '../results/types.js';
 import { contextScaling, contextWindow } from './context.js';
-import { type EvaluateOptions, QUALITY_MARGIN_POINTS, recordedAccuracy } from './evidence.js';
+import { type EvaluateOptions, PROMPT_TOLERANCE_TOKENS, QUALITY_MARGIN_POINTS, recordedAccuracy } from './evidence.js';
 import { gpuEfficiency } from './gpu.js';
 import type { ClaimVerdict } from './schema.js';
 import { batchEff, h100, speed10x } from './speed.js';
 
 /** Every claim, in the blog's order of appearance. */
 export function evaluateClaims(results: ResultsFile, options: EvaluateOptions = {}): ClaimVerdict[] {
-  const o = { accuracyOf: options.accuracyOf ?? recordedAccuracy, qualityMarginPoints: options.qualityMarginPoints ?? QUALITY_MARGIN_POINTS };
+  const o = {
+    accuracyOf: options.accuracyOf ?? recordedAccuracy,
+    qualityMarginPoints: options.qualityMarginPoints ?? QUALITY_MARGIN_POINTS,
+    promptToleranceTokens: options.promptToleranceTokens ?? PROMPT_TOLERANCE_TOKENS,
+  };
   return [speed10x(results, o), h100(results, o), gpuEfficiency(results), batchEff(results), contextScaling(results), contextWindow(results)];
 }

@@ -10,12 +10,14 @@ export type ClaimsFormat = (typeof CLAIMS_FORMATS)[number];
 export interface ClaimsCommandOptions {
   results: string;
   format: ClaimsFormat;
+  /** Judge a ratio between sides whose prompts differ by more than a few tokens (default: refuse it). */
+  allowPromptMismatch?: boolean;
 }
 
 /** The requested report goes to stdout, whatever its format (README, Commands: stdout and stderr). */
 export async function claimsCommand(o: ClaimsCommandOptions, stdout: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const r = readResultsFile(o.results);
-  const verdicts = evaluateClaims(r);
+  const verdicts = evaluateClaims(r, o.allowPromptMismatch ? { promptToleranceTokens: Infinity } : {});
   switch (o.format) {
     case 'json':
       stdout(renderClaimsJson(verdicts, r));

@@ -2,11 +2,12 @@
  * The context claims: "quadratic (AR) vs linear (diffusion) scaling", read from the cost models c0 + c1·L + c2·L², and
  * "a 3,000-token window", measurable only against a served model.
  */
+import { roleOf } from '../results/sides.js';
 import { costAt, fitCostModels } from '../results/cost-model.js';
 import type { CaseResult, CompletedCase, CostModelFit, ResultsFile, ScenarioResult } from '../results/types.js';
 import { fitPolynomial } from '../stats/regression.js';
 import { fmt, pct } from '../util/format.js';
-import { type Decision, completed, fitIsAr, fitIsLlada, isLlada, notMeasurable, scenario, stateNote, uniq, verdict } from './evidence.js';
+import { type Decision, completed, isAr, isLlada, notMeasurable, scenario, stateNote, uniq, verdict } from './evidence.js';
 import type { ClaimVerdict } from './schema.js';
 
 /** c2 counts as "no quadratic term" when even its upper bound explains less than this share of the cost at the longest L. */
@@ -90,11 +91,16 @@ export function contextScaling(r: ResultsFile): ClaimVerdict {
   if (!s) return verdict(r, id, notMeasurable(needs), { evidence: `The run has no context scenario. ${MECHANISM}` });
   const { fits, computed } = costModelsOf(s);
   const cases = completed(s.cases);
-  const diffusion = fits.filter((f) => f.phase === 'diffusion-step' && fitIsLlada(f)).map(classify);
-  const decode = fits.filter((f) => f.phase === 'ar-decode' && fitIsAr(f)).map(classify);
-  const prefill = fits.filter((f) => f.phase === 'ar-prefill' && fitIsAr(f)).map(classify);
+  // A served diffusion side has no visible step: its fixed-length request latency against L stands in.
+  const diffusion = fits.filter((f) => (f.phase === 'diffusion-step' || f.phase === 'diffusion-request') && isLlada(f)).map(classify);
+  const decode = fits.filter((f) => f.phase === 'ar-decode' && isAr(f)).map(classify);
+  const prefill = fits.filter((f) => f.phase === 'ar-prefill' && isAr(f)).map(classify);
   if (!diffusion.length || !decode.length) {
-    return verdict(r, id, notMeasurable(needs), { evidence: `No cost model for ${!diffusion.length ? 'the LLaDA diffusion step' : 'AR decode'} (needs three distinct lengths of completed batch-1 cases)${stateNote(s)}. ${MECHANISM}`, cases });
+    const servedDiffusionOnly = !diffusion.length && cases.some(servedDiffusion) && !cases.some((c) => isLlada(c) && c.engine !== 'openai');
+    const why = servedDiffusionOnly
+      ? 'the diffusion side is served: its forward passes (a diffusion step) are invisible over HTTP, so no step cost can be fitted'
+      : `No cost model for ${!diffusion.length ? 'the LLaDA diffusion step' : 'AR decode'} (needs three distinct lengths of completed batch-1 cases)${stateNote(s)}`;
+    return verdict(r, id, notMeasurable(servedDiffusionOnly ? `a local diffusion model (--diffusion PRESET|FOLDER) for the step cost; ${needs}` : needs), { evidence: `${why.charAt(0).toUpperCase()}${why.slice(1)}. ${MECHANISM}`, cases });
   }
   const d = diffusion[0]!;
   const arch = architectureShare(cases);
@@ -161,7 +167,7 @@ function refused(c: CaseResult): boolean {
 }
 
 /** The served diffusion side: openai cases recorded on the diffusion side. */
-const servedDiffusion = (c: CaseResult) => c.engine === 'openai' && c.role === 'diffusion';
+const servedDiffusion = (c: CaseResult) => c.engine === 'openai' && roleOf(c) === 'diffusion';
 
 export function contextWindow(r: ResultsFile): ClaimVerdict {
   const id = 'context-window-3000';

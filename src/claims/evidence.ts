@@ -6,16 +6,20 @@
 import type { CaseResult, CompletedCase, EngineKind, MetricName, ResultsFile, ScenarioKind } from '../results/types.js';
 import { handicapSlows } from '../config/kinds.js';
 import { mean } from '../stats/index.js';
+import { type Role, roleOf } from '../results/sides.js';
 import { CLAIM_TEXT, type ClaimConditions, type ClaimId, type ClaimVerdict } from './schema.js';
 
 export const AR_ENGINES: readonly EngineKind[] = ['ar', 'ar-ort', 'ar-loop'];
-/** A local AR case (the recorded side and family; a served model is neither). */
-export const isAr = (c: CaseResult) => c.role === 'ar' && c.family !== undefined && c.family !== 'remote';
-/** A local LLaDA case. */
-export const isLlada = (c: CaseResult) => c.role === 'diffusion' && c.family !== undefined && c.family !== 'remote';
-/** Cost-model fits record their engine kind only. */
-export const fitIsAr = (f: { engine: EngineKind }) => AR_ENGINES.includes(f.engine);
-export const fitIsLlada = (f: { engine: EngineKind }) => f.engine === 'llada';
+/** Each side by the role a case (or an analysis of its cases) records: local or served alike. */
+export const isAr = (c: { engine: EngineKind; role?: Role | undefined }) => roleOf(c) === 'ar';
+export const isLlada = (c: { engine: EngineKind; role?: Role | undefined }) => roleOf(c) === 'diffusion';
+/** A side measured over HTTP: its decoding settings, size and device are the server's, unseen by the client. */
+export const isServed = (c: { engine: EngineKind }) => c.engine === 'openai';
+/** One request at a time, as the local engines run: a served side's closed loop at concurrency 1. */
+export const oneAtATime = (c: CaseResult) => c.params.requestRate === undefined && (c.params.concurrency ?? 1) === 1;
+
+/** Prompt lengths (tokens) two sides may differ by and still count as the same work in a ratio. */
+export const PROMPT_TOLERANCE_TOKENS = 4;
 
 export const TOKEN_COUNTING =
   'tokens/s counts every generated position (a diffusion model fills all gen_length positions, EOS padding included); useful tokens/s counts only tokens before the first EOS/EoT';
@@ -90,6 +94,8 @@ export interface EvaluateOptions {
   accuracyOf?: AccuracyOf;
   /** Points (of 100) a faster setting may lose against full steps; default QUALITY_MARGIN_POINTS. */
   qualityMarginPoints?: number;
+  /** Prompt tokens the two sides of a ratio may differ by; default PROMPT_TOLERANCE_TOKENS (Infinity: any). */
+  promptToleranceTokens?: number;
 }
 
 /**
@@ -100,6 +106,7 @@ export const isFullSteps = (c: CompletedCase) => c.params.threshold == null && (
 
 /** The diffusion setting in words: "32 steps", "threshold 0.9, dual KV cache". */
 export function settingText(c: CompletedCase): string {
+  if (isServed(c)) return `served by ${c.model}`;
   const p = c.params;
   return `${p.threshold != null ? `threshold ${p.threshold}` : `${p.steps} steps`}${p.cache && p.cache !== 'none' ? `, ${p.cache} KV cache` : ''}`;
 }
@@ -124,6 +131,7 @@ export function qualityFloor(c: CompletedCase, peers: readonly CompletedCase[], 
   const full = peers.find((p) => isFullSteps(p) && p.params.genLength === c.params.genLength && p.params.batchSize === c.params.batchSize && p.params.promptTokens === c.params.promptTokens);
   const fullAcc = full ? o.accuracyOf(full) : null;
   if (isFullSteps(c)) return { admitted: true, note: 'full steps (one token per step)', unchecked: false, accuracy: acc, fullStepsAccuracy: acc };
+  if (isServed(c)) return { admitted: true, note: 'served model (its decoding settings are the server\'s)', unchecked: false, accuracy: acc, fullStepsAccuracy: null };
   const setting = `${settingText(c)} for ${c.params.genLength} tokens`;
   if (acc === null || fullAcc === null) {
     return { admitted: false, note: `${setting}${full ? '' : ' (no full-steps case on the same prompts)'}`, unchecked: true, accuracy: acc, fullStepsAccuracy: fullAcc };

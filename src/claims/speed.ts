@@ -16,6 +16,8 @@ import {
   decideAtLeast,
   isAr,
   isLlada,
+  isServed,
+  oneAtATime,
   m,
   notMeasurable,
   paramsText,
@@ -35,12 +37,23 @@ import {
   FULL_SCALE_PARAMS,
 } from './evidence.js';
 import type { ClaimVerdict } from './schema.js';
+import { effectivePromptTokens } from '../results/sides.js';
+
+/** An engine as a verdict names it: a served side by its server's model. */
+const sideName = (c: CompletedCase) => (isServed(c) ? `${c.engine} (served ${c.model})` : c.engine);
 
 const f1 = (v: number) => fmt(v, 1);
 const f0 = (v: number) => fmt(v, 0);
 
 /** A speed ratio's verdict is only decided on real weights; synthetic runs report the figure and say what is needed. */
 function weightsGate(cases: readonly CompletedCase[], decided: Decision): { decision: Decision; scaleNote: string } {
+  const served = cases.filter(isServed);
+  const local = cases.filter((c) => !isServed(c));
+  if (served.length) {
+    // A served model's size and weights are the server's: the ratio is judged as served, its local side gated as usual.
+    const localGate = local.length ? weightsGate(local, decided) : { decision: decided, scaleNote: '' };
+    return { decision: localGate.decision, scaleNote: `served ${uniq(served.map((c) => c.model)).join(', ')} (size unknown to the client, judged as served)${localGate.scaleNote ? `; local side: ${localGate.scaleNote}` : ''}` };
+  }
   const scale = scaleOf(cases);
   if (scale === null) return { decision: notMeasurable(`${REAL_WEIGHTS_NEEDED}; this run used synthetic (random) weights, whose speed is real but whose text is noise`), scaleNote: 'synthetic weights: figure for the record only' };
   if (scale === 'miniature') return { decision: decided, scaleNote: `in miniature: ${uniq(cases.map((c) => `${c.model} (${paramsText(paramsOf(c))})`)).join(' vs ')}, real weights below ${FULL_SCALE_PARAMS / 1e9} B parameters` };
@@ -57,25 +70,31 @@ interface Pairing {
 }
 
 /** Per scenario (same prompts): the fastest LLaDA setting that passes the quality floor against the strongest unhandicapped AR engine. */
-function pairings(r: ResultsFile, o: Required<EvaluateOptions>): { pairs: Pairing[]; unchecked: string[]; below: string[]; handicapped: CompletedCase[] } {
+function pairings(r: ResultsFile, o: Required<EvaluateOptions>): { pairs: Pairing[]; unchecked: string[]; below: string[]; handicapped: CompletedCase[]; mismatched: string[] } {
   const pairs: Pairing[] = [];
   const unchecked: string[] = [];
   const below: string[] = [];
   const handicapped: CompletedCase[] = [];
+  const mismatched: string[] = [];
   for (const kind of ['throughput', 'steps'] as const) {
-    const cases = completed(scenario(r, kind)?.cases ?? []).filter((c) => Number.isFinite(m(c, 'usefulTokensPerSec')));
+    // One request at a time on both sides: a served side's closed loop at concurrency 1, not its load levels.
+    const cases = completed(scenario(r, kind)?.cases ?? []).filter((c) => Number.isFinite(m(c, 'usefulTokensPerSec')) && oneAtATime(c));
     const llada = cases.filter(isLlada);
     const checks = llada.map((c) => ({ c, q: qualityFloor(c, llada, o) }));
     for (const { q } of checks.filter((x) => !x.q.admitted)) (q.unchecked ? unchecked : below).push(`${kind}: ${q.note}`);
     for (const { c: l } of checks.filter((x) => x.q.admitted)) {
-      const peers = cases.filter((a) => isAr(a) && a.params.genLength === l.params.genLength && a.params.batchSize === l.params.batchSize);
+      const sameShape = cases.filter((a) => isAr(a) && a.params.genLength === l.params.genLength && a.params.batchSize === l.params.batchSize);
+      // Same work: the prompts each side's model saw (a server's own count where it reported one) must agree.
+      const gap = (a: CompletedCase) => Math.abs(effectivePromptTokens(a) - effectivePromptTokens(l));
+      const peers = sameShape.filter((a) => gap(a) <= o.promptToleranceTokens);
+      for (const a of sameShape.filter((x) => !peers.includes(x))) mismatched.push(`${l.id} (${effectivePromptTokens(l)} prompt tokens) vs ${a.id} (${effectivePromptTokens(a)})`);
       const fair = peers.filter(unhandicapped);
       handicapped.push(...peers.filter((p) => !fair.includes(p)));
       const a = fair.length ? fair.reduce((x, y) => (pooledMean(r, y, 'usefulTokensPerSec') > pooledMean(r, x, 'usefulTokensPerSec') ? y : x)) : null;
       if (a) pairs.push({ l, a, others: peers.filter((p) => p !== a) });
     }
   }
-  return { pairs, unchecked: uniq(unchecked), below: uniq(below), handicapped: uniq(handicapped) };
+  return { pairs, unchecked: uniq(unchecked), below: uniq(below), handicapped: uniq(handicapped), mismatched: uniq(mismatched) };
 }
 
 /** Forward passes per generated position of one row (each forward advances every row of a batch); null without NFE. */
@@ -101,8 +120,9 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
   const id = 'speed-10x';
   const s = scenario(r, 'throughput');
   if (!s) return verdict(r, id, notMeasurable('a throughput scenario (run with --scenarios throughput)'), { evidence: 'The run has no throughput scenario.' });
-  const { pairs, unchecked, below, handicapped } = pairings(r, o);
+  const { pairs, unchecked, below, handicapped, mismatched } = pairings(r, o);
   const left =
+    (mismatched.length ? ` Refused, prompts differ by more than ${o.promptToleranceTokens} tokens (not the same work; claims --allow-prompt-mismatch judges them anyway): ${mismatched.join('; ')}.` : '') +
     (below.length ? ` Below the quality floor: ${below.join('; ')}.` : '') +
     (unchecked.length ? ` Left out for want of a recorded accuracy (quality floor unchecked): ${unchecked.join('; ')}.` : '');
   if (!pairs.length) {
@@ -111,7 +131,9 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
       ? `no completed LLaDA case${stateNote(s)}`
       : !tp.some(isAr)
         ? `no completed autoregressive case${stateNote(s)}`
-        : handicapped.length
+        : mismatched.length && !handicapped.length
+          ? `the two sides' prompts differ by more than ${o.promptToleranceTokens} tokens`
+          : handicapped.length
           ? `every AR engine that ran the same generation length and batch had a handicap that slows it (${uniq(handicapped.map((c) => `${c.engine}: ${c.conditions.handicaps.join('; ')}`)).join(' | ')})`
           : 'no LLaDA setting that passes the quality floor has an AR case at the same generation length and batch size';
     return verdict(r, id, notMeasurable('a LLaDA setting at full steps (or one within the quality floor) and an AR engine without a handicap (ar-loop keeps the cache on the device) at the same generation length and batch size'), {
@@ -127,20 +149,21 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
   const aPool = pooledFigure(r, a, 'usefulTokensPerSec');
   const poolNote = lPool.ids.length > 1 || aPool.ids.length > 1 ? ` Figures${pooledNote(lPool, r, 'usefulTokensPerSec')}${lPool.ids.length > 1 && aPool.ids.length > 1 ? ';' : ''}${pooledNote(aPool, r, 'usefulTokensPerSec')} (repetitions): the same case, measured in ${Math.max(lPool.ids.length, aPool.ids.length)} scenarios of this run.` : '';
   const steps = settingText(l);
-  const prompts = l.params.promptTokens === a.params.promptTokens ? `${l.params.promptTokens}-token prompts` : `the same prompts (${l.params.promptTokens} LLaDA tokens, ${a.params.promptTokens} ${a.engine} tokens)`;
+  const [lp, ap] = [effectivePromptTokens(l), effectivePromptTokens(a)];
+  const prompts = lp === ap ? `${fmt(lp, 0)}-token prompts` : `the same prompts (${fmt(lp, 1)} LLaDA tokens, ${fmt(ap, 1)} ${sideName(a)} tokens)`;
   const decided = decideAtLeast('useful tokens/s ratio, LLaDA / strongest unhandicapped AR engine', best.b.ci95, SPEEDUP_CLAIM, 'x');
   const { decision, scaleNote } = weightsGate([l, a], decided);
   const ci = best.b.ci95 ? ` (95% CI ${ratio(best.b.ci95[0])} to ${ratio(best.b.ci95[1])})` : '';
   const evidence =
-    `LLaDA ${f1(pm(l, 'usefulTokensPerSec'))} useful tokens/s (${f1(pm(l, 'tokensPerSec'))} all positions; ${steps}, block ${l.params.blockLength}, NFE ${f0(m(l, 'nfe'))}) ` +
-    `vs the strongest AR engine without a handicap, ${a.engine}, ${f1(pm(a, 'usefulTokensPerSec'))} useful tokens/s` +
-    `${others.length ? ` (other AR: ${others.map((x) => `${x.engine} ${f1(pooledMean(r, x, 'usefulTokensPerSec'))}${unhandicapped(x) ? '' : ', handicapped'}`).join(', ')})` : ''}, ` +
+    `LLaDA ${f1(pm(l, 'usefulTokensPerSec'))} useful tokens/s (${f1(pm(l, 'tokensPerSec'))} all positions; ${steps}${isServed(l) ? '' : `, block ${l.params.blockLength}, NFE ${f0(m(l, 'nfe'))}`}) ` +
+    `vs the strongest AR engine without a handicap, ${sideName(a)}, ${f1(pm(a, 'usefulTokensPerSec'))} useful tokens/s` +
+    `${others.length ? ` (other AR: ${others.map((x) => `${sideName(x)} ${f1(pooledMean(r, x, 'usefulTokensPerSec'))}${unhandicapped(x) ? '' : ', handicapped'}`).join(', ')})` : ''}, ` +
     `batch ${l.params.batchSize}, ${prompts}, ${l.params.genLength} generated tokens: ${ratio(best.b.estimate)}${ci} in useful tokens/s, ${ratio(tpsRatio)} in all positions ` +
     `(10x needed; ${scaleNote}).${poolNote}${left}`;
   return verdict(r, id, decision, {
     evidence,
     cases: [l, a, ...others],
-    holdsUnder: [`${l.scenario} scenario`, `batch ${l.params.batchSize}`, `${l.params.genLength} generated tokens`, `LLaDA ${steps}`, `against ${a.engine}`, scaleNote],
+    holdsUnder: [`${l.scenario} scenario`, `batch ${l.params.batchSize}`, `${l.params.genLength} generated tokens`, `LLaDA ${steps}`, `against ${sideName(a)}`, scaleNote],
     figures: {
       lladaUsefulTokensPerSec: pm(l, 'usefulTokensPerSec'),
       lladaTokensPerSec: pm(l, 'tokensPerSec'),
@@ -160,6 +183,8 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
       strongestArAccuracyCiHigh: a.quality?.overall.ci95[1] ?? null,
       lladaForwardsPerToken: forwardsPerToken(l),
       strongestArForwardsPerToken: forwardsPerToken(a),
+      lladaPromptTokens: lp,
+      arPromptTokens: ap,
     },
   });
 }
@@ -208,8 +233,8 @@ export function h100(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVerdict
 const BATCH_EFFICIENCY_CLAIM = 0.92;
 
 /** Batch efficiency of an engine at its largest batch above 1, as the batch analysis records it (with its interval). */
-function batchEfficiencyOf(s: ScenarioResult, engine: CompletedCase['engine']): BatchEfficiency | null {
-  const mine = (s.analysis.batchEfficiency ?? []).filter((b) => b.engine === engine && b.batchSize > 1 && Number.isFinite(b.efficiency));
+function batchEfficiencyOf(s: ScenarioResult, side: (b: BatchEfficiency) => boolean): BatchEfficiency | null {
+  const mine = (s.analysis.batchEfficiency ?? []).filter((b) => side(b) && b.batchSize > 1 && Number.isFinite(b.efficiency));
   return mine.length ? mine.reduce((x, y) => (y.batchSize > x.batchSize ? y : x)) : null;
 }
 
@@ -218,17 +243,17 @@ export function batchEff(r: ResultsFile): ClaimVerdict {
   const s = scenario(r, 'batch');
   if (!s) return verdict(r, id, notMeasurable('a batch scenario (run with --scenarios batch --batch 1,4,8)'), { evidence: 'The run has no batch scenario.' });
   const cases = completed(s.cases);
-  const l = batchEfficiencyOf(s, 'llada');
+  const l = batchEfficiencyOf(s, isLlada);
   if (!l) {
     return verdict(r, id, notMeasurable('LLaDA at batch 1 and at a larger batch, both completed'), { evidence: `The batch scenario has no LLaDA batch efficiency above batch size 1${stateNote(s)}.`, cases });
   }
   const B = l.batchSize;
   const ar = uniq(cases.filter(isAr).map((c) => c.engine)).flatMap((e) => {
-    const x = batchEfficiencyOf(s, e);
+    const x = batchEfficiencyOf(s, (b) => b.engine === e && isAr(b));
     return x ? [x] : [];
   });
-  const used = (engine: CompletedCase['engine'], b: number) => cases.filter((c) => c.engine === engine && (c.params.batchSize === b || c.params.batchSize === 1));
-  const lCases = used('llada', B);
+  const used = (side: (c: CompletedCase) => boolean, engine: CompletedCase['engine'], b: number) => cases.filter((c) => side(c) && c.engine === engine && (c.params.batchSize === b || c.params.batchSize === 1));
+  const lCases = used(isLlada, l.engine, B);
   const ciText = (ci: [number, number] | null) => (ci ? ` (95% CI ${pct(ci[0])} to ${pct(ci[1])})` : '');
   const arText = ar.length ? ar.map((a) => `${a.engine} ${pct(a.efficiency)}${ciText(a.ci95)} at B=${a.batchSize}`).join(', ') : 'no AR engine measured';
   const { decision, scaleNote } = weightsGate(lCases, decideAtLeast(`LLaDA batch efficiency at B=${B}`, l.ci95, BATCH_EFFICIENCY_CLAIM));
@@ -238,7 +263,7 @@ export function batchEff(r: ResultsFile): ClaimVerdict {
     `The blog names no batch size and efficiency falls as B grows, so this holds for B=${B} only (${scaleNote}).`;
   return verdict(r, id, decision, {
     evidence,
-    cases: [...lCases, ...ar.flatMap((a) => used(a.engine, a.batchSize))],
+    cases: [...lCases, ...ar.flatMap((a) => used(isAr, a.engine, a.batchSize))],
     analyses: ['batch.batchEfficiency'],
     holdsUnder: [`B=${B} against the same prompts one at a time`, `${lCases[0]?.params.genLength ?? '?'} generated tokens`, scaleNote],
     figures: {

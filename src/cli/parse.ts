@@ -72,3 +72,35 @@ export function positiveIntList(value: string): number[] {
   }
   return out;
 }
+
+/** "1,4,16,inf" -> [1, 4, 16, 'inf']: open-loop request rates in requests/s (positive numbers or inf). */
+export function requestRateList(value: string): (number | 'inf')[] {
+  return value.split(',').map((s) => {
+    const item = s.trim().toLowerCase();
+    if (item === 'inf') return 'inf' as const;
+    const n = Number(item);
+    if (item === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected request rates (requests/s) like 1,4,16,inf; "${s.trim()}" is not a positive number or inf.`);
+    return n;
+  });
+}
+
+const SLO_KEYS = { ttft: 'ttftMs', tpot: 'tpotMs', e2e: 'e2eMs' } as const;
+
+/** "ttft=500ms,tpot=50ms,e2e=2s" -> { ttftMs: 500, tpotMs: 50, e2eMs: 2000 } (a bare number is ms). */
+export function sloSpec(value: string): { ttftMs?: number; tpotMs?: number; e2eMs?: number } {
+  const out: { ttftMs?: number; tpotMs?: number; e2eMs?: number } = {};
+  for (const item of value.split(',').map((s) => s.trim())) {
+    const m = /^(ttft|tpot|e2e)=(\d+(?:\.\d+)?)(ms|s)?$/i.exec(item);
+    if (!m) throw new InvalidArgumentError(`expected targets like ttft=500ms,tpot=50ms,e2e=2s; "${item}" is not one (keys: ${Object.keys(SLO_KEYS).join(', ')}).`);
+    const ms = Number(m[2]) * (m[3]?.toLowerCase() === 's' ? 1000 : 1);
+    if (!(ms > 0)) throw new InvalidArgumentError(`"${item}": a target must be above 0.`);
+    out[SLO_KEYS[m[1]!.toLowerCase() as keyof typeof SLO_KEYS]] = ms;
+  }
+  return out;
+}
+
+/** The NAME of an environment variable (never the key itself). */
+export function envName(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new InvalidArgumentError('expected the NAME of an environment variable (e.g. OPENAI_API_KEY), not the key itself.');
+  return value;
+}

@@ -5,10 +5,13 @@
  */
 import { z } from 'zod';
 
+/** chat: /chat/completions with one user turn; completions: /completions with the prompt (token ids when known). */
+export const HttpEndpoint = z.enum(['completions', 'chat']);
+
 export const HttpSide = z
   .object({
     model: z.string().min(1).describe('model name sent in requests'),
-    endpoint: z.enum(['completions', 'chat']).default('completions'),
+    endpoint: HttpEndpoint.default('completions'),
     apiKeyEnv: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'apiKeyEnv is the name of an environment variable, not the key itself')

@@ -48,11 +48,13 @@ export type HandicapCode = z.infer<typeof HandicapCode>;
 
 /**
  * Whether a handicap slows the engine in a case of this batch size: a KV-cache round trip every token, an attention
- * kernel mismatch, HTTP overhead do; a one-time transfer per generation (ar-loop's prompt cache on CUDA) does not,
+ * kernel mismatch do; HTTP overhead (a served side is judged as served) and a one-time transfer per generation (ar-loop's prompt cache on CUDA) does not,
  * nor does the GQA padding branch at batch 1 (no padded rows).
  */
 export function handicapSlows(code: HandicapCode, batchSize: number): boolean {
   if (code === 'prompt-cache-once') return false;
+  // A served side is judged as served: the network and the server's queue are part of what it offers.
+  if (code === 'over-http') return false;
   if (code === 'gqa-padding') return batchSize > 1;
   return true;
 }

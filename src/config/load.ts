@@ -54,11 +54,26 @@ export function loadRunConfig(configArg: string | undefined, overrides: Override
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`config ${file}: expected a JSON object`);
   const merged = structuredClone(raw) as Record<string, unknown>;
   for (const o of overrides) setPath(merged, o.path, o.value);
+  dropServedOnlyFields(merged, overrides);
   const parsed = RunConfig.safeParse(merged);
   if (!parsed.success) throw new UserError(formatZodError(parsed.error, `config ${file}${overrides.length ? ' (with flags)' : ''}`));
   const config = parsed.data;
   checkCrossFields(config, file);
   return { config, source: file };
+}
+
+/**
+ * `--endpoint` and `--api-key-env` apply to every served side: on a local side (a preset or folder) the http block
+ * they created holds no model name and is dropped, so `--ar URL --ar-model m --endpoint chat` leaves a local
+ * diffusion side as it was. A served side left without a model name is then reported by checkCrossFields, naming
+ * the flag.
+ */
+function dropServedOnlyFields(merged: Record<string, unknown>, overrides: Override[]): void {
+  for (const side of ['diffusion', 'ar'] as const) {
+    const s = merged[side] as { model?: unknown; http?: Record<string, unknown> } | undefined;
+    if (!s?.http || s.http.model !== undefined) continue;
+    if (overrides.some((o) => o.path[0] === side && o.path[1] === 'http')) delete s.http;
+  }
 }
 
 /** Combinations zod cannot see; the sampler's own (engine) rules are checked by run/check-config.ts. */
@@ -67,7 +82,8 @@ function checkCrossFields(c: RunConfig, file: string): void {
     throw new UserError(`config ${file}: ${m}`);
   };
   for (const side of ['diffusion', 'ar'] as const) {
-    if (isUrl(c[side].model) && !c[side].http) fail(`${side}.model is a URL, so ${side}.http (model name, endpoint) is required`);
+    const flag = side === 'ar' ? '--ar-model' : '--diffusion-model';
+    if (isUrl(c[side].model) && !c[side].http) fail(`${side}.model is a URL, so the served model's name is required: pass ${flag} NAME (or set ${side}.http.model)`);
   }
 }
 

@@ -30,6 +30,21 @@ const posIntList = z.array(posInt).min(1);
 export const MAX_BATCH_SIZE = 1024;
 const batchSize = posInt.max(MAX_BATCH_SIZE, `at most ${MAX_BATCH_SIZE} rows per request`);
 
+/** An open-loop request rate in requests/s; 'inf' sends every request at once (JSON has no Infinity). */
+export const RequestRate = z.union([z.number().positive().finite(), z.literal('inf')]);
+export type RequestRate = z.infer<typeof RequestRate>;
+export const Arrival = z.enum(['poisson', 'constant']);
+export type Arrival = z.infer<typeof Arrival>;
+/** Service-level objectives a request must meet every one of to count in goodput (vLLM's --goodput). */
+export const Slo = z
+  .object({
+    ttftMs: z.number().positive().optional().describe('time to first token at most this'),
+    tpotMs: z.number().positive().optional().describe('time per output token at most this'),
+    e2eMs: z.number().positive().optional().describe('end-to-end latency at most this'),
+  })
+  .strict();
+export type Slo = z.infer<typeof Slo>;
+
 const Side = z
   .object({
     model: z
@@ -125,9 +140,17 @@ export const RunConfig = z
         requests: posInt.default(16),
         durationSec: z.number().positive().default(60),
         maxErrorRate: z.number().min(0).max(1).default(0.05),
+        requestRates: z
+          .array(RequestRate)
+          .min(1)
+          .optional()
+          .describe("open-loop request rates (requests/s) swept per served side, as vLLM's benchmark_serving: 'inf' sends every request at once; each level sends `requests` requests within `durationSec`"),
+        arrival: Arrival.default('poisson').describe('open-loop arrivals: poisson (exponential gaps, seeded) or constant (equal gaps)'),
+        arrivalSeed: z.number().int().nonnegative().default(0).describe('seed of the Poisson arrival times'),
+        slo: Slo.optional().describe('latency targets for goodput: requests per second that met every target'),
       })
       .strict()
-      .default({ concurrency: [1, 4], requests: 16, durationSec: 60, maxErrorRate: 0.05 }),
+      .default({ concurrency: [1, 4], requests: 16, durationSec: 60, maxErrorRate: 0.05, arrival: 'poisson', arrivalSeed: 0 }),
     telemetry: z.object({ intervalMs: posInt.default(100) }).strict().default({ intervalMs: 100 }),
     out: z.string().optional().describe('results folder (default results/<run-id>)'),
   })

@@ -4,11 +4,18 @@ import { type CheckResult, type Probe, overallOk, runProbes } from './checks.js'
 import { type DoctorFormat, formatChecks, formatJson } from './format.js';
 import { checkCache, checkCpu, checkCuda, checkModel, checkNode, checkNvidiaSmi, checkOnnxruntime, checkWebgpu } from './probes.js';
 import { tempAddModel } from './session-probe.js';
+import { checkServer } from './server.js';
 
 export interface DoctorOptions {
   format: DoctorFormat;
   /** Model folders to validate (`--model DIR`, repeatable). */
   model?: string[];
+  /** Check this OpenAI-compatible server instead of the machine. */
+  url?: string;
+  /** With url: the model name to send (default: the first listed), the endpoint, the API key's variable NAME. */
+  urlModel?: string;
+  endpoint?: 'completions' | 'chat';
+  apiKeyEnv?: string;
 }
 
 export async function collectChecks(options: { models?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CheckResult[]> {
@@ -34,7 +41,14 @@ export async function collectChecks(options: { models?: string[]; env?: NodeJS.P
 }
 
 export async function doctorCommand(options: DoctorOptions): Promise<number> {
-  const checks = await collectChecks({ models: options.model ?? [] });
+  const checks = options.url
+    ? await checkServer({
+        url: options.url,
+        ...(options.urlModel ? { model: options.urlModel } : {}),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.apiKeyEnv ? { apiKeyEnv: options.apiKeyEnv } : {}),
+      })
+    : await collectChecks({ models: options.model ?? [] });
   process.stdout.write(options.format === 'json' ? formatJson(checks) : formatChecks(checks));
   return overallOk(checks) ? ExitCode.ok : ExitCode.failure;
 }

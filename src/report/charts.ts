@@ -4,6 +4,8 @@
  */
 import { costAt, fitCostModels } from '../results/cost-model.js';
 import type { CostModelFit, ResultsFile, ScenarioResult } from '../results/types.js';
+import { roleOf } from '../results/sides.js';
+import { loadCases, loadLevel } from './serving.js';
 
 type Spec = Record<string, unknown>;
 
@@ -77,6 +79,7 @@ export function batchSpec(results: ResultsFile): Spec | null {
 
 const PHASE_TITLE: Record<CostModelFit['phase'], string> = {
   'diffusion-step': 'diffusion step (ms per forward, L = prompt + gen)',
+  'diffusion-request': 'served diffusion request (latency ms, L = prompt + gen)',
   'ar-prefill': 'AR prefill (TTFT ms, L = prompt)',
   'ar-decode': 'AR decode (ms per token, L = prompt + gen/2)',
 };
@@ -205,6 +208,43 @@ export async function renderSvg(spec: Spec): Promise<string> {
   }
 }
 
+/**
+ * Latency against load (the serving levels of HTTP sides): achieved request throughput on x, TTFT and TPOT at p50
+ * and p99 on y, one line per side and statistic, closed and open loop levels alike.
+ */
+export function servingSpec(results: ResultsFile): Spec | null {
+  const s = scenario(results, 'throughput');
+  const rows = (s ? loadCases(s) : []).flatMap((c) => {
+    const x = c.summary.requestsPerSec?.mean;
+    if (x === undefined) return [];
+    const side = `${c.engine} (${roleOf(c) ?? '?'}) ${c.params.requestRate !== undefined ? 'open loop' : 'closed loop'}`;
+    return (['ttftMs', 'tpotMs'] as const).flatMap((m) => {
+      const d = c.pooled[m];
+      if (!d) return [];
+      const name = m === 'ttftMs' ? 'TTFT' : 'TPOT';
+      return [
+        { series: `${side} ${name} p50`, rps: x, ms: d.p50, level: loadLevel(c) },
+        { series: `${side} ${name} p99`, rps: x, ms: d.p99, level: loadLevel(c) },
+      ];
+    });
+  });
+  if (rows.length === 0) return null;
+  return {
+    title: 'Latency against load (served sides: p50 and p99)',
+    data: { values: rows },
+    width: 420,
+    height: 240,
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'rps', type: 'quantitative', title: 'achieved requests/s' },
+      y: { field: 'ms', type: 'quantitative', title: 'ms', scale: { type: 'log' } },
+      color: { field: 'series', type: 'nominal', title: null },
+      order: { field: 'rps', type: 'quantitative' },
+      tooltip: [{ field: 'level' }, { field: 'ms', type: 'quantitative', format: '.1f' }],
+    },
+  };
+}
+
 export interface Chart {
   id: string;
   title: string;
@@ -218,6 +258,7 @@ export async function renderCharts(results: ResultsFile): Promise<Chart[]> {
     ['context', contextSpec(results)],
     ['steps', stepsSpec(results)],
     ['frontier', frontierSpec(results)],
+    ['serving', servingSpec(results)],
   ];
   const charts: Chart[] = [];
   for (const [id, spec] of specs) {

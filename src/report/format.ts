@@ -13,7 +13,9 @@ export function caseLabel(c: CaseResult): string {
     if (p.cfgScale) parts.push(`cfg ${p.cfgScale}`);
     if (p.cache && p.cache !== 'none') parts.push(`${p.cache} cache`);
   }
+  if (c.serverPromptTokens !== undefined && Math.round(c.serverPromptTokens) !== p.promptTokens) parts[1] = `p${p.promptTokens} (server ${fmt(c.serverPromptTokens, 0)})`;
   if (p.concurrency !== undefined) parts.push(`c${p.concurrency}`);
+  if (p.requestRate !== undefined) parts.push(p.requestRate === 'inf' ? 'rate inf' : `rate ${p.requestRate}/s${p.arrival === 'constant' ? ' constant' : ''}`);
   return parts.join(' ');
 }
 
@@ -93,6 +95,10 @@ export function analysisLines(s: ResultsFile['scenarios'][number]): string[] {
       `${f.engine} ${f.phase}: ${f.metric} = ${sci(f.c0Ms.value)} + ${sci(f.c1MsPerToken.value)}·L + ${sci(f.c2MsPerToken2.value)}·L²${ci(f.c2MsPerToken2)} ms ` +
         `(c2 with its 95% CI; n ${f.n} over ${f.distinctLengths} lengths, R² ${fmt(f.r2, 3)})`,
     );
+  }
+  const pp = s.analysis.promptParity;
+  if (pp && pp.differenceTokens !== null) {
+    lines.push(`prompt tokens per side: diffusion ${fmt(pp.diffusionPromptTokens!, 1)}, AR ${fmt(pp.arPromptTokens!, 1)} (difference ${pp.differenceTokens > 0 ? '+' : ''}${fmt(pp.differenceTokens, 1)}${Math.abs(pp.differenceTokens) > 4 ? ': not the same work, claims refuse a ratio' : ''})`);
   }
   for (const f of s.analysis.scaling ?? []) {
     lines.push(`${f.engine}: ${f.metric} ~ prompt^${fmt(f.exponent, 2)} (95% CI ${fmt(f.ci95?.[0], 2)} to ${fmt(f.ci95?.[1], 2)}, R² ${fmt(f.r2, 3)}; legacy log-log fit)`);

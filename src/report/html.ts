@@ -4,6 +4,7 @@ import { fmt, pct, ratio } from '../util/format.js';
 import { renderCharts } from './charts.js';
 import { COLUMNS, analysisLines, caseRow, conditionLines, environmentLine } from './format.js';
 import { qualityTable } from './quality.js';
+import { servingTable } from './serving.js';
 import { notCompleted } from './state.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
@@ -99,10 +100,15 @@ export async function renderHtml(results: ResultsFile): Promise<string> {
     const quality = q
       ? `<h3>Accuracy beside speed</h3><p class="note">${esc(q.note)}</p><table><thead><tr>${q.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${q.rows.map((r) => `<tr>${r.map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`
       : '';
+    const sv = servingTable(s);
+    const serving = sv
+      ? `<h3>Serving</h3><p class="note">${esc(sv.note)}</p><table class="serving"><thead><tr>${sv.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${sv.rows.map((r) => `<tr>${r.map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`
+      : '';
     const analysis = analysisLines(s).map((a) => `<li>${esc(a)}</li>`).join('');
     return `<section><h2>${esc(s.kind)}${s.state !== 'completed' ? ` <small>(${esc(s.state)})</small>` : ''}</h2>
 ${s.cases.length ? `<table class="cases">${caption ? `<caption>every case: ${esc(caption)}</caption>` : ''}<thead><tr>${head.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>` : '<p>No cases measured.</p>'}
 ${quality}
+${serving}
 ${analysis ? `<ul>${analysis}</ul>` : ''}</section>`;
   });
   return `<!doctype html>

@@ -2,6 +2,7 @@ import { headlineMarkdown, headlineOf } from '../claims/index.js';
 import type { ResultsFile } from '../results/types.js';
 import { COLUMNS, analysisLines, caseRow, conditionLines, efficiencyLines, environmentLine } from './format.js';
 import { qualityTable } from './quality.js';
+import { servingTable } from './serving.js';
 import { notCompleted } from './state.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
@@ -30,6 +31,8 @@ export function renderMarkdown(results: ResultsFile): string {
     }
     const q = qualityTable(s);
     if (q) l.push('', `Accuracy beside speed: ${q.note}.`, '', `| ${q.head.join(' | ')} |`, `|${q.head.map(() => '---').join('|')}|`, ...q.rows.map((r) => `| ${r.map(cell).join(' | ')} |`));
+    const sv = servingTable(s);
+    if (sv) l.push('', `Serving: ${sv.note}.`, '', `| ${sv.head.join(' | ')} |`, `|${sv.head.map(() => '---').join('|')}|`, ...sv.rows.map((r) => `| ${r.map(cell).join(' | ')} |`));
     const a = analysisLines(s);
     if (a.length) l.push('', ...a.map((x) => `- ${x}`));
     l.push('');

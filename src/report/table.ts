@@ -4,6 +4,7 @@ import type { ResultsFile } from '../results/types.js';
 import { visibleLength, wrapLine } from '../util/format.js';
 import { COLUMNS, analysisLines, caseRow, environmentLine } from './format.js';
 import { qualityTable } from './quality.js';
+import { servingTable } from './serving.js';
 import { notCompleted } from './state.js';
 
 export interface TableOptions {
@@ -72,6 +73,18 @@ export function renderTable(results: ResultsFile, o: TableOptions = {}): string 
       const { cols, text } = fitColumns(keep, 5, width, render);
       const tasksLeft = q.head.length - 6 - cols.filter((i) => i >= 6).length;
       out.push(chalk.bold(`${s.kind}: accuracy beside speed`), text, ...prose(`  ${q.note}${tasksLeft ? `; accuracy per task: --wide or report.md` : ''}`, chalk.dim));
+    }
+    const sv = servingTable(s);
+    if (sv) {
+      const render = (cols: number[]) => {
+        const t = new Table({ head: cols.map((i) => sv.head[i]!), style });
+        for (const r of sv.rows) t.push(cols.map((i) => r[i]!));
+        return t.toString();
+      };
+      // The later percentile columns go first when the terminal is narrow; `--wide` or report.md have them all.
+      const { cols, text } = fitColumns(sv.head.map((_, i) => i), Math.min(4, sv.head.length), width, render);
+      const left = sv.head.length - cols.length;
+      out.push(chalk.bold(`${s.kind}: serving`), text, ...prose(`  ${sv.note}${left ? `; ${left} more column(s): --wide or report.md` : ''}`, chalk.dim));
     }
     for (const l of analysisLines(s)) out.push(...prose(`  ${l}`));
   }

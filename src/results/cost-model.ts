@@ -9,16 +9,19 @@
 import { at } from '../util/indexing.js';
 import { fitPolynomial } from '../stats/regression.js';
 import { ci95OrNull } from './summary.js';
+import { effectivePromptTokens, roleOf } from './sides.js';
 import type { CaseResult, CostModelFit, CostPhase, Sample } from './types.js';
 
 type Metric = CostModelFit['metric'];
 
 /** Per phase: the sample field fitted and the sequence length L it is charged against (schema: CostPhase). */
-export const PHASES: readonly { phase: CostPhase; metric: Metric; engines: 'ar' | 'diffusion'; length: (p: CaseResult['params']) => number }[] = [
+export const PHASES: readonly { phase: CostPhase; metric: Metric; engines: 'ar' | 'diffusion'; servedOnly?: boolean; length: (p: CaseResult['params']) => number }[] = [
   { phase: 'ar-prefill', metric: 'ttftMs', engines: 'ar', length: (p) => p.promptTokens },
   // TPOT ((last - first) / (n - 1) per answer): the cost of one decode step.
   { phase: 'ar-decode', metric: 'tpotMs', engines: 'ar', length: (p) => p.promptTokens + p.genLength / 2 },
   { phase: 'diffusion-step', metric: 'timePerForwardMs', engines: 'diffusion', length: (p) => p.promptTokens + p.genLength },
+  // A served diffusion side shows no step: its whole fixed-length request stands in (a fixed cost lands in c0).
+  { phase: 'diffusion-request', metric: 'latencyMs', engines: 'diffusion', servedOnly: true, length: (p) => p.promptTokens + p.genLength },
 ];
 
 /** The one place a phase's time is read from a sample (field names may change; the fit does not). */
@@ -27,25 +30,26 @@ export function phaseTimeMs(s: Sample, metric: Metric): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
 }
 
-const sideOf = (engine: CaseResult['engine']): 'ar' | 'diffusion' | null => (engine === 'llada' ? 'diffusion' : engine === 'openai' ? null : 'ar');
 
 /**
- * Fits every (engine, phase) that has at least three distinct lengths among completed batch-1 context cases (three
- * coefficients need three distinct x). HTTP cases are left out: their times include the network and the server; so
- * are diffusion cases run with a KV cache.
+ * Fits every (engine, side, phase) that has at least three distinct lengths among completed batch-1 context cases
+ * (three coefficients need three distinct x). A served side is fitted on what HTTP shows (TTFT and TPOT of a served
+ * AR side: the network adds to c0; a served diffusion step is invisible). Diffusion cases run with a KV cache are
+ * left out.
  */
 export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
   const fits: CostModelFit[] = [];
-  const engines = [...new Set(cases.map((c) => c.engine))];
-  for (const engine of engines) {
+  const groups = [...new Map(cases.map((c) => [`${c.engine}|${roleOf(c)}`, { engine: c.engine, role: roleOf(c) }])).values()];
+  for (const { engine, role } of groups) {
     for (const ph of PHASES) {
-      if (sideOf(engine) !== ph.engines) continue;
+      if (role !== ph.engines || (ph.servedOnly && engine !== 'openai')) continue;
       const points = cases
         // A step with a Fast-dLLM cache covers only part of the sequence: not the full forward this phase models.
-        .filter((c) => c.engine === engine && c.state === 'completed' && c.params.batchSize === 1 && (c.params.cache ?? 'none') === 'none')
+        .filter((c) => c.engine === engine && roleOf(c) === role && c.state === 'completed' && c.params.batchSize === 1 && (c.params.cache ?? 'none') === 'none')
         .flatMap((c) => c.samples.flatMap((s) => {
           const y = phaseTimeMs(s, ph.metric);
-          return y === undefined ? [] : [{ x: ph.length(c.params), y }];
+          // The prompt length the model saw: a server's own count where it reported one.
+          return y === undefined ? [] : [{ x: ph.length({ ...c.params, promptTokens: effectivePromptTokens(c) }), y }];
         }));
       const distinct = new Set(points.map((p) => p.x)).size;
       if (distinct < 3) continue;
@@ -56,6 +60,7 @@ export function fitCostModels(cases: readonly CaseResult[]): CostModelFit[] {
       };
       fits.push({
         engine,
+        role,
         phase: ph.phase,
         metric: ph.metric,
         c0Ms: coef(0),

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { EngineKind, HandicapCode, ScenarioKind, Warning } from '../config/kinds.js';
-import { CacheMode } from '../config/schema.js';
+import { Arrival, CacheMode, RequestRate, Slo } from '../config/schema.js';
 import { CaseQuality } from '../quality/schema.js';
 import { CaseTelemetry, Efficiency, GpuInfo, TelemetryStatus } from '../telemetry/schema.js';
 
@@ -40,6 +40,8 @@ export const CaseParams = z.strictObject({
   remasking: z.enum(['low_confidence', 'random']).optional().describe('diffusion only'),
   cache: CacheMode.optional().describe('diffusion only: Fast-dLLM KV cache mode (absent in older results: none)'),
   concurrency: z.number().int().positive().optional().describe('openai only: closed-loop concurrency'),
+  requestRate: RequestRate.optional().describe("openai only: open-loop request rate, requests/s ('inf': all at once)"),
+  arrival: Arrival.optional().describe('openai only: open-loop arrival process'),
 });
 
 export const CaseConditions = z.strictObject({
@@ -89,10 +91,12 @@ export const Sample = z.strictObject({
   values: SampleValues.describe('raw per-request / per-gap values (pooled percentiles are taken over them)'),
   hostDeviceBytesPerForward: z.number().optional(),
   errors: z.number().int().nonnegative().optional().describe('HTTP: requests that failed in this repetition'),
+  requestsPerSec: z.number().optional().describe('HTTP load: completed requests / the repetition\'s wall time'),
+  goodputRequestsPerSec: z.number().optional().describe('HTTP load with SLO targets: completed requests that met every target / the wall time (vLLM\'s goodput)'),
 });
 
 /** The Sample fields a case summarizes (every per-repetition figure a reader ranks or plots). */
-export const MetricName = z.enum(['latencyMs', 'tokensPerSec', 'usefulTokensPerSec', 'nfe', 'tokensPerForward', 'timePerForwardMs', 'ttftMs', 'tpotMs', 'itlMs']);
+export const MetricName = z.enum(['latencyMs', 'tokensPerSec', 'usefulTokensPerSec', 'nfe', 'tokensPerForward', 'timePerForwardMs', 'ttftMs', 'tpotMs', 'itlMs', 'requestsPerSec', 'goodputRequestsPerSec']);
 
 /** The metrics with raw per-request / per-gap values (Sample.values), pooled over a case's repetitions. */
 export const PooledMetricName = z.enum(['latencyMs', 'ttftMs', 'tpotMs', 'itlMs']);
@@ -171,6 +175,8 @@ const caseHeader = {
   conditions: CaseConditions,
   warmupRuns: z.number().int().nonnegative(),
   sampling: CaseSampling.optional().describe('how the repetitions were taken (absent in older results: a fixed count, case after case)'),
+  serverPromptTokens: z.number().nonnegative().optional().describe('HTTP: prompt tokens the server reported (usage.prompt_tokens), mean over requests; params.promptTokens is what was sent (token ids) or asked for'),
+  slo: Slo.optional().describe('HTTP load: the latency targets goodputRequestsPerSec was counted against'),
 };
 
 export const RequestFailure = z.strictObject({
@@ -246,15 +252,18 @@ export const Coefficient = z.strictObject({ value: z.number(), ci95: Ci95 });
  * - ar-prefill: ttftMs against L = prompt tokens (one causal forward over the prompt);
  * - ar-decode: tpotMs (time per output token after the first, mean over answers) against L = prompt + genLength / 2,
  *   the mean cache length over the decode steps;
- * - diffusion-step: timePerForwardMs against L = prompt + genLength (every step is a forward over the whole sequence).
+ * - diffusion-step: timePerForwardMs against L = prompt + genLength (every step is a forward over the whole sequence);
+ * - diffusion-request: a served diffusion side (its steps are invisible over HTTP): latencyMs of a fixed-length
+ *   request against L = prompt + genLength.
  */
-export const CostPhase = z.enum(['ar-prefill', 'ar-decode', 'diffusion-step']);
+export const CostPhase = z.enum(['ar-prefill', 'ar-decode', 'diffusion-step', 'diffusion-request']);
 
 /** time = c0 + c1·L + c2·L² by weighted least squares (1 / ȳ(L)²) over every repetition of the context cases (src/results/cost-model.ts). */
 export const CostModelFit = z.strictObject({
   engine: EngineKind,
+  role: z.enum(['diffusion', 'ar']).optional().describe('the side the fitted cases are on (two served sides share the engine openai)'),
   phase: CostPhase,
-  metric: z.enum(['ttftMs', 'tpotMs', 'timePerForwardMs']).describe('the sample field fitted'),
+  metric: z.enum(['ttftMs', 'tpotMs', 'timePerForwardMs', 'latencyMs']).describe('the sample field fitted'),
   c0Ms: Coefficient.describe('fixed cost per forward / token, ms'),
   c1MsPerToken: Coefficient.describe('linear term, ms per token of L'),
   c2MsPerToken2: Coefficient.describe('quadratic term, ms per token² of L: > 0 is attention-like cost growth'),
@@ -270,6 +279,7 @@ export const CostModelFit = z.strictObject({
  */
 export const BatchEfficiency = z.strictObject({
   engine: EngineKind,
+  role: z.enum(['diffusion', 'ar']).optional().describe('the side of the cases (two served sides share the engine openai)'),
   batchSize: z.number().int().positive(),
   efficiency: z.number().describe('1 = perfect scaling, 1/B = no gain from batching'),
   ci95: Ci95.describe('95% percentile-bootstrap interval over the repetitions of both cases (seeded); null with one repetition each'),
@@ -277,7 +287,15 @@ export const BatchEfficiency = z.strictObject({
   tokensPerSecB1: z.number().describe('tput(1): tokens/s of the same B prompts one at a time (mean over repetitions)'),
 });
 
+/** Prompt length per side of a scenario (the server's count for a served side when it reported one). */
+export const PromptParity = z.strictObject({
+  diffusionPromptTokens: z.number().nullable().describe('mean over the diffusion side\'s completed cases; null when none'),
+  arPromptTokens: z.number().nullable().describe('mean over the AR side\'s completed cases; null when none'),
+  differenceTokens: z.number().nullable().describe('AR - diffusion; claims refuse a ratio when |difference| exceeds a few tokens unless told otherwise'),
+});
+
 export const ScenarioAnalysis = z.strictObject({
+  promptParity: PromptParity.optional().describe('throughput, batch and steps: the prompt length each side saw (same work on both sides)'),
   batchEfficiency: z.array(BatchEfficiency).optional().describe('batch scenario: per engine and batch size, over the same prompts'),
   costModels: z.array(CostModelFit).optional().describe('context scenario: c0 + c1·L + c2·L² per engine and phase'),
   scaling: z.array(ScalingFit).optional().describe('legacy (older files): log-log fit of a time metric against prompt length'),

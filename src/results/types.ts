@@ -42,3 +42,4 @@ export type BatchEfficiency = z.infer<typeof S.BatchEfficiency>;
 export type CaseSampling = z.infer<typeof S.CaseSampling>;
 export type CaseVariation = z.infer<typeof S.CaseVariation>;
 export type SameSettings = z.infer<typeof S.SameSettings>;
+export type PromptParity = z.infer<typeof S.PromptParity>;

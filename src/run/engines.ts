@@ -56,7 +56,9 @@ export async function openSlot(c: RunConfig, slot: EngineSlot, anyTokenizer: Pro
   if (slot.kind === 'openai') {
     const http = c[slot.role].http!;
     const engine = createOpenAIEngine({ ...http, baseUrl: slot.ref }, anyTokenizer ? { countTokens: (t) => anyTokenizer.count(t) } : {});
-    return { kind: 'openai', role: slot.role, engine, info: withExtra(engine.info), spec: null, tokenizer: anyTokenizer, model: slot.ref };
+    // Completions with a local tokenizer: the served model gets the local side's exact prompt token ids.
+    const promptAs = http.endpoint === 'completions' && anyTokenizer ? 'ids' : 'text';
+    return { kind: 'openai', role: slot.role, engine, info: withExtra(engine.info), spec: null, tokenizer: anyTokenizer, model: slot.ref, promptAs };
   }
   const tagged = await spawnTagged({ kind: slot.kind, modelDir: slot.dir!, device: c.device, session: c.session });
   onWorker?.(tagged.engine);

@@ -16,6 +16,7 @@ import { collectEnvironment } from '../results/environment.js';
 import { SCHEMA_VERSION, type CaseResult, type EngineRun, type ResultsFile, type ScenarioKind, type ScenarioResult, type Warning } from '../results/types.js';
 import { ResultsWriteError } from '../results/writer.js';
 import { createPersister, describeWriteFailure } from './out-dir.js';
+import { promptParity } from '../results/sides.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
 import { loadSuite, type QualitySuite } from '../quality/suite.js';
@@ -133,6 +134,10 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       return [slot, suite && tok && c.prompts === 'default' ? suitePrompts(suite, tok, c.chatTemplate) : preparePrompts(set, tok, c.chatTemplate)] as const;
     }),
   );
+  // Same work on both sides: a served side runs the local side's prompts (the twins' task prompts included).
+  const localSlot = slots.find((s) => s.kind !== 'openai');
+  const localPrompts = localSlot ? prompts.get(localSlot) : undefined;
+  if (localPrompts) for (const slot of slots) if (slot.kind === 'openai') prompts.set(slot, localPrompts);
   // A prompt that cannot fit is bad input: say so before any work rather than fail case after case.
   for (const [slot, list] of prompts) {
     const max = slot.folder?.meta.spec.maxPositions;
@@ -248,6 +253,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
           };
           try {
             scenario.analysis = mergeAnalyses(scenario.analysis, await SCENARIO_RUNNERS[kind](ctx));
+            if (kind !== 'context') scenario.analysis.promptParity = promptParity(scenario.cases);
           } catch (err) {
             if (err instanceof ResultsWriteError) {
               scenario.state = 'errored';

@@ -37,5 +37,5 @@ export function batchEfficiencyOf(one: CaseResult, many: CaseResult, B: number):
   const stat = (g: readonly (readonly number[])[]) => mean(g[0]!) / (B * mean(g[1]!));
   const b = bootstrap([tB, t1], stat, { seed: SEED + B });
   if (!Number.isFinite(b.estimate)) return null;
-  return { engine: many.engine, batchSize: B, efficiency: b.estimate, ci95: ci95OrNull(b.ci95), tokensPerSec: mean(tB), tokensPerSecB1: mean(t1) };
+  return { engine: many.engine, ...(many.role ? { role: many.role } : {}), batchSize: B, efficiency: b.estimate, ci95: ci95OrNull(b.ci95), tokensPerSec: mean(tB), tokensPerSecB1: mean(t1) };
 }

@@ -1,17 +1,25 @@
 /**
- * HTTP engines in the throughput scenario: closed-loop load at a fixed concurrency (how serving benchmarks measure
- * a server). One repetition = one closed-loop run; its sample is throughput over the run's wall time. Every failed
+ * HTTP engines in the throughput scenario: closed-loop load at a fixed concurrency, or open-loop load at a request
+ * rate (src/engines/openai/open-loop.ts), how serving benchmarks measure a server. One repetition = one load run;
+ * its sample is throughput over the run's wall time, request throughput and, with SLO targets, goodput. Every failed
  * request is kept (FailureLog), whatever the error rate; Ctrl-C aborts the requests in flight and keeps the
  * repetitions already measured.
  */
 import { type LoadRequestRecord, runClosedLoop } from '../engines/openai/load.js';
+import { runOpenLoop } from '../engines/openai/open-loop.js';
+import type { RequestRate } from '../config/schema.js';
 import type { CaseParams, CaseResult, Sample } from '../results/types.js';
 import { mean } from '../stats/index.js';
 import { pct } from '../util/format.js';
 import { summarizeCase } from '../results/summary.js';
 import type { ScenarioContext } from './context.js';
 import { FailureLog } from './failures.js';
-import { type EngineHandle, AbortedError, caseBase } from './measure.js';
+import { type EngineHandle, AbortedError, caseBase, serverPromptTokens } from './measure.js';
+import { type PreparedPrompt, loadPrompt } from './prompts.js';
+import { servingRates } from './serving.js';
+
+/** One load level: closed loop at a concurrency, or open loop at a request rate. */
+export type LoadLevel = { concurrency: number; requestRate?: never } | { requestRate: RequestRate; concurrency?: never };
 
 /** The stats mean, undefined (field left out) when there are no values. */
 const avg = (xs: number[]) => (xs.length ? mean(xs) : undefined);
@@ -23,37 +31,45 @@ function logRecords(log: FailureLog, records: readonly LoadRequestRecord[], repe
   }
 }
 
-export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, concurrency: number): Promise<CaseResult> {
+export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, prepared: PreparedPrompt[], level: LoadLevel): Promise<CaseResult> {
   const c = ctx.config;
-  const prompts = ctx.prompts.get(h)!.map((p) => ({ text: p.text, ids: p.ids.length ? p.ids : undefined }));
+  const prompts = prepared.map((p) => loadPrompt(p, h.promptAs === 'ids'));
+  const open = level.requestRate !== undefined;
   const params: CaseParams = {
     batchSize: 1,
-    promptTokens: Math.round(ctx.prompts.get(h)!.reduce((a, p) => a + p.ids.length, 0) / prompts.length),
+    promptTokens: Math.round(prepared.reduce((a, p) => a + p.ids.length, 0) / prepared.length),
     genLength: c.genLength,
-    concurrency,
+    ...(open ? { requestRate: level.requestRate, arrival: c.http.arrival } : { concurrency: level.concurrency }),
   };
-  const base = caseBase(ctx, 'throughput', h, params);
+  const slo = c.http.slo;
+  const base = { ...caseBase(ctx, 'throughput', h, params), ...(slo ? { slo } : {}) };
   const failures = new FailureLog();
   const samples: Sample[] = [];
+  const served: (number | null)[] = [];
   const finish = (r: CaseResult): CaseResult => {
     for (const w of failures.warnings(r.id)) ctx.warn(w);
     const requestFailures = failures.summary();
-    return requestFailures ? { ...r, requestFailures } : r;
+    const withServed = { ...r, ...serverPromptTokens(served) };
+    return requestFailures ? { ...withServed, requestFailures } : withServed;
   };
   const interrupted = () => new AbortedError(finish({ ...base, state: 'aborted', error: 'interrupted', samples, ...summarizeCase(samples) }));
   if (h.kind !== 'openai') throw new Error(`closed-loop HTTP load needs the openai engine, got ${h.kind}`);
   const engine = h.engine;
+  const common = {
+    engine,
+    prompts,
+    maxRequests: c.http.requests,
+    durationMs: c.http.durationSec * 1000,
+    genLength: c.genLength,
+    maxErrorRate: c.http.maxErrorRate,
+    signal: ctx.signal,
+  };
+  // Each repetition of an open-loop level draws its own seeded arrival times (seed + repetition).
+  let run = 0;
   const load = () =>
-    runClosedLoop({
-      engine,
-      prompts,
-      concurrency,
-      maxRequests: c.http.requests,
-      durationMs: c.http.durationSec * 1000,
-      genLength: c.genLength,
-      maxErrorRate: c.http.maxErrorRate,
-      signal: ctx.signal,
-    });
+    open
+      ? runOpenLoop({ ...common, rate: level.requestRate, arrival: c.http.arrival, seed: c.http.arrivalSeed + run++, drainMs: c.http.durationSec * 1000 })
+      : runClosedLoop({ ...common, concurrency: level.concurrency });
   for (let i = 0; i < ctx.warmup; i++) {
     ctx.progress(`${base.id} warmup ${i + 1}/${ctx.warmup}`);
     const { records } = await load();
@@ -68,6 +84,7 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
     // An interrupted repetition is incomplete: only the ones before it become samples.
     if (ctx.signal.aborted) throw interrupted();
     const ok = records.filter((r) => !r.error);
+    for (const r of ok) served.push(r.promptTokens);
     const latencies = ok.map((r) => r.e2eMs);
     // Over HTTP the server's forward passes are invisible: no NFE, tokens per forward or time per forward.
     const sample: Sample = {
@@ -79,6 +96,7 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, con
       usefulTokensPerSec: summary.outputTokensPerSec,
       values: { latencyMs: latencies },
       errors: summary.errors,
+      ...servingRates(records.filter((r) => r.error?.code !== 'aborted'), summary.wallMs, slo),
     };
     const ttfts = ok.map((r) => r.ttftMs).filter((v): v is number => v !== null);
     const tpots = ok.map((r) => r.itlMs).filter((v): v is number => v !== null);

@@ -30,6 +30,11 @@ interface HandleBase extends CostSubject {
   tokenizer: PromptTokenizer | null;
   /** What results call the model: preset name, folder or URL. */
   model: string;
+  /**
+   * HTTP: what a request carries. 'ids': the prompt token ids the local side runs (completions endpoint, so the
+   * served model gets exactly the local prompt); 'text' (default): the user turn as text (chat endpoint).
+   */
+  promptAs?: 'ids' | 'text';
 }
 
 /** An engine with what results say about it; a union by kind, so `engine` has the kind's own options. */
@@ -116,6 +121,7 @@ export function caseId(scenario: ScenarioKind, engine: EngineKind, p: CaseParams
     if (p.cache && p.cache !== 'none') parts.push(p.cache);
   }
   if (p.concurrency !== undefined) parts.push(`c${p.concurrency}`);
+  if (p.requestRate !== undefined) parts.push(`r${p.requestRate}${p.arrival === 'constant' ? '-constant' : ''}`);
   return parts.join('/');
 }
 
@@ -182,6 +188,13 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
     forwardMs: forward / n,
     values: { latencyMs: outs.map((o) => o.totalMs) },
   };
+  if (h.kind === 'openai') {
+    // Over HTTP the server's forward passes are invisible: a trace entry is a streamed chunk, not a forward.
+    delete sample.nfe;
+    delete sample.tokensPerForward;
+    delete sample.timePerForwardMs;
+    delete sample.forwardMs;
+  }
   const ttft = meanOrNone(ttfts);
   const tpot = meanOrNone(tpots);
   const itl = meanOrNone(itls);
@@ -259,6 +272,12 @@ export interface SamplingPolicy {
 /** Without a policy: exactly `repetitions`, case after case, flagged above 10%. */
 export const FIXED_COUNT: SamplingPolicy = { minTimeMs: 0, maxRepetitions: Number.MAX_SAFE_INTEGER, order: 'sequential', seed: 0, maxRelativeSpread: 0.1 };
 
+/** Mean of the prompt tokens a server reported (usage.prompt_tokens) over its requests; undefined when none did. */
+export function serverPromptTokens(counts: readonly (number | null)[]): { serverPromptTokens?: number } {
+  const xs = counts.filter((x): x is number => x !== null);
+  return xs.length ? { serverPromptTokens: mean(xs) } : {};
+}
+
 /** One case being measured: its warmups, its repetitions one at a time, and what it becomes when done. */
 class CaseMeasurement {
   readonly base: CaseHeader;
@@ -266,6 +285,8 @@ class CaseMeasurement {
   readonly positions: number[] = [];
   measuredMs = 0;
   private readonly failures = new FailureLog();
+  /** Prompt tokens each completed HTTP request's server reported (null: not reported). */
+  private readonly served: (number | null)[] = [];
   private work: RequestWork | null = null;
   private requests = 0;
   private known = true;
@@ -282,7 +303,8 @@ class CaseMeasurement {
   withFailures<C extends CaseResult>(r: C): C {
     for (const w of this.failures.warnings(r.id)) this.ctx.warn?.(w);
     const requestFailures = this.failures.summary();
-    return requestFailures ? { ...r, requestFailures } : r;
+    const withServed = { ...r, ...serverPromptTokens(this.served) };
+    return requestFailures ? { ...withServed, requestFailures } : withServed;
   }
 
   partial(sampling?: CaseSampling): CaseResult {
@@ -300,6 +322,7 @@ class CaseMeasurement {
       if (this.ctx.signal.aborted) throw new AbortedError();
       const measured = requestsOf(r);
       this.failures.addMeasurements(measured, repetition);
+      for (const m of measured) if (m.state === 'completed') this.served.push(m.promptTokens);
       if (r.ok) {
         outs.push(r.value);
         continue;

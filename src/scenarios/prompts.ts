@@ -61,8 +61,15 @@ export function pick(prompts: PreparedPrompt[], count: number, offset = 0): Prep
   return Array.from({ length: count }, (_, i) => prompts[(offset + i) % prompts.length]!);
 }
 
-export function toRequest(rows: PreparedPrompt[], genLength: number): GenerateRequest {
+/** A request of these rows; `idsOnly` (a served side on the completions endpoint) sends the token ids, not the text. */
+export function toRequest(rows: PreparedPrompt[], genLength: number, idsOnly = false): GenerateRequest {
+  if (idsOnly && rows.every((r) => r.ids.length > 0)) return { prompts: rows.map((r) => r.ids), genLength };
   return { prompts: rows.map((r) => r.ids), genLength, promptTexts: rows.map((r) => r.text) };
+}
+
+/** One prompt of an HTTP load run: its token ids when `idsOnly` and known, else its text. */
+export function loadPrompt(p: PreparedPrompt, idsOnly: boolean): { text: string } | { ids: number[] } {
+  return idsOnly && p.ids.length > 0 ? { ids: p.ids } : { text: p.text };
 }
 
 export function promptTokens(rows: PreparedPrompt[]): number {

@@ -51,7 +51,7 @@ function plan(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, row
     ...extra,
   };
   const call = engineCall(h, params, c.llada.seed);
-  const requests = rows.map((r) => toRequest(r, c.genLength));
+  const requests = rows.map((r) => toRequest(r, c.genLength, h.promptAs === 'ids'));
   const key = JSON.stringify([params, c.llada.seed, requests.map((r) => [r.prompts, r.genLength])]);
   return { run: { scenario, handle: h, params, requests, call }, withQuality, key };
 }
@@ -157,11 +157,17 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
 export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const { batchSize, prompts: count } = ctx.config.throughput;
   for (const h of ctx.handles) {
+    const all = ctx.prompts.get(h)!;
     if (h.kind === 'openai') {
-      for (const concurrency of ctx.config.http.concurrency) ctx.emit(await measureHttpLoad(ctx, h, concurrency));
+      // The same prompts as the local engines' throughput cases, cycled by the load runner.
+      const same = pick(all, Math.min(all.length, count * batchSize));
+      for (const concurrency of ctx.config.http.concurrency) ctx.emit(await measureHttpLoad(ctx, h, same, { concurrency }));
+      for (const requestRate of ctx.config.http.requestRates ?? []) {
+        if (ctx.signal.aborted) break;
+        ctx.emit(await measureHttpLoad(ctx, h, same, { requestRate }));
+      }
       continue;
     }
-    const all = ctx.prompts.get(h)!;
     const rows = Array.from({ length: count }, (_, i) => pick(all, batchSize, i * batchSize));
     await runCase(ctx, 'throughput', h, rows, {}, true);
   }

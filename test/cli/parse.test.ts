@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { positiveIntList } from '../../src/cli/parse.js';
+import { envName, positiveIntList, requestRateList, sloSpec } from '../../src/cli/parse.js';
 
 /** Plain reference: llama-bench's range forms spelled out one by one. */
 function expand(first: number, last: number, op: '+' | '*', by: number): number[] {
@@ -38,5 +38,24 @@ describe('positiveIntList', () => {
       expect(err, bad).toBeInstanceOf(InvalidArgumentError);
       expect((err as Error).message, bad).not.toContain('\n');
     }
+  });
+});
+
+describe('serving flags', () => {
+  it('--request-rate: positive numbers and inf', () => {
+    expect(requestRateList('1,4,16,inf')).toEqual([1, 4, 16, 'inf']);
+    expect(requestRateList('0.5, INF')).toEqual([0.5, 'inf']);
+    for (const bad of ['0', '-1', 'fast', '1,,2']) expect(() => requestRateList(bad)).toThrow(InvalidArgumentError);
+  });
+
+  it('--slo: ttft/tpot/e2e targets in ms or s', () => {
+    expect(sloSpec('ttft=500ms,tpot=50ms')).toEqual({ ttftMs: 500, tpotMs: 50 });
+    expect(sloSpec('e2e=2s,ttft=250')).toEqual({ e2eMs: 2000, ttftMs: 250 });
+    for (const bad of ['ttft', 'latency=5ms', 'ttft=0ms', 'ttft=5min']) expect(() => sloSpec(bad)).toThrow(InvalidArgumentError);
+  });
+
+  it('--api-key-env takes a variable NAME, never a key', () => {
+    expect(envName('OPENAI_API_KEY')).toBe('OPENAI_API_KEY');
+    expect(() => envName('sk-abc123')).toThrow(InvalidArgumentError);
   });
 });

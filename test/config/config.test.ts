@@ -81,7 +81,33 @@ describe('run configuration', () => {
     expect(userError(checked([{ path: ['llada', 'blockLength'], value: 4 }, { path: ['llada', 'steps'], value: 6 }]))).toMatch(/steps \(6\) must be a multiple of the number of blocks/);
     expect(userError(checked([{ path: ['llada', 'blockLength'], value: 8 }, { path: ['steps', 'steps'], value: [8, 7] }]))).toMatch(/steps sweep: steps \(7\)/);
     expect(checked([{ path: ['llada', 'blockLength'], value: 5 }, { path: ['diffusion', 'model'], value: 'http://127.0.0.1:9/v1' }, { path: ['diffusion', 'http'], value: { model: 'm' } }])).not.toThrow();
-    expect(userError(() => loadRunConfig('default', [{ path: ['diffusion', 'model'], value: 'http://127.0.0.1:9/v1' }]))).toMatch(/diffusion\.http .* is required/);
+    expect(userError(() => loadRunConfig('default', [{ path: ['diffusion', 'model'], value: 'http://127.0.0.1:9/v1' }]))).toMatch(/the served model's name is required: pass --diffusion-model NAME/);
+  });
+
+  it('a served side from flags alone: URL + model name; --endpoint and --api-key-env reach served sides only', () => {
+    const url = 'http://127.0.0.1:9/v1';
+    const { config } = loadRunConfig('default', [
+      { path: ['ar', 'model'], value: url },
+      { path: ['ar', 'http', 'model'], value: 'm' },
+      { path: ['diffusion', 'http', 'endpoint'], value: 'chat' },
+      { path: ['ar', 'http', 'endpoint'], value: 'chat' },
+      { path: ['diffusion', 'http', 'apiKeyEnv'], value: 'MY_KEY' },
+      { path: ['ar', 'http', 'apiKeyEnv'], value: 'MY_KEY' },
+    ]);
+    expect(config.ar.http).toMatchObject({ model: 'm', endpoint: 'chat', apiKeyEnv: 'MY_KEY', ignoreEos: true });
+    // The local diffusion side keeps no http block: the flags meant the served side.
+    expect(config.diffusion).toMatchObject({ model: 'twins' });
+    expect(config.diffusion.http).toBeUndefined();
+    // A URL with only --endpoint: the missing model name is named by its flag.
+    expect(userError(() => loadRunConfig('default', [{ path: ['ar', 'model'], value: url }, { path: ['ar', 'http', 'endpoint'], value: 'chat' }]))).toMatch(/pass --ar-model NAME/);
+    // Open-loop rates and targets are config fields too.
+    const { config: c2 } = loadRunConfig('default', [
+      { path: ['http', 'requestRates'], value: [1, 4, 'inf'] },
+      { path: ['http', 'slo'], value: { ttftMs: 500, tpotMs: 50 } },
+    ]);
+    expect(c2.http).toMatchObject({ requestRates: [1, 4, 'inf'], arrival: 'poisson', arrivalSeed: 0, slo: { ttftMs: 500, tpotMs: 50 } });
+    expect(RunConfig.safeParse({ http: { requestRates: [0] } }).success).toBe(false);
+    expect(RunConfig.safeParse({ http: { requestRates: ['fast'] } }).success).toBe(false);
   });
 
   it('overrides are typed against the schema (npm test type-checks the @ts-expect-error lines)', () => {

@@ -190,13 +190,27 @@ describe('Ctrl-C during a hung request: returns within 1 s, keeps the completed 
     server.setScript(hangFrom(2, ac, at)); // repetition 2's first request hangs
     const engine = engineFor();
     const ctx = scenarioContext(engine, ac.signal, { repetitions: 3 });
-    const partial = await abortedCase(measureHttpLoad(ctx, ctx.handles[0]!, 1));
+    const partial = await abortedCase(measureHttpLoad(ctx, ctx.handles[0]!, ctx.prompts.get(ctx.handles[0]!)!, { concurrency: 1 }));
     expect(performance.now() - at.ms).toBeLessThan(1000);
     expect(partial).toMatchObject({ state: 'aborted', params: { concurrency: 1 } });
     expect(partial.samples).toHaveLength(1);
     // Per request (two requests of 5 tokens); HTTP samples have no forward-pass fields.
     expect(partial.samples[0]).toMatchObject({ requests: 2, generatedTokens: 5 });
     expect(partial.samples[0]!.nfe).toBeUndefined();
+  });
+
+  it('an open-loop level: the wait for the next arrival and the requests in flight stop at once', async () => {
+    const ac = new AbortController();
+    const at = { ms: 0 };
+    server.setScript(hangFrom(2, ac, at)); // repetition 1's first request hangs, and every later one
+    const engine = engineFor();
+    const ctx = scenarioContext(engine, ac.signal, { repetitions: 3 });
+    const partial = await abortedCase(measureHttpLoad(ctx, ctx.handles[0]!, ctx.prompts.get(ctx.handles[0]!)!, { requestRate: 20 }));
+    expect(performance.now() - at.ms).toBeLessThan(1000);
+    expect(partial).toMatchObject({ state: 'aborted', params: { requestRate: 20, arrival: 'poisson' } });
+    expect(partial.id).toMatch(/\/r20$/);
+    expect(partial.samples).toHaveLength(1);
+    expect(partial.samples[0]).toMatchObject({ requests: 2, generatedTokens: 5 });
   });
 });
 
@@ -225,7 +239,7 @@ describe('every failed request is kept with its code and message', () => {
     server.setScript((i) => (i % 2 === 1 ? { status: 500, errorBody: `{"error":"overloaded #${i}"}` } : {}));
     const engine = engineFor();
     const ctx = scenarioContext(engine, new AbortController().signal, { repetitions: 2, requests: 4, maxErrorRate: 0.6 });
-    const r = await measureHttpLoad(ctx, ctx.handles[0]!, 1);
+    const r = await measureHttpLoad(ctx, ctx.handles[0]!, ctx.prompts.get(ctx.handles[0]!)!, { concurrency: 1 });
     expect(r.state).toBe('completed');
     expect(r.samples.map((s) => s.errors)).toEqual([2, 2]);
     expect(r.requestFailures).toEqual({
@@ -239,7 +253,7 @@ describe('every failed request is kept with its code and message', () => {
     server.setScript((i) => (i % 2 === 1 ? { status: 500 } : {}));
     const engine = engineFor();
     const ctx = scenarioContext(engine, new AbortController().signal, { requests: 4 });
-    const r = await measureHttpLoad(ctx, ctx.handles[0]!, 1);
+    const r = await measureHttpLoad(ctx, ctx.handles[0]!, ctx.prompts.get(ctx.handles[0]!)!, { concurrency: 1 });
     expect(r.state).toBe('errored');
     expect(r.state === 'errored' && r.error).toMatch(/error rate 50\.0% exceeds the limit 5\.0% \(first: http-500: HTTP 500/);
     expect(r.requestFailures).toMatchObject({ count: 2, kept: [{ code: 'http-500' }, { code: 'http-500' }] });

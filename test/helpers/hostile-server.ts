@@ -91,6 +91,11 @@ export async function startHostileServer(initial: ScriptSource = {}): Promise<Ho
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const receivedMs = performance.now();
+    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/v1/models') {
+      // The model list (doctor --url); not recorded, so request indices count completions only.
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'm', object: 'model' }] }));
+      return;
+    }
     let raw = '';
     for await (const chunk of req) raw += String(chunk);
     const body = JSON.parse(raw || '{}') as Record<string, unknown>;
@@ -204,7 +209,9 @@ export async function startHostileServer(initial: ScriptSource = {}): Promise<Ho
     await send({ ...base, choices: [choice(chat ? null : '', 'length')] });
     const wantsUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     if (wantsUsage && s.usage !== false) {
-      const promptTokens = Array.isArray(body.prompt) ? body.prompt.length : 3;
+      // Token ids count one each; text counts as a ~4-characters-per-token tokenizer would.
+      const text = typeof body.prompt === 'string' ? body.prompt : Array.isArray(body.messages) ? (body.messages as { content?: unknown }[]).map((m) => String(m.content ?? '')).join('') : '';
+      const promptTokens = Array.isArray(body.prompt) ? body.prompt.length : Math.max(1, Math.ceil(text.length / 4));
       const completion = s.usageCompletionTokens ?? tokens.length;
       await send({
         ...base,

@@ -8,8 +8,9 @@ export function register(program: Command): void {
     .description("verdicts on the blog's claims (10x faster, 1000+ tokens/s on H100, GPU and batch efficiency, context scaling and window) from a results file")
     .argument('<results>', 'results.json or run folder')
     .option('--format <format>', FORMATS.join(' | '), oneOf(FORMATS), 'table')
-    .action(async (results: string, o: { format: ClaimsFormat }) => {
+    .option('--allow-prompt-mismatch', 'judge a ratio between sides whose prompts differ by more than a few tokens (default: refused)')
+    .action(async (results: string, o: { format: ClaimsFormat; allowPromptMismatch?: boolean }) => {
       const { claimsCommand } = await import('../../claims/command.js');
-      process.exitCode = await claimsCommand({ results, format: o.format });
+      process.exitCode = await claimsCommand({ results, format: o.format, allowPromptMismatch: Boolean(o.allowPromptMismatch) });
     });
 }

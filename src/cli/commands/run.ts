@@ -1,8 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { ArEngine, CacheMode, type ConfigPath, type ConfigValue, Device, Scenario, WeightDtype } from '../../config/schema.js';
+import { ArEngine, Arrival, CacheMode, type ConfigPath, type ConfigValue, Device, Scenario, WeightDtype } from '../../config/schema.js';
+import { HttpEndpoint } from '../../config/http.js';
 import type { Override } from '../../config/load.js';
 import { ExitCode } from '../../util/errors.js';
-import { nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, positiveIntList, probability, text } from '../parse.js';
+import { envName, nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, positiveIntList, probability, requestRateList, sloSpec, text } from '../parse.js';
 
 function listOf<T extends string>(choices: readonly T[]) {
   return (value: string): T[] => {
@@ -11,6 +12,12 @@ function listOf<T extends string>(choices: readonly T[]) {
     if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not one of: ${choices.join(', ')}.`);
     return parts as T[];
   };
+}
+
+function positiveFloat(value: string): number {
+  const n = nonNegativeFloat(value);
+  if (n === 0) throw new InvalidArgumentError('expected a number > 0.');
+  return n;
 }
 
 function probabilityList(value: string): number[] {
@@ -62,6 +69,15 @@ const RUN_FLAGS: RunFlag[] = [
   flag('--caches <list>', `steps sweep KV cache modes, comma list of ${list(CacheMode.options)}`, listOf(CacheMode.options), ['steps', 'caches']),
   flag('--quality-per-task <n>', 'held-out items decoded per task for the quality of each throughput/steps case (models with held-out tasks; 0: none)', nonNegativeInt, ['quality', 'perTask']),
   flag('--concurrency <list>', 'HTTP closed-loop concurrency levels, e.g. 1,4 or 1-16*2', positiveIntList, ['http', 'concurrency']),
+  flag('--diffusion-model <name>', 'served diffusion side (--diffusion URL): the model name sent in requests', text, ['diffusion', 'http', 'model']),
+  flag('--ar-model <name>', 'served AR side (--ar URL): the model name sent in requests', text, ['ar', 'http', 'model']),
+  flag('--endpoint <kind>', `served sides: ${list(HttpEndpoint.options)} (completions sends the local side's prompt token ids)`, oneOf(HttpEndpoint.options), ['diffusion', 'http', 'endpoint'], ['ar', 'http', 'endpoint']),
+  flag('--api-key-env <name>', 'served sides: NAME of the environment variable holding the API key (the key is never written)', envName, ['diffusion', 'http', 'apiKeyEnv'], ['ar', 'http', 'apiKeyEnv']),
+  flag('--request-rate <list>', 'served sides: open-loop request rates per second, e.g. 1,4,16,inf', requestRateList, ['http', 'requestRates']),
+  flag('--arrival <kind>', `open-loop arrivals: ${list(Arrival.options)}`, oneOf(Arrival.options), ['http', 'arrival']),
+  flag('--slo <targets>', 'goodput targets, e.g. ttft=500ms,tpot=50ms,e2e=2s', sloSpec, ['http', 'slo']),
+  flag('--requests <n>', 'served sides: requests per load level (closed or open loop)', positiveInt, ['http', 'requests']),
+  flag('--duration <s>', 'served sides: seconds per load level at most', positiveFloat, ['http', 'durationSec']),
   flag('--threads <n>', 'onnxruntime intra-op threads', positiveInt, ['session', 'intraOpThreads']),
   flag('--out <dir>', 'results folder (default results/<run-id>)', text, ['out']),
 ];

@@ -58,6 +58,8 @@ export interface LoadRequestRecord {
   e2eMs: number;
   outputTokens: number;
   tokenCountSource: TokenCountSource;
+  /** usage.prompt_tokens when the server reported it. */
+  promptTokens: number | null;
   /** What a successful request should be reported with (e.g. 'no-done'). */
   notes: RequestNote[];
   /** Present when the request failed; code 'aborted' means cancelled by the run (drain limit or signal). */
@@ -163,6 +165,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
           e2eMs: endMs - startMs,
           outputTokens: 0,
           tokenCountSource: 'chunks',
+          promptTokens: null,
           notes: [],
           error: { code: 'internal', message: `send threw: ${thrown instanceof Error ? thrown.message : String(thrown)}` },
         });
@@ -178,6 +181,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         e2eMs: m.e2eMs,
         outputTokens: m.outputTokens,
         tokenCountSource: m.tokenCountSource,
+        promptTokens: m.promptTokens,
         notes: m.notes,
       };
       if (m.state === 'errored') record.error = m.error;

@@ -1,0 +1,165 @@
+/**
+ * Open-loop load, as vLLM's benchmark_serving sends it: requests start at arrival times drawn in advance (Poisson:
+ * exponential gaps of mean 1/rate, seeded; constant: equal gaps; rate 'inf': all at once), whether or not earlier
+ * ones have finished, so a server slower than the offered rate builds a queue that shows in TTFT. Bounded: at most
+ * `maxRequests` requests, none started after `durationMs`; requests still in flight `drainMs` after that are aborted
+ * (cancelled, not errors). The caller's signal aborts the wait for the next arrival and every request in flight at once.
+ */
+import { performance } from 'node:perf_hooks';
+import { mulberry32 } from '../../util/random.js';
+import type { ClosedLoopResult, LoadPrompt, LoadRequestRecord, SendFn } from './load.js';
+import type { OpenAIEngine } from './engine.js';
+
+export type ArrivalProcess = 'poisson' | 'constant';
+
+/**
+ * Start times (ms from the run's start) of `n` requests at `rate` requests/s. Poisson: cumulative exponential gaps
+ * -ln(1 - u) / rate from a seeded generator (the first request waits its gap too, as in vLLM); constant: i / rate;
+ * 'inf': all 0.
+ */
+export function arrivalTimesMs(n: number, rate: number | 'inf', process: ArrivalProcess, seed: number): number[] {
+  if (rate === 'inf') return Array.from({ length: n }, () => 0);
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`rate must be a positive number or 'inf', got ${rate}`);
+  const rand = mulberry32(seed);
+  const out: number[] = [];
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    t += process === 'constant' ? (i === 0 ? 0 : 1000 / rate) : (-Math.log(1 - rand()) / rate) * 1000;
+    out.push(t);
+  }
+  return out;
+}
+
+export interface OpenLoopOptions {
+  prompts: LoadPrompt[];
+  /** Requests per second, or 'inf'. */
+  rate: number | 'inf';
+  arrival: ArrivalProcess;
+  seed: number;
+  maxRequests: number;
+  /** No request starts after this many ms. */
+  durationMs: number;
+  genLength: number;
+  maxErrorRate?: number;
+  /** How long requests in flight at the end of the arrivals may take before they are aborted; default unlimited. */
+  drainMs?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+  engine?: Pick<OpenAIEngine, 'send'>;
+  send?: SendFn;
+}
+
+/** Runs the open loop; failed requests are records, never throws (RangeError for invalid arguments only). */
+export async function runOpenLoop(o: OpenLoopOptions): Promise<ClosedLoopResult> {
+  if (!Number.isInteger(o.maxRequests) || o.maxRequests < 1) throw new RangeError(`maxRequests must be a positive integer, got ${o.maxRequests}`);
+  if (!Number.isInteger(o.genLength) || o.genLength < 1) throw new RangeError(`genLength must be a positive integer, got ${o.genLength}`);
+  if (!(o.durationMs > 0)) throw new RangeError(`durationMs must be positive, got ${o.durationMs}`);
+  if (o.prompts.length === 0) throw new RangeError('prompts must not be empty');
+  const send: SendFn = o.send ?? ((p, g, opts) => o.engine!.send(p, g, opts));
+  const clock = o.now ?? (() => performance.now());
+  const maxErrorRate = o.maxErrorRate ?? 0.05;
+  const arrivals = arrivalTimesMs(o.maxRequests, o.rate, o.arrival, o.seed).filter((t) => t <= o.durationMs);
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  if (o.signal?.aborted) stop.abort();
+  const t0 = clock();
+  const now = (): number => clock() - t0;
+  /** Resolves at `ms` since the start, or at once when stopped. */
+  const until = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const wait = ms - now();
+      if (wait <= 0 || stop.signal.aborted) return resolve();
+      const timer = setTimeout(done, wait);
+      function done(): void {
+        clearTimeout(timer);
+        stop.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      stop.signal.addEventListener('abort', done, { once: true });
+    });
+
+  const records: LoadRequestRecord[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let lastEndMs = 0;
+  const pending: Promise<void>[] = [];
+  const one = async (index: number): Promise<void> => {
+    const prompt = o.prompts[index % o.prompts.length]!;
+    const startMs = now();
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    let record: LoadRequestRecord;
+    try {
+      const m = await send(prompt, o.genLength, { signal: stop.signal, now });
+      record = {
+        index,
+        worker: 0,
+        startMs,
+        ttftMs: m.ttftMs,
+        itlMs: m.itlMs,
+        chunkGapsMs: m.chunks.slice(1).map((c, i) => c.atMs - m.chunks[i]!.atMs),
+        e2eMs: m.e2eMs,
+        outputTokens: m.outputTokens,
+        tokenCountSource: m.tokenCountSource,
+        promptTokens: m.promptTokens,
+        notes: m.notes,
+        ...(m.state === 'errored' ? { error: m.error } : {}),
+      };
+    } catch (err) {
+      record = {
+        index,
+        worker: 0,
+        startMs,
+        ttftMs: null,
+        itlMs: null,
+        chunkGapsMs: [],
+        e2eMs: now() - startMs,
+        outputTokens: 0,
+        tokenCountSource: 'chunks',
+        promptTokens: null,
+        notes: [],
+        error: { code: 'internal', message: `send threw: ${err instanceof Error ? err.message : String(err)}` },
+      };
+    }
+    inFlight--;
+    lastEndMs = Math.max(lastEndMs, now());
+    records.push(record);
+  };
+  let drainTimer: NodeJS.Timeout | undefined;
+  try {
+    for (let i = 0; i < arrivals.length; i++) {
+      await until(arrivals[i]!);
+      if (stop.signal.aborted) break;
+      pending.push(one(i));
+    }
+    if (o.drainMs !== undefined && Number.isFinite(o.drainMs)) drainTimer = setTimeout(() => stop.abort(), o.drainMs);
+    await Promise.all(pending);
+  } finally {
+    clearTimeout(drainTimer);
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  records.sort((a, b) => a.index - b.index);
+  const cancelled = records.filter((r) => r.error?.code === 'aborted').length;
+  const finished = records.filter((r) => r.error?.code !== 'aborted');
+  const errors = finished.filter((r) => r.error !== undefined).length;
+  const outputTokens = finished.reduce((sum, r) => sum + (r.error ? 0 : r.outputTokens), 0);
+  const errorRate = finished.length > 0 ? errors / finished.length : 0;
+  return {
+    records,
+    summary: {
+      requests: finished.length,
+      completed: finished.length - errors,
+      errors,
+      cancelled,
+      errorRate,
+      maxErrorRate,
+      failed: errorRate > maxErrorRate,
+      outputTokens,
+      wallMs: lastEndMs,
+      outputTokensPerSec: lastEndMs > 0 ? outputTokens / (lastEndMs / 1000) : 0,
+      maxInFlight,
+      stoppedBy: o.signal?.aborted ? 'signal' : arrivals.length < o.maxRequests ? 'duration' : 'max-requests',
+    },
+  };
+}
