@@ -22,7 +22,8 @@ import { SCHEMA_VERSION, type CaseResult, type ResultsFile, type ScenarioResult,
 import { writeResultsAtomic } from '../results/writer.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
-import { loadSuite, type QualitySuite } from '../quality/suite.js';
+import { loadSuite, namedSuite, type QualitySuite } from '../quality/suite.js';
+import { checkSuiteFits } from './check-suite.js';
 import { suitePrompts } from '../scenarios/quality.js';
 import { SCENARIO_RUNNERS, type ScenarioContext } from '../scenarios/scenarios.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
@@ -109,6 +110,9 @@ async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): 
   return handles;
 }
 
+/** Speed scenarios take at most this many prompts from a suite: its first items, within --task-limit (GSM8K has 1,319). */
+const SPEED_PROMPTS_FROM_SUITE = 64;
+
 function describeCase(r: CaseResult): string {
   if (r.state === 'errored') return `${r.id}: ERROR ${r.error}`;
   const t = r.summary.tokensPerSec;
@@ -155,17 +159,21 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       warnings.push({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were' });
     }
     const gpuName = local?.info.device === 'cuda' ? (results.environment.gpus[0]?.name ?? null) : null;
-    // A model with held-out tasks (the twins) is scored on them, and takes its prompts from them unless a set is named.
+    // Every engine is scored on the suite --tasks names; without one, a model with held-out tasks (the twins) on
+    // its own. A run with a suite takes its speed prompts from it too, unless a prompt set is named.
     const suites = new Map<EngineHandle, QualitySuite>();
     for (const h of handles) {
       const side = sides.find((s) => s.role === h.role)!;
-      const suite = h.kind === 'openai' ? null : loadSuite(side.ref, side.dir);
+      const own = h.kind === 'openai' ? null : loadSuite(side.ref, side.dir);
+      const suite = c.quality.tasks ? namedSuite(c.quality.tasks, own) : own;
       if (suite) suites.set(h, suite);
     }
+    checkSuiteFits(c, handles, suites);
     const prompts = new Map(
       handles.map((h) => {
         const suite = suites.get(h);
-        return [h, suite && h.tokenizer && c.prompts === 'default' ? suitePrompts(suite, h.tokenizer, c.chatTemplate) : preparePrompts(set, h.tokenizer, c.chatTemplate)] as const;
+        const fromSuite = suite && (h.tokenizer || h.kind === 'openai') && c.prompts === 'default';
+        return [h, fromSuite ? suitePrompts(suite, h.tokenizer, c.chatTemplate, typeof c.quality.limit === 'number' ? Math.min(c.quality.limit, SPEED_PROMPTS_FROM_SUITE) : SPEED_PROMPTS_FROM_SUITE) : preparePrompts(set, h.tokenizer, c.chatTemplate)] as const;
       }),
     );
     // A prompt that cannot fit is bad input: say so before any work rather than fail case after case.

@@ -8,7 +8,7 @@ import { fitCostModels } from '../results/cost-model.js';
 import type { BatchEfficiency, CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind } from '../results/types.js';
 import { batchEfficiencyOf } from './batch-efficiency.js';
 import type { ScenarioContext } from './context.js';
-import { type EngineHandle, engineCall, measureCase } from './measure.js';
+import { type EngineCall, type EngineHandle, engineCall, measureCase } from './measure.js';
 import { measureHttpLoad } from './http.js';
 import { measureQuality } from './quality.js';
 import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
@@ -42,14 +42,39 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
   };
   const call = engineCall(h, params, c.llada.seed);
   const result = await measureCase(ctx, { scenario, handle: h, params, requests: rows.map((r) => toRequest(r, c.genLength)), call });
-  const suite = ctx.suites?.get(h);
-  if (withQuality && suite && h.tokenizer && c.quality.perTask > 0 && result.state === 'completed') {
-    const q = await measureQuality({ suite, perTask: c.quality.perTask, tokenizer: h.tokenizer, genLength: c.genLength, call, signal: ctx.signal, progress: (t) => ctx.progress(`${result.id} ${t}`) });
-    if (q.ok) result.quality = q.quality;
-    else if (!ctx.signal.aborted) ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${q.reason})` });
-  }
+  if (withQuality) await addQuality(ctx, h, result, call);
   ctx.emit(result);
   return result;
+}
+
+/**
+ * Scores a completed case on the run's task suite for its engine (when it has one), decoding with the case's own
+ * call; an interrupted pass keeps the items it decoded. HTTP engines answer with EOS honoured (not fixed length).
+ */
+async function addQuality(ctx: ScenarioContext, h: EngineHandle, result: CaseResult, call: EngineCall): Promise<void> {
+  const c = ctx.config;
+  const suite = ctx.suites?.get(h);
+  if (!suite || result.state !== 'completed') return;
+  if (c.quality.limit === undefined && c.quality.perTask === 0) return;
+  if (!h.tokenizer && h.kind !== 'openai') return;
+  const qualityCall: EngineCall = h.kind === 'openai' ? (request, signal) => h.engine.generate(request, { signal, ignoreEos: false }) : call;
+  const q = await measureQuality({
+    suite,
+    perTask: c.quality.perTask,
+    ...(c.quality.limit !== undefined ? { limit: c.quality.limit } : {}),
+    tokenizer: h.tokenizer,
+    chat: c.chatTemplate,
+    batchSize: c.quality.batchSize,
+    eosTokenIds: h.info.eosTokenIds,
+    genLength: c.genLength,
+    call: qualityCall,
+    signal: ctx.signal,
+    progress: (t) => ctx.progress(`${result.id} ${t}`),
+  });
+  if (q.ok) {
+    result.quality = q.quality;
+    if (q.quality.interrupted) ctx.warn({ code: 'quality-failed', message: `${result.id}: quality pass interrupted after ${q.quality.items} of ${q.quality.planned} items (accuracy over those)` });
+  } else if (!ctx.signal.aborted) ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${q.reason})` });
 }
 
 /** throughput: the prompt set through every engine, batch size from the config, one request at a time. */
@@ -57,7 +82,12 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis
   const { batchSize, prompts: count } = ctx.config.throughput;
   for (const h of ctx.handles) {
     if (h.kind === 'openai') {
-      for (const concurrency of ctx.config.http.concurrency) ctx.emit(await measureHttpLoad(ctx, h, concurrency));
+      // The suite's quality is decoded once per server, with the first (lowest) concurrency's case.
+      for (const [i, concurrency] of ctx.config.http.concurrency.entries()) {
+        const r = await measureHttpLoad(ctx, h, concurrency);
+        if (i === 0) await addQuality(ctx, h, r, engineCall(h, r.params, ctx.config.llada.seed));
+        ctx.emit(r);
+      }
       continue;
     }
     const all = ctx.prompts.get(h)!;

@@ -13,6 +13,10 @@ function listOf<T extends string>(choices: readonly T[]) {
   };
 }
 
+function taskLimit(value: string): number | 'all' {
+  return value.trim() === 'all' ? 'all' : positiveInt(value);
+}
+
 function probabilityList(value: string): number[] {
   return value.split(',').map((s) => probability(s.trim()));
 }
@@ -59,6 +63,9 @@ const RUN_FLAGS: RunFlag[] = [
   flag('--thresholds <list>', 'steps sweep thresholds, e.g. 0.9,0.7', probabilityList, ['steps', 'thresholds']),
   flag('--caches <list>', `steps sweep KV cache modes, comma list of ${list(CacheMode.options)}`, listOf(CacheMode.options), ['steps', 'caches']),
   flag('--quality-per-task <n>', 'held-out items decoded per task for the quality of each throughput/steps case (models with held-out tasks; 0: none)', nonNegativeInt, ['quality', 'perTask']),
+  flag('--tasks <suite>', "task suite every engine is scored on: twins | gsm8k | a task file (default: the model's own held-out tasks)", text, ['quality', 'tasks']),
+  flag('--task-limit <n>', "decode the first N items of the suite, or 'all'", taskLimit, ['quality', 'limit']),
+  flag('--quality-batch <n>', 'rows per request of the quality decodes (left-padded batches)', positiveInt, ['quality', 'batchSize']),
   flag('--concurrency <list>', 'HTTP closed-loop concurrency levels, e.g. 1,4 or 1-16*2', positiveIntList, ['http', 'concurrency']),
   flag('--threads <n>', 'onnxruntime intra-op threads', positiveInt, ['session', 'intraOpThreads']),
   flag('--out <dir>', 'results folder (default results/<run-id>)', text, ['out']),
