@@ -5,8 +5,8 @@
  */
 import type { RunConfig } from '../config/schema.js';
 import { positionsError } from '../engines/request.js';
+import type { PromptTokenizer } from '../models/tokenize.js';
 import { type QualitySuite, qualityItems } from '../quality/suite.js';
-import type { EngineHandle } from '../scenarios/measure.js';
 import { itemIds } from '../scenarios/quality.js';
 import { UserError } from '../util/errors.js';
 
@@ -18,11 +18,22 @@ function firstDifference(a: string, b: string): string | null {
   return JSON.stringify(a.slice(Math.max(0, i - 12), i + 12));
 }
 
-export function checkSuiteFits(c: RunConfig, handles: readonly EngineHandle[], suites: ReadonlyMap<EngineHandle, QualitySuite>): void {
-  for (const h of handles) {
-    const suite = suites.get(h);
+/** A local model about to be scored on a suite: checked once its tokenizer is loaded, before any engine starts. */
+export interface SuiteSubject {
+  /** Preset, folder or URL, as results name it. */
+  model: string;
+  /** Which side, for the message. */
+  role: string;
+  tokenizer: PromptTokenizer | null;
+  maxPositions: number | undefined;
+  suite: QualitySuite | null;
+}
+
+export function checkSuiteFits(c: RunConfig, subjects: readonly SuiteSubject[]): void {
+  for (const h of subjects) {
+    const suite = h.suite;
     const tok = h.tokenizer;
-    if (!suite || h.kind === 'openai' || !tok) continue;
+    if (!suite || !tok) continue;
     if (c.quality.limit === undefined && c.quality.perTask === 0) continue;
     const items = qualityItems(suite, { perTask: c.quality.perTask, ...(c.quality.limit !== undefined ? { limit: c.quality.limit } : {}) });
     const label = c.quality.tasks ?? suite.name;
@@ -33,11 +44,11 @@ export function checkSuiteFits(c: RunConfig, handles: readonly EngineHandle[], s
       for (const text of [texts[0]!, chars]) {
         const lost = firstDifference(text, tok.decode(tok.encode(text, false)));
         if (lost !== null) {
-          throw new UserError(`--tasks ${label}: the tokenizer of ${h.model} (${h.kind}) cannot spell the suite's text (it comes back different near ${lost}); use a model whose tokenizer can (a converted checkpoint, or a synthetic preset such as tiny-long)`);
+          throw new UserError(`--tasks ${label}: the tokenizer of ${h.model} (${h.role} side) cannot spell the suite's text (it comes back different near ${lost}); use a model whose tokenizer can (a converted checkpoint, or a synthetic preset such as tiny-long)`);
         }
       }
     }
-    const max = h.info.maxPositions;
+    const max = h.maxPositions;
     if (max === undefined) continue;
     let longest = 0;
     let at = 0;
@@ -46,7 +57,7 @@ export function checkSuiteFits(c: RunConfig, handles: readonly EngineHandle[], s
       if (n > longest) [longest, at] = [n, it.index];
     }
     if (positionsError(longest, c.genLength, max)) {
-      throw new UserError(`--tasks ${label}: item ${at}'s prompt (${longest} tokens) + gen_length ${c.genLength} exceeds the window of ${h.model} of ${max} positions (${h.kind})`);
+      throw new UserError(`--tasks ${label}: item ${at}'s prompt (${longest} tokens) + gen_length ${c.genLength} exceeds the window of ${h.model} of ${max} positions (${h.role} side)`);
     }
   }
 }

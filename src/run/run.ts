@@ -70,7 +70,18 @@ function resolveSides(c: RunConfig, progress: Progress): SideModel[] {
   return sides;
 }
 
-async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): Promise<EngineHandle[]> {
+/** The task suite each side is scored on: the one --tasks names, else a local model's own held-out tasks. */
+function sideSuites(c: RunConfig, sides: SideModel[]): Map<SideModel['role'], QualitySuite> {
+  const suites = new Map<SideModel['role'], QualitySuite>();
+  for (const side of sides) {
+    const own = side.dir ? loadSuite(side.ref, side.dir) : null;
+    const suite = c.quality.tasks ? namedSuite(c.quality.tasks, own) : own;
+    if (suite) suites.set(side.role, suite);
+  }
+  return suites;
+}
+
+async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions, suites?: Map<SideModel['role'], QualitySuite>): Promise<EngineHandle[]> {
   const handles: EngineHandle[] = [];
   const tokenizers = new Map<string, PromptTokenizer>();
   const folders = new Map<string, ModelFolder>();
@@ -79,6 +90,11 @@ async function openEngines(c: RunConfig, sides: SideModel[], opts: RunOptions): 
     const folder = await openModel(side.dir);
     folders.set(side.role, folder);
     tokenizers.set(side.role, await loadTokenizer(folder));
+  }
+  // A suite a model cannot take (its tokenizer cannot spell it, its window is too small) is refused before any engine starts.
+  if (suites) {
+    const local = sides.filter((s) => s.dir);
+    checkSuiteFits(c, local.map((s) => ({ model: s.ref, role: s.role, tokenizer: tokenizers.get(s.role) ?? null, maxPositions: folders.get(s.role)?.meta.spec.maxPositions, suite: suites.get(s.role) ?? null })));
   }
   const anyTokenizer = [...tokenizers.values()][0] ?? null;
   for (const side of sides) {
@@ -143,7 +159,8 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   persist();
 
   const sides = resolveSides(c, opts.progress);
-  const handles = withAttentionParity(await openEngines(c, sides, opts));
+  const sideSuite = sideSuites(c, sides);
+  const handles = withAttentionParity(await openEngines(c, sides, opts, sideSuite));
   // nvidia-smi only matters when an engine runs on a GPU; CPU runs record process CPU and RSS.
   const onGpu = handles.some((h) => h.info.device === 'cuda' || h.info.device === 'webgpu');
   const telemetry = startTelemetry({ intervalMs: c.telemetry.intervalMs, gpu: onGpu });
@@ -163,12 +180,9 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     // its own. A run with a suite takes its speed prompts from it too, unless a prompt set is named.
     const suites = new Map<EngineHandle, QualitySuite>();
     for (const h of handles) {
-      const side = sides.find((s) => s.role === h.role)!;
-      const own = h.kind === 'openai' ? null : loadSuite(side.ref, side.dir);
-      const suite = c.quality.tasks ? namedSuite(c.quality.tasks, own) : own;
+      const suite = sideSuite.get(h.role);
       if (suite) suites.set(h, suite);
     }
-    checkSuiteFits(c, handles, suites);
     const prompts = new Map(
       handles.map((h) => {
         const suite = suites.get(h);

@@ -14,7 +14,12 @@ function listOf<T extends string>(choices: readonly T[]) {
 }
 
 function taskLimit(value: string): number | 'all' {
-  return value.trim() === 'all' ? 'all' : positiveInt(value);
+  if (value.trim() === 'all') return 'all';
+  try {
+    return positiveInt(value);
+  } catch {
+    throw new InvalidArgumentError("expected a positive integer or 'all'.");
+  }
 }
 
 function probabilityList(value: string): number[] {
