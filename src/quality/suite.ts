@@ -25,6 +25,8 @@ export type QualitySuite =
     }
   | { kind: 'gsm8k'; name: 'gsm8k'; source: string; data: Gsm8kData };
 
+export type HeldoutSuite = Extract<QualitySuite, { kind: 'heldout' }>;
+
 /** One item a case decodes: its position in the suite, its task, the prompt text (before any chat template). */
 export interface QualityItem {
   index: number;
@@ -57,7 +59,7 @@ const shown = (file: string) => {
 };
 
 /** The model's own held-out suite (the twins' default), or null. */
-export function loadSuite(ref: string, dir: string | null): QualitySuite | null {
+export function loadSuite(ref: string, dir: string | null): HeldoutSuite | null {
   const file = heldoutFileFor(ref, dir);
   if (!file) return null;
   return { kind: 'heldout', name: Object.hasOwn(TRAINED_PRESETS, ref) ? 'twins' : 'file', source: shown(file), heldout: loadHeldout(file), ownIds: true };
@@ -93,7 +95,7 @@ export function interleaveTasks<T extends { task: string }>(items: readonly T[])
   return out;
 }
 
-function heldoutItem(suite: Extract<QualitySuite, { kind: 'heldout' }>, it: HeldoutItem, index: number): QualityItem {
+function heldoutItem(suite: HeldoutSuite, it: HeldoutItem, index: number): QualityItem {
   return { index, task: it.task, prompt: it.prompt, ...(suite.ownIds ? { promptIds: it.promptIds } : {}), heldout: it };
 }
 

@@ -53,7 +53,7 @@ describe('held-out suite of a model', () => {
 
   it('scores a case: per task and pooled overall, Wilson intervals, mean NFE, valid against the results schema', () => {
     const items = [item('sort', 0), item('sort', 1), item('sort', 2), item('copy', 0), item('copy', 1)];
-    const suite: QualitySuite = { source: 'x.json', heldout: { schemaVersion: 1, seed: 0, genLength: 8, tasks: ['sort', 'copy'], checkers: {}, items } };
+    const suite: QualitySuite = { kind: 'heldout', name: 'file', ownIds: true, source: 'x.json', heldout: { schemaVersion: 1, seed: 0, genLength: 8, tasks: ['sort', 'copy'], checkers: {}, items } };
     const slice = qualityItems(suite, 2);
     expect(slice.map((i) => i.prompt)).toEqual(['sort 0', 'sort 1', 'copy 0', 'copy 1']);
     const q = scoreQuality(suite, 2, slice, ['0 <|eot_id|>', '7', '0', '1 <|endoftext|> 5'], [4, 2, 3, 3]);
