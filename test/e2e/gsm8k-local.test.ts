@@ -39,8 +39,8 @@ describe('gsm8k on local models', () => {
         prompts: set,
         warmup: 0,
         repetitions: 1,
-        genLength: 8,
-        llada: { steps: 4, blockLength: 8 },
+        genLength: 4,
+        llada: { steps: 2, blockLength: 4 },
         throughput: { prompts: 1 },
         quality: { tasks: 'gsm8k', limit: 2, batchSize: 2 },
       }),
@@ -60,10 +60,10 @@ describe('gsm8k on local models', () => {
       expect(q?.overall.total).toBe(2);
       expect(q?.filters?.strictMatch.total).toBe(2);
       // Fast-dLLM's count never exceeds the generated positions; dllm-bench's rate counts all of them.
-      expect(q!.answerTokens!).toBeLessThanOrEqual(2 * 8);
+      expect(q!.answerTokens!).toBeLessThanOrEqual(2 * 4);
       expect(q!.tokensPerSec!).toBeGreaterThan(0);
     }
-    expect(cases[0]!.state === 'completed' && cases[0]!.quality!.meanNfe).toBe(4);
+    expect(cases[0]!.state === 'completed' && cases[0]!.quality!.meanNfe).toBe(2);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/GSM8K 5-shot as lm-evaluation-harness v0\.4\.8 runs it: the first 2 of 1,319/);
   }, 180_000);
 });
