@@ -111,6 +111,14 @@ export function settingText(c: CompletedCase): string {
   return `${p.threshold != null ? `threshold ${p.threshold}` : `${p.steps} steps`}${p.cache && p.cache !== 'none' ? `, ${p.cache} KV cache` : ''}`;
 }
 
+/** Which suite a case's accuracy is on, as a phrase: " on GSM8K (flexible-extract)", " on the held-out tasks". */
+function suiteText(c: CompletedCase): string {
+  const q = c.quality;
+  if (!q?.suite) return '';
+  if (q.suite === 'gsm8k') return ` on GSM8K (${q.filters?.leading ?? 'flexible-extract'}, ${q.overall.total} items)`;
+  return q.suite === 'twins' ? ' on the held-out tasks' : ` on ${q.source}`;
+}
+
 export interface QualityCheck {
   admitted: boolean;
   /** One phrase: why it is admitted or not. */
@@ -137,7 +145,7 @@ export function qualityFloor(c: CompletedCase, peers: readonly CompletedCase[], 
     return { admitted: false, note: `${setting}${full ? '' : ' (no full-steps case on the same prompts)'}`, unchecked: true, accuracy: acc, fullStepsAccuracy: fullAcc };
   }
   const ok = (fullAcc - acc) * 100 <= o.qualityMarginPoints;
-  const text = `accuracy ${(acc * 100).toFixed(1)}% vs ${(fullAcc * 100).toFixed(1)}% at full steps`;
+  const text = `accuracy ${(acc * 100).toFixed(1)}% vs ${(fullAcc * 100).toFixed(1)}% at full steps${suiteText(c)}`;
   return { admitted: ok, note: `${setting}: ${text} (${ok ? 'within' : 'more than'} ${o.qualityMarginPoints} points)`, unchecked: false, accuracy: acc, fullStepsAccuracy: fullAcc };
 }
 

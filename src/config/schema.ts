@@ -131,9 +131,19 @@ export const RunConfig = z
     quality: z
       .object({
         perTask: z.number().int().nonnegative().default(10).describe('held-out items decoded per task for each throughput and steps case of a model with held-out tasks (0: no quality)'),
+        tasks: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("the task suite every engine is scored on: 'twins' (the twins' held-out tasks), 'gsm8k' (lm-evaluation-harness v0.4.8 gsm8k, 5-shot) or a task file; default: the model's own held-out tasks (the twins), else none"),
+        limit: z
+          .union([posInt, z.literal('all')])
+          .optional()
+          .describe("decode the first N items of the suite ('all': every item); default: perTask items of each held-out task, every GSM8K item"),
+        batchSize: posInt.default(1).describe('rows per request of the quality decodes (left-padded batches where the engine batches; HTTP rows run concurrently)'),
       })
       .strict()
-      .default({ perTask: 10 }),
+      .default({ perTask: 10, batchSize: 1 }),
     http: z
       .object({
         concurrency: posIntList.default([1, 4]),

@@ -19,7 +19,8 @@ import { createPersister, describeWriteFailure } from './out-dir.js';
 import { promptParity } from '../results/sides.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
-import { loadSuite, type QualitySuite } from '../quality/suite.js';
+import { loadSuite, namedSuite, type QualitySuite } from '../quality/suite.js';
+import { checkSuiteFits } from './check-suite.js';
 import { suitePrompts } from '../scenarios/quality.js';
 import { SCENARIO_RUNNERS, type ScenarioContext, mergeAnalyses } from '../scenarios/scenarios.js';
 import { watchEngineMemory } from '../telemetry/engine-memory.js';
@@ -68,6 +69,20 @@ async function resolveSides(c: RunConfig, progress: Progress, signal: AbortSigna
   await local('ar', 'llama', c.ar.engines);
   return sides;
 }
+
+/** The task suite each side is scored on: the one --tasks names, else a local model's own held-out tasks. */
+function sideSuites(c: RunConfig, sides: SideModel[]): Map<SideModel['role'], QualitySuite> {
+  const suites = new Map<SideModel['role'], QualitySuite>();
+  for (const side of sides) {
+    const own = side.dir ? loadSuite(side.ref, side.dir) : null;
+    const suite = c.quality.tasks ? namedSuite(c.quality.tasks, own) : own;
+    if (suite) suites.set(side.role, suite);
+  }
+  return suites;
+}
+
+/** Speed scenarios take at most this many prompts from a suite: its first items, within --task-limit (GSM8K has 1,319). */
+const SPEED_PROMPTS_FROM_SUITE = 64;
 
 function describeCase(r: CaseResult): string {
   if (r.state === 'errored') return `${r.id}: ERROR ${r.error}`;
@@ -120,18 +135,25 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   const sides = await resolveSides(c, opts.progress, opts.signal);
   const slots = await engineSlots(sides);
   const anyTokenizer = slots.find((s) => s.tokenizer)?.tokenizer ?? null;
-  // A model with held-out tasks (the twins) is scored on them, and takes its prompts from them unless a set is named.
+  // Every engine is scored on the suite --tasks names; without one, a model with held-out tasks (the twins) on
+  // its own. A run with a suite takes its speed prompts from it too, unless a prompt set is named.
+  const sideSuite = sideSuites(c, sides);
+  // A suite a model cannot take (its tokenizer cannot spell it, its window is too small) is refused before any engine starts.
+  const localSides = [...new Map(slots.filter((s) => s.dir).map((s) => [s.role, s] as const)).values()];
+  checkSuiteFits(c, localSides.map((s) => ({ model: s.ref, role: s.role, tokenizer: s.tokenizer, maxPositions: s.folder?.meta.spec.maxPositions, suite: sideSuite.get(s.role) ?? null })));
   const suites = new Map<EngineSlot, QualitySuite>();
   for (const slot of slots) {
-    const suite = slot.kind === 'openai' ? null : loadSuite(slot.ref, slot.dir);
+    const suite = sideSuite.get(slot.role);
     if (suite) suites.set(slot, suite);
   }
   const tokenizerOf = (slot: EngineSlot) => (slot.kind === 'openai' ? anyTokenizer : slot.tokenizer);
+  const speedFromSuite = typeof c.quality.limit === 'number' ? Math.min(c.quality.limit, SPEED_PROMPTS_FROM_SUITE) : SPEED_PROMPTS_FROM_SUITE;
   const prompts = new Map(
     slots.map((slot) => {
       const suite = suites.get(slot);
       const tok = tokenizerOf(slot);
-      return [slot, suite && tok && c.prompts === 'default' ? suitePrompts(suite, tok, c.chatTemplate) : preparePrompts(set, tok, c.chatTemplate)] as const;
+      const fromSuite = suite && (tok || slot.kind === 'openai') && c.prompts === 'default';
+      return [slot, fromSuite ? suitePrompts(suite, tok, c.chatTemplate, speedFromSuite) : preparePrompts(set, tok, c.chatTemplate)] as const;
     }),
   );
   // Same work on both sides: a served side runs the local side's prompts (the twins' task prompts included).

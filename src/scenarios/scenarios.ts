@@ -10,7 +10,7 @@ import { welchDifferenceCi } from '../stats/index.js';
 import { fmt } from '../util/format.js';
 import { batchEfficiencyOf } from './batch-efficiency.js';
 import type { ScenarioContext } from './context.js';
-import { type CaseRun, type EngineHandle, type SamplingPolicy, AbortedError, caseId, engineCall, measureGroup } from './measure.js';
+import { type CaseRun, type EngineCall, type EngineHandle, type SamplingPolicy, AbortedError, caseId, engineCall, measureGroup } from './measure.js';
 import { measureHttpLoad } from './http.js';
 import { measureQuality } from './quality.js';
 import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
@@ -120,7 +120,6 @@ async function runPlans(ctx: ScenarioContext, plans: CasePlan[]): Promise<CaseRe
 }
 
 async function measureHandles(ctx: ScenarioContext, mctx: ScenarioContext, byHandle: Map<EngineHandle, CasePlan[]>, results: Map<CasePlan, CaseResult>, flush: () => void): Promise<void> {
-  const c = ctx.config;
   for (const [h, group] of byHandle) {
     if (!measuredBefore.has(h)) measuredBefore.set(h, new Map());
     const before = measuredBefore.get(h)!;
@@ -129,15 +128,9 @@ async function measureHandles(ctx: ScenarioContext, mctx: ScenarioContext, byHan
       const p = planOf.get(result.id)!;
       if (result.state === 'completed') {
         const earlier = before.get(p.key) ?? [];
-        const suite = ctx.suites?.get(h);
         const known = earlier.find((e) => e.quality)?.quality;
         if (p.withQuality && known) result.quality = known; // same settings, deterministic decoding: the same answers
-        else if (p.withQuality && suite && h.tokenizer && c.quality.perTask > 0) {
-          const q = await measureQuality({ suite, perTask: c.quality.perTask, tokenizer: h.tokenizer, genLength: c.genLength, call: p.run.call, signal: ctx.signal, progress: (t) => ctx.progress(`${result.id} ${t}`) });
-          if (q.ok) result.quality = q.quality;
-          // An interrupt during the held-out decodes keeps the timed case, and says why it has no quality.
-          else ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${ctx.signal.aborted ? 'interrupted during the held-out decodes' : q.reason})` });
-        }
+        else if (p.withQuality) await addQuality(ctx, h, result, p.run.call);
         linkSameSettings(ctx, result, earlier.filter((e) => e.scenario !== result.scenario));
         before.set(p.key, [...earlier, result]);
       }
@@ -153,6 +146,39 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
   return r!;
 }
 
+/**
+ * Scores a completed case on the run's task suite for its engine (when it has one), decoding with the case's own
+ * call; an interrupted pass keeps the items it decoded. HTTP engines answer with EOS honoured (not fixed length).
+ */
+async function addQuality(ctx: ScenarioContext, h: EngineHandle, result: CaseResult, call: EngineCall): Promise<void> {
+  const c = ctx.config;
+  const suite = ctx.suites?.get(h);
+  if (!suite || result.state !== 'completed') return;
+  if (c.quality.limit === undefined && c.quality.perTask === 0) return;
+  if (!h.tokenizer && h.kind !== 'openai') return;
+  const qualityCall: EngineCall = h.kind === 'openai' ? (request, signal) => h.engine.generate(request, { signal, ignoreEos: false }) : call;
+  const q = await measureQuality({
+    suite,
+    perTask: c.quality.perTask,
+    ...(c.quality.limit !== undefined ? { limit: c.quality.limit } : {}),
+    tokenizer: h.tokenizer,
+    chat: c.chatTemplate,
+    batchSize: c.quality.batchSize,
+    eosTokenIds: h.info.eosTokenIds,
+    genLength: c.genLength,
+    call: qualityCall,
+    signal: ctx.signal,
+    progress: (t) => ctx.progress(`${result.id} ${t}`),
+  });
+  if (q.ok) {
+    result.quality = q.quality;
+    if (q.quality.interrupted) ctx.warn({ code: 'quality-failed', message: `${result.id}: quality pass interrupted after ${q.quality.items} of ${q.quality.planned} items (accuracy over those)` });
+  } else {
+    // An interrupt during the decodes keeps the timed case, and says why it has no quality.
+    ctx.warn({ code: 'quality-failed', message: `${result.id}: no quality recorded (${ctx.signal.aborted ? 'interrupted during the held-out decodes' : q.reason})` });
+  }
+}
+
 /** throughput: the prompt set through every engine, batch size from the config, one request at a time. */
 export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const { batchSize, prompts: count } = ctx.config.throughput;
@@ -161,7 +187,12 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis
     if (h.kind === 'openai') {
       // The same prompts as the local engines' throughput cases, cycled by the load runner.
       const same = pick(all, Math.min(all.length, count * batchSize));
-      for (const concurrency of ctx.config.http.concurrency) ctx.emit(await measureHttpLoad(ctx, h, same, { concurrency }));
+      // The suite's quality is decoded once per server, with the first (lowest) concurrency's case.
+      for (const [i, concurrency] of ctx.config.http.concurrency.entries()) {
+        const r = await measureHttpLoad(ctx, h, same, { concurrency });
+        if (i === 0) await addQuality(ctx, h, r, engineCall(h, r.params, ctx.config.llada.seed));
+        ctx.emit(r);
+      }
       for (const requestRate of ctx.config.http.requestRates ?? []) {
         if (ctx.signal.aborted) break;
         ctx.emit(await measureHttpLoad(ctx, h, same, { requestRate }));

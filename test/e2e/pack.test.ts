@@ -71,6 +71,8 @@ describe.skipIf(skip)(title, () => {
   it('the tarball holds the CLI entry, the built code and the built-in configs; no sources or tests', () => {
     expect(packed).toEqual(expect.arrayContaining(['package.json', 'bin/dllm-bench.js', 'dist/cli/main.js', 'configs/default.json', 'configs/prompts/default.json']));
     expect(packed.filter((p) => p.startsWith('src/') || p.startsWith('test/'))).toEqual([]);
+    // GSM8K ships with its license and attribution beside it, and the exemplar indices the prompts need.
+    expect(packed).toEqual(expect.arrayContaining(['data/gsm8k/test.jsonl', 'data/gsm8k/train.jsonl', 'data/gsm8k/fewshot.json', 'data/gsm8k/LICENSE', 'data/gsm8k/README.md']));
     expect(existsSync(join(app, 'node_modules', '.bin', 'dllm-bench'))).toBe(true);
   });
 

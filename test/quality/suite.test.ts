@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseQuality } from '../../src/quality/schema.js';
-import { type QualitySuite, heldoutFileFor, interleaveTasks, loadSuite, qualityItems, scoreQuality } from '../../src/quality/suite.js';
+import { type QualitySuite, heldoutFileFor, interleaveTasks, loadSuite, namedSuite, qualityItems, scoreQuality } from '../../src/quality/suite.js';
 import type { HeldoutItem } from '../../src/quality/tasks.js';
 import { tempDir } from '../helpers/models.js';
 
@@ -53,7 +53,7 @@ describe('held-out suite of a model', () => {
 
   it('scores a case: per task and pooled overall, Wilson intervals, mean NFE, valid against the results schema', () => {
     const items = [item('sort', 0), item('sort', 1), item('sort', 2), item('copy', 0), item('copy', 1)];
-    const suite: QualitySuite = { source: 'x.json', heldout: { schemaVersion: 1, seed: 0, genLength: 8, tasks: ['sort', 'copy'], checkers: {}, items } };
+    const suite: QualitySuite = { kind: 'heldout', name: 'file', ownIds: true, source: 'x.json', heldout: { schemaVersion: 1, seed: 0, genLength: 8, tasks: ['sort', 'copy'], checkers: {}, items } };
     const slice = qualityItems(suite, 2);
     expect(slice.map((i) => i.prompt)).toEqual(['sort 0', 'sort 1', 'copy 0', 'copy 1']);
     const q = scoreQuality(suite, 2, slice, ['0 <|eot_id|>', '7', '0', '1 <|endoftext|> 5'], [4, 2, 3, 3]);
@@ -71,5 +71,29 @@ describe('held-out suite of a model', () => {
     expect(q.tasks[1]!.ci95[1]).toBe(1);
     expect(q.meanNfe).toBe(3);
     expect(q.perTask).toBe(2);
+  });
+});
+
+describe('suites named with --tasks', () => {
+  it('twins: the shipped file, its own ids kept for the twins and re-encoded for any other model; gsm8k; a task file; anything else refused', () => {
+    const own = loadSuite('twins', null);
+    const forTwins = namedSuite('twins', own);
+    expect(forTwins.kind === 'heldout' && forTwins.ownIds).toBe(true);
+    expect(qualityItems(forTwins, 1)[0]!.promptIds).toBeDefined();
+    const forOther = namedSuite('twins', null);
+    expect(forOther.kind === 'heldout' && forOther.ownIds).toBe(false);
+    expect(qualityItems(forOther, 1)[0]!.promptIds).toBeUndefined();
+    // --task-limit takes the first N of the interleaved list, so a short limit still spans the tasks.
+    expect(qualityItems(forOther, { perTask: 10, limit: 6 }).map((i) => i.task)).toEqual(['sort', 'reverse', 'add', 'copy', 'split', 'reversal']);
+    const g = namedSuite('gsm8k', null);
+    expect(g.kind).toBe('gsm8k');
+    expect(qualityItems(g, { perTask: 10, limit: 3 }).map((i) => i.index)).toEqual([0, 1, 2]);
+    expect(qualityItems(g, { perTask: 10, limit: 'all' })).toHaveLength(1319);
+    const dir = tempDir();
+    const file = join(dir, 'tasks.json');
+    writeFileSync(file, JSON.stringify({ schemaVersion: 1, seed: 0, genLength: 8, tasks: ['sort'], checkers: {}, items: [item('sort', 1)] }));
+    const f = namedSuite(file, null);
+    expect(f.kind === 'heldout' && [f.name, f.source, f.ownIds]).toEqual(['file', file, false]);
+    expect(() => namedSuite(join(dir, 'missing.json'), null)).toThrow(/--tasks .*missing\.json: not twins, gsm8k or an existing task file/);
   });
 });

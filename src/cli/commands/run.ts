@@ -20,6 +20,15 @@ function positiveFloat(value: string): number {
   return n;
 }
 
+function taskLimit(value: string): number | 'all' {
+  if (value.trim() === 'all') return 'all';
+  try {
+    return positiveInt(value);
+  } catch {
+    throw new InvalidArgumentError("expected a positive integer or 'all'.");
+  }
+}
+
 function probabilityList(value: string): number[] {
   return value.split(',').map((s) => probability(s.trim()));
 }
@@ -68,6 +77,9 @@ const RUN_FLAGS: RunFlag[] = [
   flag('--thresholds <list>', 'steps sweep thresholds, e.g. 0.9,0.7', probabilityList, ['steps', 'thresholds']),
   flag('--caches <list>', `steps sweep KV cache modes, comma list of ${list(CacheMode.options)}`, listOf(CacheMode.options), ['steps', 'caches']),
   flag('--quality-per-task <n>', 'held-out items decoded per task for the quality of each throughput/steps case (models with held-out tasks; 0: none)', nonNegativeInt, ['quality', 'perTask']),
+  flag('--tasks <suite>', "task suite every engine is scored on: twins | gsm8k | a task file (default: the model's own held-out tasks)", text, ['quality', 'tasks']),
+  flag('--task-limit <n>', "decode the first N items of the suite, or 'all'", taskLimit, ['quality', 'limit']),
+  flag('--quality-batch <n>', 'rows per request of the quality decodes (left-padded batches)', positiveInt, ['quality', 'batchSize']),
   flag('--concurrency <list>', 'HTTP closed-loop concurrency levels, e.g. 1,4 or 1-16*2', positiveIntList, ['http', 'concurrency']),
   flag('--diffusion-model <name>', 'served diffusion side (--diffusion URL): the model name sent in requests', text, ['diffusion', 'http', 'model']),
   flag('--ar-model <name>', 'served AR side (--ar URL): the model name sent in requests', text, ['ar', 'http', 'model']),
