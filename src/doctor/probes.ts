@@ -8,6 +8,7 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../util/errors.js';
 import { CUDA_INSTALL_FIX, cudaProviderInstalled, explainCudaFailure, ortBinaryDir } from '../engines/device.js';
 import { cacheRoot } from '../models/cache.js';
+import { FAMILY_NAMES } from '../models/families.js';
 import { MODEL_FORMAT_VERSION, loadModelFolder } from '../models/folder.js';
 import { onnxruntimeVersion } from '../results/environment.js';
 import type { GpuInfo } from '../results/types.js';
@@ -247,7 +248,7 @@ function canWriteInto(dir: string): boolean {
 }
 
 /** Cache entries are `<preset>-<family>-<dtype>-seed<seed>-v<format>` (models/cache.ts). */
-const ENTRY = /^(.+)-(llada|llama)-(fp32|fp16)-seed(\d+)-v(\d+)$/;
+const ENTRY = new RegExp(`^(.+)-(${FAMILY_NAMES.join('|')})-(fp32|fp16)-seed(\\d+)-v(\\d+)$`);
 
 interface CacheEntry {
   name: string;

@@ -4,6 +4,7 @@
  * comparison see exactly the same prompt tokens.
  */
 
+import type { Family } from '../models/spec.js';
 import type { EngineKind } from './options.js';
 
 export type { Cancellable, DeviceRequest, EngineKind, EngineOptions, LocalEngineKind } from './options.js';
@@ -73,7 +74,7 @@ export interface EngineInfo {
   kind: EngineKind;
   /** Model folder, preset or URL. */
   model: string;
-  family: 'llada' | 'llama' | 'remote';
+  family: Family | 'remote';
   device: ResolvedDevice;
   /** Execution provider actually used, e.g. 'cpu', 'cuda', 'webgpu', or 'http'. */
   executionProvider: string;

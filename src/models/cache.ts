@@ -12,7 +12,8 @@ import { buildPreset, convertCheckpoint } from './build.js';
 import type { OnnxDtype } from './dtype.js';
 import { MODEL_FORMAT_VERSION, loadModelFolder } from './folder.js';
 import { isHubId } from './hub.js';
-import { PRESETS, TRAINED_PRESETS } from './presets.js';
+import { DEFAULT_FAMILY, type FamilyRole, describeFamilies, familyOf } from './families.js';
+import { PRESETS, TRAINED_PRESETS, presetFamily } from './presets.js';
 import type { Family } from './spec.js';
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -27,6 +28,8 @@ export interface ResolvedModel {
   /** True when this call built it. */
   built: boolean;
   buildSeconds: number;
+  /** The family a preset was built in (null for a folder or hub reference: its config says). */
+  family: Family | null;
 }
 
 export function isPresetName(ref: string): boolean {
@@ -38,22 +41,36 @@ export function trainedCheckpointDir(ref: string, family: Family): string {
   return join(packageRoot, TRAINED_PRESETS[ref]!.folder, family);
 }
 
-/** Cheap check (no building) that a reference names a preset or a valid model folder of the family. */
-export function checkModelRef(ref: string, family: Family): string | null {
+/** The family a preset reference builds on one side (trained presets ship llada and llama checkpoints). */
+export function presetFamilyOf(ref: string, role: FamilyRole): Family {
+  return Object.hasOwn(PRESETS, ref) ? presetFamily(PRESETS[ref]!, role) : DEFAULT_FAMILY[role];
+}
+
+/** A side of the comparison, or a family (which names its side, and the family a preset is built in). */
+export type SideOrFamily = FamilyRole | Family;
+
+function roleOf(side: SideOrFamily): FamilyRole {
+  return side === 'diffusion' || side === 'ar' ? side : familyOf(side).role;
+}
+
+/** Cheap check (no building) that a reference names a preset or a valid model folder for one side. */
+export function checkModelRef(ref: string, side: SideOrFamily): string | null {
+  const role = roleOf(side);
   if (isPresetName(ref)) return null;
   // owner/name: a Hugging Face hub model for the transformers.js engine, resolved (and checked) when it loads.
-  if (family === 'llama' && isHubId(ref)) return ref;
+  if (role === 'ar' && isHubId(ref)) return ref;
   if (!existsSync(ref)) throw new UserError(`model ${ref}: not a preset (${[...Object.keys(PRESETS), ...Object.keys(TRAINED_PRESETS)].join(', ')}) and no such folder`);
   const folder = loadModelFolder(ref);
-  if (folder.meta.family !== family) {
-    throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs a ${family} model`);
+  if (familyOf(folder.meta.family).role !== role) {
+    throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs one of: ${describeFamilies(role)}`);
   }
   return folder.dir;
 }
 
-export function resolveModelRef(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
-  const folderDir = checkModelRef(ref, family);
-  if (folderDir) return { dir: folderDir, preset: null, built: false, buildSeconds: 0 };
+export function resolveModelRef(ref: string, side: SideOrFamily, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
+  const folderDir = checkModelRef(ref, side);
+  if (folderDir) return { dir: folderDir, preset: null, built: false, buildSeconds: 0, family: null };
+  const family = side === 'diffusion' || side === 'ar' ? presetFamilyOf(ref, side) : side;
   const trained = Object.hasOwn(TRAINED_PRESETS, ref);
   const source = trained ? trainedCheckpointDir(ref, family) : null;
   if (source && !existsSync(join(source, 'model.safetensors'))) throw new UserError(`preset ${ref}: ${source}/model.safetensors is missing from this installation`);
@@ -63,7 +80,7 @@ export function resolveModelRef(ref: string, family: Family, opts: { dtype: Onnx
   if (existsSync(join(dir, 'config.json'))) {
     try {
       loadModelFolder(dir);
-      return { dir, preset: ref, built: false, buildSeconds: 0 };
+      return { dir, preset: ref, built: false, buildSeconds: 0, family };
     } catch {
       rmSync(dir, { recursive: true, force: true }); // a broken cache entry is rebuilt
     }
@@ -76,7 +93,7 @@ export function resolveModelRef(ref: string, family: Family, opts: { dtype: Onnx
     const r = source ? convertCheckpoint(source, tmp, { dtype: opts.dtype }) : buildPreset(tmp, { preset: ref, family, seed: opts.seed, dtype: opts.dtype });
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
-    return { dir, preset: ref, built: true, buildSeconds: r.seconds };
+    return { dir, preset: ref, built: true, buildSeconds: r.seconds, family };
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     if (err instanceof UserError) throw err;

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { UserError, errorMessage } from '../util/errors.js';
-import { specFromConfig } from './families.js';
+import { describeFamilies, familyOf, specFromConfig } from './families.js';
 import { MODEL_FORMAT_VERSION, type ModelFolder, loadModelFolder } from './folder.js';
 import { parameterCount } from './spec.js';
 
@@ -26,7 +26,7 @@ export async function openModel(ref: string): Promise<ModelFolder> {
     throw new UserError(`${ref}: not a local model folder, and loading it from the Hugging Face hub failed (${errorMessage(err)}); build or convert a local model folder instead`);
   }
   const spec = specFromConfig(config, `${ref} (config.json)`);
-  if (spec.family !== 'llama') throw new UserError(`${ref}: a ${spec.family} model; hub models are only supported for the autoregressive (llama) engine`);
+  if (familyOf(spec.family).role !== 'ar') throw new UserError(`${ref}: a ${spec.family} model; hub models are only supported for the transformers.js engine, which runs ${describeFamilies('ar')}`);
   return {
     dir: ref,
     hubId: ref,
@@ -34,7 +34,7 @@ export async function openModel(ref: string): Promise<ModelFolder> {
     config,
     meta: {
       formatVersion: MODEL_FORMAT_VERSION,
-      family: 'llama',
+      family: spec.family,
       graph: 'causal',
       attention: 'unknown',
       dtype: 'fp32',

@@ -26,8 +26,8 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   const { config, source } = loadRunConfig(o.configArg, o.overrides);
   checkSamplerConfig(config, source);
   // Fail on a bad model reference before creating anything.
-  for (const [side, family] of [['diffusion', 'llada'], ['ar', 'llama']] as const) {
-    if (!isUrl(config[side].model)) checkModelRef(config[side].model, family);
+  for (const side of ['diffusion', 'ar'] as const) {
+    if (!isUrl(config[side].model)) checkModelRef(config[side].model, side);
   }
   if (isHubId(config.ar.model) && config.ar.engines.some((e) => e !== 'ar')) {
     throw new UserError(`--ar ${config.ar.model}: a hub model runs on the transformers.js engine only; pass --ar-engines ar`);

@@ -15,7 +15,6 @@ import { type Abortable, spawnTagged } from '../engines/worker/client.js';
 import { resolveModelRef } from '../models/cache.js';
 import type { ModelFolder } from '../models/folder.js';
 import { openModel } from '../models/hub.js';
-import type { Family } from '../models/spec.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
 import { collectEnvironment } from '../results/environment.js';
 import { SCHEMA_VERSION, type CaseResult, type ResultsFile, type ScenarioResult, type Warning } from '../results/types.js';
@@ -53,19 +52,19 @@ interface SideModel {
 
 function resolveSides(c: RunConfig, progress: Progress): SideModel[] {
   const sides: SideModel[] = [];
-  const local = (role: 'diffusion' | 'ar', family: Family, kinds: EngineKind[]) => {
+  const local = (role: 'diffusion' | 'ar', kinds: EngineKind[]) => {
     const side = c[role];
     if (isUrl(side.model)) {
       sides.push({ role, kinds: ['openai'], ref: side.model, dir: null });
       return;
     }
     progress.phase(`preparing ${role} model ${side.model}`);
-    const m = resolveModelRef(side.model, family, { dtype: side.dtype, seed: side.seed });
-    if (m.built) progress.line(`built preset ${side.model} (${family}, ${side.dtype}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`);
+    const m = resolveModelRef(side.model, role, { dtype: side.dtype, seed: side.seed });
+    if (m.built) progress.line(`built preset ${side.model} (${m.family}, ${side.dtype}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`);
     sides.push({ role, kinds, ref: side.model, dir: m.dir });
   };
-  local('diffusion', 'llada', ['llada']);
-  local('ar', 'llama', c.ar.engines);
+  local('diffusion', ['llada']);
+  local('ar', c.ar.engines);
   return sides;
 }
 
