@@ -12,7 +12,9 @@ import { buildPreset, convertCheckpoint } from './build.js';
 import type { OnnxDtype } from './dtype.js';
 import { MODEL_FORMAT_VERSION, loadModelFolder } from './folder.js';
 import { isHubId } from './hub.js';
-import { DEFAULT_FAMILY, type FamilyRole, describeFamilies, familyOf } from './families.js';
+import { type DownloadProgress, ensureSnapshot } from './hub-download.js';
+import { parseHubRef } from './hf-cache.js';
+import { DEFAULT_FAMILY, type FamilyRole, describeFamilies, familyOf, specFromConfig } from './families.js';
 import { PRESETS, TRAINED_PRESETS, presetFamily } from './presets.js';
 import type { Family } from './spec.js';
 
@@ -57,8 +59,8 @@ function roleOf(side: SideOrFamily): FamilyRole {
 export function checkModelRef(ref: string, side: SideOrFamily): string | null {
   const role = roleOf(side);
   if (isPresetName(ref)) return null;
-  // owner/name: a Hugging Face hub model for the transformers.js engine, resolved (and checked) when it loads.
-  if (role === 'ar' && isHubId(ref)) return ref;
+  // owner/name[@revision]: a Hugging Face hub model, fetched (and checked) by resolveHubModel when the run starts.
+  if (isHubId(ref)) return ref;
   if (!existsSync(ref)) throw new UserError(`model ${ref}: not a preset (${[...Object.keys(PRESETS), ...Object.keys(TRAINED_PRESETS)].join(', ')}) and no such folder`);
   const folder = loadModelFolder(ref);
   if (familyOf(folder.meta.family).role !== role) {
@@ -99,5 +101,56 @@ export function resolveModelRef(ref: string, side: SideOrFamily, opts: { dtype: 
     if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(`cannot build preset ${ref} into ${cacheRoot()}: ${code ?? (err as Error).message} (set DLLM_BENCH_CACHE to a writable folder)`);
+  }
+}
+
+/**
+ * owner/name[@revision] -> a converted model folder: the snapshot comes from the Hugging Face cache (downloaded
+ * into it when missing: hub-download.ts), then is converted once into this cache, keyed by the snapshot's commit
+ * and the dtype. A second call makes no request and converts nothing.
+ */
+export async function resolveHubModel(
+  ref: string,
+  side: SideOrFamily,
+  opts: { dtype: OnnxDtype; onProgress?: (p: DownloadProgress) => void },
+): Promise<ResolvedModel & { commit: string; downloaded: number }> {
+  const h = parseHubRef(ref);
+  if (!h) throw new UserError(`${ref}: not a hub id (owner/name[@revision])`);
+  const snap = await ensureSnapshot(h, { onProgress: opts.onProgress });
+  const configFile = join(snap.dir, 'config.json');
+  const spec = specFromConfig(JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>, `${ref} (config.json)`);
+  const role = roleOf(side);
+  if (familyOf(spec.family).role !== role) {
+    throw new UserError(`model ${ref}: a ${spec.family} model, but this side needs one of: ${describeFamilies(role)}`);
+  }
+  const dir = join(cacheRoot(), 'models', `hub--${h.repo.replace('/', '--')}-${snap.commit.slice(0, 12)}-${opts.dtype}-v${MODEL_FORMAT_VERSION}`);
+  const base = { preset: null, family: spec.family, commit: snap.commit, downloaded: snap.downloaded };
+  if (existsSync(join(dir, 'config.json'))) {
+    try {
+      loadModelFolder(dir);
+      return { ...base, dir, built: false, buildSeconds: 0 };
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const r = buildAtomically(dir, ref, (tmp) => convertCheckpoint(snap.dir, tmp, { dtype: opts.dtype }));
+  return { ...base, dir, built: true, buildSeconds: r.seconds };
+}
+
+/** Builds into DIR.tmp-PID and renames, so that an interrupted build never leaves a half-written cache entry. */
+function buildAtomically(dir: string, ref: string, build: (tmp: string) => { seconds: number }): { seconds: number } {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    mkdirSync(tmp, { recursive: true });
+    const r = build(tmp);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    return r;
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (err instanceof UserError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot build ${ref} into ${cacheRoot()}: ${code === 'ENOSPC' ? 'no space left on the device' : (code ?? (err as Error).message)} (set DLLM_BENCH_CACHE to a writable folder with room)`);
   }
 }

@@ -8,10 +8,11 @@ import { existsSync } from 'node:fs';
 import { UserError, errorMessage } from '../util/errors.js';
 import { describeFamilies, familyOf, specFromConfig } from './families.js';
 import { MODEL_FORMAT_VERSION, type ModelFolder, loadModelFolder } from './folder.js';
+import { parseHubRef } from './hf-cache.js';
 import { parameterCount } from './spec.js';
 
 export function isHubId(ref: string): boolean {
-  return !existsSync(ref) && /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(ref);
+  return !existsSync(ref) && parseHubRef(ref) !== null;
 }
 
 /** A local model folder, or (for an owner/name id that is not a path) a hub model described by its config. */

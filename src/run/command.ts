@@ -8,8 +8,6 @@ import type { Abortable } from '../engines/worker/client.js';
 import { newRunId, serializeResults } from '../results/writer.js';
 import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
-import { isHubId } from '../models/hub.js';
-import { UserError } from '../util/errors.js';
 import { checkSamplerConfig } from './check-config.js';
 import { runBenchmark } from './run.js';
 
@@ -28,9 +26,6 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   // Fail on a bad model reference before creating anything.
   for (const side of ['diffusion', 'ar'] as const) {
     if (!isUrl(config[side].model)) checkModelRef(config[side].model, side);
-  }
-  if (isHubId(config.ar.model) && config.ar.engines.some((e) => e !== 'ar')) {
-    throw new UserError(`--ar ${config.ar.model}: a hub model runs on the transformers.js engine only; pass --ar-engines ar`);
   }
   const runId = newRunId();
   const outDir = config.out ?? join('results', runId);

@@ -6,15 +6,17 @@ import { resolve } from 'node:path';
 import { ExitCode, UserError, errorMessage } from '../util/errors.js';
 import type { Progress } from './progress.js';
 import { gitSha, toolVersion } from '../util/version.js';
+import { byteSize } from '../util/format.js';
 import { type RunConfig, isUrl } from '../config/schema.js';
 import { withAttentionParity } from '../engines/attention-parity.js';
 import { createOpenAIEngine } from '../engines/openai/engine.js';
 import { positionsError } from '../engines/request.js';
 import type { EngineKind } from '../engines/types.js';
 import { type Abortable, spawnTagged } from '../engines/worker/client.js';
-import { resolveModelRef } from '../models/cache.js';
+import { resolveHubModel, resolveModelRef } from '../models/cache.js';
+import { NoSafetensorsError } from '../models/hub-download.js';
 import type { ModelFolder } from '../models/folder.js';
-import { openModel } from '../models/hub.js';
+import { isHubId, openModel } from '../models/hub.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
 import { collectEnvironment } from '../results/environment.js';
 import { SCHEMA_VERSION, type CaseResult, type ResultsFile, type ScenarioResult, type Warning } from '../results/types.js';
@@ -50,21 +52,45 @@ interface SideModel {
   dir: string | null;
 }
 
-function resolveSides(c: RunConfig, progress: Progress): SideModel[] {
+/** A hub id's snapshot (downloaded into the Hugging Face cache when missing), converted once; null: see below. */
+async function resolveHub(ref: string, role: 'diffusion' | 'ar', kinds: EngineKind[], dtype: RunConfig['ar']['dtype'], progress: Progress): Promise<string> {
+  try {
+    const m = await resolveHubModel(ref, role, {
+      dtype,
+      onProgress: (p) => {
+        const size = `${byteSize(p.bytes)}${p.total !== null ? ` / ${byteSize(p.total)}` : ''}, ${byteSize(p.bytesPerSecond)}/s`;
+        if (p.done) progress.line(`downloaded ${ref} ${p.file}: ${size}`);
+        else progress.detail(`downloading ${ref} ${p.file}: ${size}`);
+      },
+    });
+    if (m.built) progress.line(`converted ${ref} (${m.family}, commit ${m.commit.slice(0, 12)}, ${dtype}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`);
+    return m.dir;
+  } catch (err) {
+    // A repository without safetensors may be an ONNX export: the transformers.js engine loads those itself.
+    if (err instanceof NoSafetensorsError && role === 'ar' && kinds.every((k) => k === 'ar')) return ref;
+    throw err;
+  }
+}
+
+async function resolveSides(c: RunConfig, progress: Progress): Promise<SideModel[]> {
   const sides: SideModel[] = [];
-  const local = (role: 'diffusion' | 'ar', kinds: EngineKind[]) => {
+  const local = async (role: 'diffusion' | 'ar', kinds: EngineKind[]) => {
     const side = c[role];
     if (isUrl(side.model)) {
       sides.push({ role, kinds: ['openai'], ref: side.model, dir: null });
       return;
     }
     progress.phase(`preparing ${role} model ${side.model}`);
+    if (isHubId(side.model)) {
+      sides.push({ role, kinds, ref: side.model, dir: await resolveHub(side.model, role, kinds, side.dtype, progress) });
+      return;
+    }
     const m = resolveModelRef(side.model, role, { dtype: side.dtype, seed: side.seed });
     if (m.built) progress.line(`built preset ${side.model} (${m.family}, ${side.dtype}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`);
     sides.push({ role, kinds, ref: side.model, dir: m.dir });
   };
-  local('diffusion', ['llada']);
-  local('ar', c.ar.engines);
+  await local('diffusion', ['llada']);
+  await local('ar', c.ar.engines);
   return sides;
 }
 
@@ -137,7 +163,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   const persist = () => writeResultsAtomic(outDir, results);
   persist();
 
-  const sides = resolveSides(c, opts.progress);
+  const sides = await resolveSides(c, opts.progress);
   const handles = withAttentionParity(await openEngines(c, sides, opts));
   // nvidia-smi only matters when an engine runs on a GPU; CPU runs record process CPU and RSS.
   const onGpu = handles.some((h) => h.info.device === 'cuda' || h.info.device === 'webgpu');
