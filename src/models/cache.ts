@@ -123,7 +123,8 @@ export async function resolveHubModel(
   if (familyOf(spec.family).role !== role) {
     throw new UserError(`model ${ref}: a ${spec.family} model, but this side needs one of: ${describeFamilies(role)}`);
   }
-  const dir = join(cacheRoot(), 'models', `hub--${h.repo.replace('/', '--')}-${snap.commit.slice(0, 12)}-${opts.dtype}-v${MODEL_FORMAT_VERSION}`);
+  // No "--" in the name: transformers.js refuses such a folder name as a model id.
+  const dir = join(cacheRoot(), 'models', `hub-${h.repo.replace('/', '-')}-${snap.commit.slice(0, 12)}-${opts.dtype}-v${MODEL_FORMAT_VERSION}`);
   const base = { preset: null, family: spec.family, commit: snap.commit, downloaded: snap.downloaded };
   if (existsSync(join(dir, 'config.json'))) {
     try {

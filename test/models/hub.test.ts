@@ -99,7 +99,7 @@ describe('hub ids', () => {
   it('converts once, keyed by commit and dtype; the second resolve makes no request and converts nothing', async () => {
     const first = await resolveHubModel('owner/qwen-mini', 'ar', { dtype: 'fp32' });
     expect(first).toMatchObject({ built: true, family: 'qwen2', commit: qwen.commit });
-    expect(first.dir).toContain(`hub--owner--qwen-mini-${qwen.commit.slice(0, 12)}-fp32-v`);
+    expect(first.dir).toContain(`hub-owner-qwen-mini-${qwen.commit.slice(0, 12)}-fp32-v`);
     expect(loadModelFolder(first.dir).meta).toMatchObject({ family: 'qwen2', graph: 'causal' });
     const before = hub.requests.length;
     const second = await resolveHubModel('owner/qwen-mini', 'ar', { dtype: 'fp32' });
