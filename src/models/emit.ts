@@ -340,6 +340,11 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
   const temperature = g.input(IO.temperature, DataType.FLOAT, [1]);
   const seed = g.input(IO.noiseSeed, DataType.INT64, [1]);
   const end = cached ? g.op('Add', [start, g.input(IO.logitsLength, DataType.INT64, [1])]) : g.constI64([2 ** 53]);
+  if (familyOf(spec.family).features.logitShift) {
+    // Position i reads the row before it (position 0 itself), over the fed sequence, as Dream and Fast-dLLM do.
+    const axis = g.constI64([1]);
+    hidden = g.op('Concat', [g.op('Slice', [hidden, g.constI64([0]), g.constI64([1]), axis]), g.op('Slice', [hidden, g.constI64([0]), g.constI64([-1]), axis])], { axis: 1 });
+  }
   hidden = g.op('Slice', [hidden, start, end, g.constI64([1])]);
   const raw = g.op('Cast', [g.op('MatMul', [hidden, head])], { to: DataType.FLOAT });
 

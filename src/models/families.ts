@@ -5,6 +5,7 @@
  */
 import { UserError } from '../util/errors.js';
 import type { FamilyAdapter, FamilyLayout, FamilyRole } from './family/base.js';
+import { dream } from './family/dream.js';
 import { llada } from './family/llada.js';
 import { llama } from './family/llama.js';
 import { qwen2 } from './family/qwen2.js';
@@ -13,7 +14,7 @@ import type { Family, TransformerSpec } from './spec.js';
 export type { FamilyAdapter, FamilyLayout, FamilyRole, WeightRole } from './family/base.js';
 export { expectedShape, ropeScalingConfig, ropeScalingFromConfig } from './family/base.js';
 
-export const FAMILIES: Record<Family, FamilyAdapter> = { llada, llama, qwen2 };
+export const FAMILIES: Record<Family, FamilyAdapter> = { llada, llama, qwen2, dream };
 export const FAMILY_NAMES = Object.keys(FAMILIES) as Family[];
 
 /** The adapter of a family (every family-specific decision goes through this). */

@@ -53,10 +53,10 @@ export const PRESETS: Record<string, Preset> = {
   },
   'tiny-qwen2': {
     name: 'tiny-qwen2',
-    description: '~0.8M parameters in the Qwen2 layout (QKV biases, GQA 4/2, tied embeddings, ChatML): tests of the Qwen2 family',
+    description: '~0.8M parameters in the Qwen2 layout (QKV biases, GQA 4/2, tied embeddings, ChatML): Qwen2 on the AR side, Dream on the diffusion side (tests)',
     dims: { ...base, rmsNormEps: 1e-6, tieWordEmbeddings: true, vocabSize: 1024, hiddenSize: 128, numLayers: 4, numHeads: 4, numKvHeads: 2, headDim: 32, intermediateSize: 352, ropeTheta: 1000000, maxPositions: 2048 },
     special: topSpecials(1024),
-    families: { ar: 'qwen2' },
+    families: { ar: 'qwen2', diffusion: 'dream' },
   },
   'qwen2.5-7b': {
     name: 'qwen2.5-7b',
@@ -64,7 +64,15 @@ export const PRESETS: Record<string, Preset> = {
     dims: { ...base, rmsNormEps: 1e-6, vocabSize: 152064, hiddenSize: 3584, numLayers: 28, numHeads: 28, numKvHeads: 4, headDim: 128, intermediateSize: 18944, ropeTheta: 1000000, maxPositions: 32768 },
     // Qwen2.5 ids: <|endoftext|> 151643, <|im_start|> 151644, <|im_end|> 151645 (no BOS, no end-of-header token).
     special: { bos: 151643, eos: 151643, startHeader: 151644, endHeader: 151646, eot: 151645, mask: 151666 },
-    families: { ar: 'qwen2' },
+    families: { ar: 'qwen2', diffusion: 'dream' },
+  },
+  'dream-7b': {
+    name: 'dream-7b',
+    description: 'Dream-v0-7B shape (Dream-org/Dream-v0-Instruct-7B config: Qwen2.5-7B weights, bidirectional, [MASK] 151666), random weights: for GPU machines',
+    dims: { ...base, rmsNormEps: 1e-6, vocabSize: 152064, hiddenSize: 3584, numLayers: 28, numHeads: 28, numKvHeads: 4, headDim: 128, intermediateSize: 18944, ropeTheta: 1000000, maxPositions: 131072 },
+    // Dream ids: <|endoftext|> 151643 (EOS and pad), <|im_start|> 151644, <|im_end|> 151645, <|beginoftext|> 151665, <|mask|> 151666.
+    special: { bos: 151665, eos: 151643, startHeader: 151644, endHeader: 151646, eot: 151645, mask: 151666 },
+    families: { diffusion: 'dream', ar: 'qwen2' },
   },
 };
 

@@ -1,7 +1,7 @@
 /** The architecture of one model, family-neutral. Everything downstream (graph emitter, FLOPs, engines) reads this. */
 
 /** Model families (one adapter each: models/family/, registered in models/families.ts). */
-export type Family = 'llada' | 'llama' | 'qwen2';
+export type Family = 'llada' | 'llama' | 'qwen2' | 'dream';
 
 /**
  * Rotary frequency scaling as Hugging Face applies it (transformers' modeling_rope_utils): 'linear' divides every

@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RefSpec {
-  family: 'llada' | 'llama' | 'qwen2';
+  family: 'llada' | 'llama' | 'qwen2' | 'dream';
   vocab: number;
   d: number;
   layers: number;
@@ -165,9 +165,9 @@ export function referenceForward(
     let x = row.map((id) => W(n.embed).slice(id * d, (id + 1) * d));
     for (let l = 0; l < spec.layers; l++) {
       const h = x.map((v) => rmsnorm(v, W(n.l(l, 'an')), spec.eps));
-      // Qwen2: q_proj, k_proj and v_proj carry biases (added before RoPE).
+      // Qwen2 and Dream: q_proj, k_proj and v_proj carry biases (added before RoPE).
       const bias = (y: Float64Array, which: string) => {
-        if (spec.family !== 'qwen2') return y;
+        if (spec.family !== 'qwen2' && spec.family !== 'dream') return y;
         const b = W(`model.layers.${l}.self_attn.${which}_proj.bias`);
         return y.map((val, i) => val + b[i]!);
       };

@@ -14,6 +14,7 @@ describe('family registry', () => {
     expect(detectFamily({ model_type: 'llada' }, 'c')).toBe('llada');
     expect(detectFamily({ model_type: 'LLaMA' }, 'c')).toBe('llama');
     expect(detectFamily({ model_type: 'qwen2' }, 'c')).toBe('qwen2');
+    expect(detectFamily({ model_type: 'Dream' }, 'c')).toBe('dream');
     expect(detectFamily({ architectures: ['Qwen2ForCausalLM'] }, 'c')).toBe('qwen2');
     expect(detectFamily({ architectures: ['LLaDAModelLM'] }, 'c')).toBe('llada');
   });
@@ -30,11 +31,13 @@ describe('family registry', () => {
       expect(FAMILIES[f].name).toBe(f);
       expect(FAMILIES[f].chatTemplate).toMatch(/add_generation_prompt/);
     }
-    expect(familiesFor('diffusion')).toEqual(['llada']);
+    expect(familiesFor('diffusion')).toEqual(['llada', 'dream']);
     expect(familiesFor('ar')).toEqual(['llama', 'qwen2']);
     expect(presetFamily(PRESETS.tiny!, 'ar')).toBe('llama');
     expect(presetFamily(PRESETS['tiny-qwen2']!, 'ar')).toBe('qwen2');
     expect(presetFamily(PRESETS['qwen2.5-7b']!, 'ar')).toBe('qwen2');
+    expect(presetFamily(PRESETS['dream-7b']!, 'diffusion')).toBe('dream');
+    expect(presetFamily(PRESETS['tiny-qwen2']!, 'diffusion')).toBe('dream');
   });
 });
 
@@ -67,8 +70,19 @@ describe('the tiny-qwen2 preset on the AR side', () => {
     expect(existsSync(join(r.dir, 'generation_config.json'))).toBe(true);
   });
 
+  it('builds Dream on the diffusion side: Qwen2 weights, mask id, the cached and block-loop graphs too', () => {
+    const r = resolveModelRef('tiny-qwen2', 'diffusion', { dtype: 'fp32', seed: 0 });
+    expect(r).toMatchObject({ built: true, family: 'dream' });
+    const m = loadModelFolder(r.dir).meta;
+    expect(m).toMatchObject({ family: 'dream', graph: 'diffusion' });
+    expect(m.spec.maskTokenId).toBe(PRESETS['tiny-qwen2']!.special.mask);
+    expect(m.cachedOnnxFile && m.blockLoopOnnxFile).toBeTruthy();
+    const ckptConfig = JSON.parse(readFileSync(join(r.dir, 'checkpoint', 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(ckptConfig).toMatchObject({ model_type: 'Dream', mask_token_id: PRESETS['tiny-qwen2']!.special.mask });
+  });
+
   it('a qwen2 model folder is refused on the diffusion side by name', () => {
     const dir = resolveModelRef('tiny-qwen2', 'ar', { dtype: 'fp32', seed: 0 }).dir;
-    expect(() => resolveModelRef(dir, 'diffusion', { dtype: 'fp32', seed: 0 })).toThrow(/a qwen2 model, but this side needs one of: llada/);
+    expect(() => resolveModelRef(dir, 'diffusion', { dtype: 'fp32', seed: 0 })).toThrow(/a qwen2 model, but this side needs one of: llada .*dream/);
   });
 });

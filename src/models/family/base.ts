@@ -22,8 +22,10 @@ export type FamilyRole = 'diffusion' | 'ar';
 
 /** Graph features beyond the shared pre-norm RMSNorm / RoPE / SwiGLU decoder. */
 export interface GraphFeatures {
-  /** Biases on the q, k and v projections (Qwen2). */
+  /** Biases on the q, k and v projections (Qwen2, Dream). */
   qkvBias: boolean;
+  /** Diffusion graphs: the logits at position i predict token i + 1 (Dream), so position i reads row i - 1. */
+  logitShift: boolean;
 }
 
 /** Special-token names of the family's tokenizer, by role; a role the family lacks is absent. */

@@ -32,7 +32,7 @@ export const llada: FamilyAdapter = {
     head: 'model.transformer.ff_out.weight',
     layer: (i, role) => `model.transformer.blocks.${i}.${layer[role]}.${role.endsWith('Bias') ? 'bias' : 'weight'}`,
   },
-  features: { qkvBias: false },
+  features: { qkvBias: false, logitShift: false },
   specFromConfig(config: Record<string, unknown>, file: string): TransformerSpec {
     const d = num(config, 'd_model', file);
     const h = num(config, 'n_heads', file);

@@ -32,7 +32,7 @@ export const llama: FamilyAdapter = {
   modelTypes: ['llama'],
   architectures: ['LlamaForCausalLM'],
   layout: hfDecoderLayout,
-  features: { qkvBias: false },
+  features: { qkvBias: false, logitShift: false },
   specFromConfig: (config, file) => specFromHfKeys('llama', config, file, { maskTokenId: null, eosTokenIds: ids(config.eos_token_id), maxPositionsFallback: 8192 }),
   configFromSpec: (spec, extra = {}) => ({
     architectures: ['LlamaForCausalLM'],
