@@ -14,15 +14,15 @@ import { tempDir } from '../helpers/models.js';
 
 const fast = ['--device', 'cpu', '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--gen-length', '16', '--steps', '16', '--block-length', '16'];
 let hub: HubServer;
-let env: NodeJS.ProcessEnv;
+let env: Record<string, string>;
 
 beforeAll(async () => {
   hub = await startHubServer({
     'owner/qwen-mini': { commit: commitOf('qwen'), files: qwenRepoFiles() },
     'owner/llada-mini': { commit: commitOf('llada'), files: lladaRepoFiles() },
   });
-  env = { ...process.env, HF_ENDPOINT: hub.url, HF_HUB_CACHE: tempDir('dllm-hf-'), DLLM_BENCH_CACHE: tempDir('dllm-cache-') };
-  delete env.HF_HUB_OFFLINE;
+  // HF_HUB_OFFLINE empty: not offline, whatever the calling shell says.
+  env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: tempDir('dllm-hf-'), DLLM_BENCH_CACHE: tempDir('dllm-cache-'), HF_HUB_OFFLINE: '', HF_TOKEN: '' };
 });
 afterAll(async () => {
   await hub.close();
