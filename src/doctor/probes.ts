@@ -7,7 +7,7 @@ import { accessSync, constants, existsSync, readdirSync, statSync, unlinkSync, w
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../util/errors.js';
 import { CUDA_INSTALL_FIX, cudaProviderInstalled, explainCudaFailure, ortBinaryDir } from '../engines/device.js';
-import { cacheRoot } from '../models/cache.js';
+import { HUB_ENTRY, cacheRoot } from '../models/cache.js';
 import { FAMILY_NAMES } from '../models/families.js';
 import { MODEL_FORMAT_VERSION, loadModelFolder } from '../models/folder.js';
 import { onnxruntimeVersion } from '../results/environment.js';
@@ -261,6 +261,16 @@ function inspectEntry(modelsDir: string, name: string): CacheEntry {
   const dir = join(modelsDir, name);
   const bytes = folderBytes(dir);
   if (name.includes('.tmp-')) return { name, bytes, usable: false, note: 'left by an interrupted build; safe to delete' };
+  const hub = HUB_ENTRY.exec(name);
+  if (hub) {
+    if (Number(hub[4]) !== MODEL_FORMAT_VERSION) return { name, bytes, usable: false, note: `older model format v${hub[4]}; unused, safe to delete` };
+    try {
+      loadModelFolder(dir);
+      return { name, bytes, usable: true, note: `hub snapshot ${hub[2]} converted, ${hub[3]}` };
+    } catch (err) {
+      return { name, bytes, usable: false, note: `broken (${errorMessage(err)}); rebuilt on next use` };
+    }
+  }
   const m = ENTRY.exec(name);
   if (!m) return { name, bytes, usable: false, note: 'not a dllm-bench cache entry' };
   if (Number(m[5]) !== MODEL_FORMAT_VERSION) {

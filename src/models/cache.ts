@@ -14,7 +14,7 @@ import { MODEL_FORMAT_VERSION, loadModelFolder } from './folder.js';
 import { isHubId } from './hub.js';
 import { type DownloadProgress, ensureSnapshot } from './hub-download.js';
 import { parseHubRef } from './hf-cache.js';
-import { DEFAULT_FAMILY, type FamilyRole, describeFamilies, familyOf, specFromConfig } from './families.js';
+import { DEFAULT_FAMILY, type FamilyRole, familiesFor, familyOf, specFromConfig } from './families.js';
 import { PRESETS, TRAINED_PRESETS, presetFamily } from './presets.js';
 import type { Family } from './spec.js';
 
@@ -64,7 +64,7 @@ export function checkModelRef(ref: string, side: SideOrFamily): string | null {
   if (!existsSync(ref)) throw new UserError(`model ${ref}: not a preset (${[...Object.keys(PRESETS), ...Object.keys(TRAINED_PRESETS)].join(', ')}) and no such folder`);
   const folder = loadModelFolder(ref);
   if (familyOf(folder.meta.family).role !== role) {
-    throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs one of: ${describeFamilies(role)}`);
+    throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs ${familiesFor(role).map((f) => `a ${f} model`).join(' or ')}`);
   }
   return folder.dir;
 }
@@ -105,6 +105,17 @@ export function resolveModelRef(ref: string, side: SideOrFamily, opts: { dtype: 
 }
 
 /**
+ * The cache entry of a converted hub snapshot: hub-<owner>-<name>-<commit, 12 hex>-<dtype>-v<format>. No "--" in
+ * the name: transformers.js refuses such a folder name as a model id.
+ */
+export function hubEntryName(repo: string, commit: string, dtype: OnnxDtype): string {
+  return `hub-${repo.replace('/', '-')}-${commit.slice(0, 12)}-${dtype}-v${MODEL_FORMAT_VERSION}`;
+}
+
+/** Matches hubEntryName's names: [1] owner-name, [2] commit prefix, [3] dtype, [4] format version. */
+export const HUB_ENTRY = /^hub-(.+)-([0-9a-f]{12})-(fp32|fp16)-v(\d+)$/;
+
+/**
  * owner/name[@revision] -> a converted model folder: the snapshot comes from the Hugging Face cache (downloaded
  * into it when missing: hub-download.ts), then is converted once into this cache, keyed by the snapshot's commit
  * and the dtype. A second call makes no request and converts nothing.
@@ -121,10 +132,9 @@ export async function resolveHubModel(
   const spec = specFromConfig(JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>, `${ref} (config.json)`);
   const role = roleOf(side);
   if (familyOf(spec.family).role !== role) {
-    throw new UserError(`model ${ref}: a ${spec.family} model, but this side needs one of: ${describeFamilies(role)}`);
+    throw new UserError(`model ${ref}: a ${spec.family} model, but this side needs ${familiesFor(role).map((f) => `a ${f} model`).join(' or ')}`);
   }
-  // No "--" in the name: transformers.js refuses such a folder name as a model id.
-  const dir = join(cacheRoot(), 'models', `hub-${h.repo.replace('/', '-')}-${snap.commit.slice(0, 12)}-${opts.dtype}-v${MODEL_FORMAT_VERSION}`);
+  const dir = join(cacheRoot(), 'models', hubEntryName(h.repo, snap.commit, opts.dtype));
   const base = { preset: null, family: spec.family, commit: snap.commit, downloaded: snap.downloaded };
   if (existsSync(join(dir, 'config.json'))) {
     try {

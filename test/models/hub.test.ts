@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { checkCache } from '../../src/doctor/probes.js';
 import { resolveHubModel } from '../../src/models/cache.js';
 import { loadModelFolder } from '../../src/models/folder.js';
 import { parseHubRef } from '../../src/models/hf-cache.js';
@@ -101,12 +102,14 @@ describe('hub ids', () => {
     expect(first).toMatchObject({ built: true, family: 'qwen2', commit: qwen.commit });
     expect(first.dir).toContain(`hub-owner-qwen-mini-${qwen.commit.slice(0, 12)}-fp32-v`);
     expect(loadModelFolder(first.dir).meta).toMatchObject({ family: 'qwen2', graph: 'causal' });
+    // doctor lists the entry as usable, named by its snapshot.
+    expect(checkCache().detail).toMatch(new RegExp(`hub-owner-qwen-mini-${qwen.commit.slice(0, 12)}-fp32-v\\d+ .* hub snapshot ${qwen.commit.slice(0, 12)} converted, fp32`));
     const before = hub.requests.length;
     const second = await resolveHubModel('owner/qwen-mini', 'ar', { dtype: 'fp32' });
     expect(second).toMatchObject({ built: false, dir: first.dir, downloaded: 0 });
     expect(hub.requests.length).toBe(before);
     // The wrong side is refused by family, after the (cached) snapshot and before any conversion.
-    expect((await failure(resolveHubModel('owner/qwen-mini', 'diffusion', { dtype: 'fp32' }))).message).toMatch(/a qwen2 model, but this side needs one of: llada/);
+    expect((await failure(resolveHubModel('owner/qwen-mini', 'diffusion', { dtype: 'fp32' }))).message).toMatch(/a qwen2 model, but this side needs a llada model or a dream model/);
   });
 
   it('HF_HUB_OFFLINE=1: uses the cache without a request, and refuses what is not cached in one line', async () => {
