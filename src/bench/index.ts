@@ -12,8 +12,8 @@ import { formatLladaCacheBench, runLladaCacheBench } from './llada-cache.js';
 import { runLladaOverheadBench } from './llada-overhead.js';
 
 const preset = process.argv.includes('--preset') ? process.argv[process.argv.indexOf('--preset') + 1]! : 'small';
-const llada = resolveModelRef(preset, 'llada', { dtype: 'fp32', seed: 0 });
-const llama = resolveModelRef(preset, 'llama', { dtype: 'fp32', seed: 0 });
+const llada = resolveModelRef(preset, 'diffusion', { dtype: 'fp32', seed: 0 });
+const llama = resolveModelRef(preset, 'ar', { dtype: 'fp32', seed: 0 });
 
 if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'cache') {
   const progress = (line: string) => process.stderr.write(`  ${line}\n`);

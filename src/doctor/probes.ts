@@ -7,7 +7,7 @@ import { accessSync, constants, existsSync, readdirSync, statSync, unlinkSync, w
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../util/errors.js';
 import { CUDA_INSTALL_FIX, cudaProviderInstalled, explainCudaFailure, ortBinaryDir } from '../engines/device.js';
-import { cacheRoot, parseCacheEntryName, variantText } from '../models/cache.js';
+import { HUB_ENTRY, cacheRoot, parseCacheEntryName, variantText } from '../models/cache.js';
 import { MODEL_FORMAT_VERSION, type ModelFolder, loadVerifiedModelFolder } from '../models/folder.js';
 import { onnxruntimeVersion } from '../results/environment.js';
 import type { GpuInfo } from '../results/types.js';
@@ -258,6 +258,16 @@ function inspectEntry(modelsDir: string, name: string): CacheEntry {
   const dir = join(modelsDir, name);
   const bytes = folderBytes(dir);
   if (name.includes('.tmp-')) return { name, bytes, usable: false, note: 'left by an interrupted build; safe to delete' };
+  const hub = HUB_ENTRY.exec(name);
+  if (hub) {
+    if (Number(hub[4]) !== MODEL_FORMAT_VERSION) return { name, bytes, usable: false, note: `older model format v${hub[4]}; unused, safe to delete` };
+    try {
+      loadVerifiedModelFolder(dir);
+      return { name, bytes, usable: true, note: `hub snapshot ${hub[2]} converted, ${hub[3]}` };
+    } catch (err) {
+      return { name, bytes, usable: false, note: `broken (${errorMessage(err)}); rebuilt on next use` };
+    }
+  }
   const k = parseCacheEntryName(name);
   if (!k) return { name, bytes, usable: false, note: 'not a dllm-bench cache entry' };
   if (k.formatVersion !== MODEL_FORMAT_VERSION) {

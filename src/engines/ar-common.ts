@@ -1,5 +1,6 @@
 /** What the two in-process autoregressive engines share: the causal-folder check, left padding, cache accounting. */
 import { UserError } from '../util/errors.js';
+import { familiesFor } from '../models/families.js';
 import type { ModelFolder } from '../models/folder.js';
 import type { TransformerSpec } from '../models/spec.js';
 import type { Handicap } from './local-info.js';
@@ -8,7 +9,7 @@ export type { ArGenerateOptions } from './options.js';
 
 export function requireCausal(folder: ModelFolder, dirArg: string): void {
   if (folder.meta.graph !== 'causal') {
-    throw new UserError(`${dirArg}: a ${folder.meta.family} diffusion model; the autoregressive engines need a llama (causal) model folder`);
+    throw new UserError(`${dirArg}: a ${folder.meta.family} diffusion model; the autoregressive engines need a ${familiesFor('ar').join(' or ')} (causal) model folder`);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 
 import type { HandicapCode } from '../config/kinds.js';
+import type { Family } from '../models/spec.js';
 import type { EngineKind } from './options.js';
 
 export type { Cancellable, DeviceRequest, EngineKind, EngineOptions, LocalEngineKind } from './options.js';
@@ -74,7 +75,7 @@ export interface EngineInfo {
   kind: EngineKind;
   /** Model folder, preset or URL. */
   model: string;
-  family: 'llada' | 'llama' | 'remote';
+  family: Family | 'remote';
   device: ResolvedDevice;
   /** Execution provider actually used, e.g. 'cpu', 'cuda', 'webgpu', or 'http'. */
   executionProvider: string;

@@ -13,7 +13,7 @@ import { emitBlockLoop } from './block-loop.js';
 import { OPSETS, attentionImpl, emitCachedDiffusion, emitTransformer } from './emit.js';
 import { emitDecodeLoop } from './emit-loop.js';
 import { composeEntries } from './compose.js';
-import { configFromSpec, specFromConfig } from './families.js';
+import { configFromSpec, familyOf, specFromConfig } from './families.js';
 import { type ModelMeta, META_KEY, MODEL_FORMAT_VERSION } from './folder.js';
 import { recordFiles } from './integrity.js';
 import { getPreset, presetSpec } from './presets.js';
@@ -62,7 +62,8 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
   const config = readJson(configFile);
   const spec = specFromConfig(config, configFile);
   const reader = new SafetensorsReader(src);
-  const kind = spec.family === 'llada' ? 'diffusion' : 'causal';
+  const family = familyOf(spec.family);
+  const kind = family.role === 'diffusion' ? 'diffusion' : 'causal';
   // Emitting validates every tensor name and shape before any file is written.
   const graph = emitTransformer(spec, reader, { kind, dtype: opts.dtype, attention: opts.attention });
 
@@ -154,7 +155,7 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: C
     'transformers.js_config': { dtype: opts.dtype, ...(external ? { use_external_data_format: true } : {}) },
   };
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(outConfig, null, 2));
-  if (spec.family === 'llama' && !existsSync(join(outDir, 'generation_config.json'))) {
+  if (family.role === 'ar' && !existsSync(join(outDir, 'generation_config.json'))) {
     writeFileSync(
       join(outDir, 'generation_config.json'),
       JSON.stringify({ bos_token_id: spec.bosTokenId, eos_token_id: spec.eosTokenIds, pad_token_id: spec.padTokenId }, null, 2),
@@ -177,12 +178,7 @@ export function buildPreset(outDir: string, opts: BuildPresetOptions): ConvertRe
   const ckpt = join(outDir, 'checkpoint');
   mkdirp(ckpt);
   writeFileSync(join(ckpt, 'config.json'), JSON.stringify(configFromSpec(spec), null, 2));
-  const { tokenizer, tokenizerConfig } = buildTokenizerFiles(
-    opts.family,
-    spec.vocabSize,
-    { ...preset.special, mask: opts.family === 'llada' ? preset.special.mask : null },
-    spec.maxPositions,
-  );
+  const { tokenizer, tokenizerConfig } = buildTokenizerFiles(familyOf(opts.family), spec.vocabSize, { ...preset.special, mask: spec.maskTokenId }, spec.maxPositions);
   writeFileSync(join(ckpt, 'tokenizer.json'), JSON.stringify(tokenizer));
   writeFileSync(join(ckpt, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2));
   // Large presets are written in BF16, as real checkpoints of that size are (half the disk, same conversion path).

@@ -16,7 +16,10 @@ import type { BuildJob, BuildReply } from './build-worker.js';
 import type { OnnxDtype } from './dtype.js';
 import { MODEL_FORMAT_VERSION, loadModelFolder, loadVerifiedModelFolder } from './folder.js';
 import { isHubId } from './hub.js';
-import { PRESETS, TRAINED_PRESETS } from './presets.js';
+import { type DownloadProgress, ensureSnapshot } from './hub-download.js';
+import { parseHubRef } from './hf-cache.js';
+import { DEFAULT_FAMILY, FAMILY_NAMES, type FamilyRole, familiesFor, familyOf, specFromConfig } from './families.js';
+import { PRESETS, TRAINED_PRESETS, presetFamily } from './presets.js';
 import type { Family } from './spec.js';
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -33,6 +36,8 @@ export interface ResolvedModel {
   buildSeconds: number;
   /** Set when a damaged cache entry was found and rebuilt: what was wrong with it. */
   rebuiltBecause?: string;
+  /** The family a preset was built in (null for a folder or hub reference: its config says). */
+  family: Family | null;
 }
 
 export function isPresetName(ref: string): boolean {
@@ -44,16 +49,29 @@ export function trainedCheckpointDir(ref: string, family: Family): string {
   return join(packageRoot, TRAINED_PRESETS[ref]!.folder, family);
 }
 
-/** Cheap check (no building) that a reference names a preset or a valid model folder of the family. */
-export function checkModelRef(ref: string, family: Family, opts: { verify?: boolean } = {}): string | null {
+/** The family a preset reference builds on one side (trained presets ship llada and llama checkpoints). */
+export function presetFamilyOf(ref: string, role: FamilyRole): Family {
+  return Object.hasOwn(PRESETS, ref) ? presetFamily(PRESETS[ref]!, role) : DEFAULT_FAMILY[role];
+}
+
+/** A side of the comparison, or a family (which names its side, and the family a preset is built in). */
+export type SideOrFamily = FamilyRole | Family;
+
+function roleOf(side: SideOrFamily): FamilyRole {
+  return side === 'diffusion' || side === 'ar' ? side : familyOf(side).role;
+}
+
+/** Cheap check (no building) that a reference names a preset or a valid model folder for one side. */
+export function checkModelRef(ref: string, side: SideOrFamily, opts: { verify?: boolean } = {}): string | null {
+  const role = roleOf(side);
   if (isPresetName(ref)) return null;
-  // owner/name: a Hugging Face hub model for the transformers.js engine, resolved (and checked) when it loads.
-  if (family === 'llama' && isHubId(ref)) return ref;
+  // owner/name[@revision]: a Hugging Face hub model, fetched (and checked) by resolveHubModel when the run starts.
+  if (isHubId(ref)) return ref;
   if (!existsSync(ref)) throw new UserError(`model ${ref}: not a preset (${[...Object.keys(PRESETS), ...Object.keys(TRAINED_PRESETS)].join(', ')}) and no such folder`);
   // verify: the recorded hashes too (a damaged file of the right size); sizes are always checked.
   const folder = (opts.verify ?? true) ? loadVerifiedModelFolder(ref) : loadModelFolder(ref);
-  if (folder.meta.family !== family) {
-    throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs a ${family} model`);
+  if (familyOf(folder.meta.family).role !== role) {
+    throw new UserError(`model ${ref}: a ${folder.meta.family} model, but this side needs ${familiesFor(role).map((f) => `a ${f} model`).join(' or ')}`);
   }
   return folder.dir;
 }
@@ -73,7 +91,7 @@ export function cacheEntryName(k: CacheEntryKey): string {
   return `${k.preset}-${k.family}-${k.dtype}-${k.variant}-v${k.formatVersion}`;
 }
 
-const ENTRY = /^(.+)-(llada|llama)-(fp32|fp16)-(seed\d+|[0-9a-f]{12})-v(\d+)$/;
+const ENTRY = new RegExp(`^(.+)-(${FAMILY_NAMES.join('|')})-(fp32|fp16)-(seed\\d+|[0-9a-f]{12})-v(\\d+)$`);
 
 /** The inverse of cacheEntryName; null for a name it never gives. */
 export function parseCacheEntryName(name: string): CacheEntryKey | null {
@@ -90,13 +108,15 @@ interface CacheSlot {
   dir: string;
   /** The shipped checkpoint of a trained preset; null for a synthetic one. */
   source: string | null;
+  family: Family;
 }
 
 /** A preset's cache folder, or the resolved model when the reference is a folder or a sound cache entry. */
-function lookup(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): { found: ResolvedModel } | { slot: CacheSlot; rebuiltBecause?: string } {
+function lookup(ref: string, side: SideOrFamily, opts: { dtype: OnnxDtype; seed: number }): { found: ResolvedModel } | { slot: CacheSlot; rebuiltBecause?: string } {
   // A folder named by the user was verified when the command checked its references (checkModelRef).
-  const folderDir = checkModelRef(ref, family, { verify: false });
-  if (folderDir) return { found: { dir: folderDir, preset: null, built: false, buildSeconds: 0 } };
+  const folderDir = checkModelRef(ref, side, { verify: false });
+  if (folderDir) return { found: { dir: folderDir, preset: null, built: false, buildSeconds: 0, family: null } };
+  const family = side === 'diffusion' || side === 'ar' ? presetFamilyOf(ref, side) : side;
   const trained = Object.hasOwn(TRAINED_PRESETS, ref);
   const source = trained ? trainedCheckpointDir(ref, family) : null;
   if (source && !existsSync(join(source, 'model.safetensors'))) throw new UserError(`preset ${ref}: ${source}/model.safetensors is missing from this installation`);
@@ -113,13 +133,13 @@ function lookup(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: num
       const entry = loadVerifiedModelFolder(dir);
       // An entry built before sizes and hashes were recorded cannot be checked: rebuilt once, like a damaged one.
       if (!entry.meta.files) throw new Error(`${dir} was built without a record of its files' sizes and hashes`);
-      return { found: { dir, preset: ref, built: false, buildSeconds: 0 } };
+      return { found: { dir, preset: ref, built: false, buildSeconds: 0, family } };
     } catch (err) {
       rebuiltBecause = errorMessage(err);
       rmSync(dir, { recursive: true, force: true }); // a broken cache entry is rebuilt
     }
   }
-  return { slot: { dir, source }, ...(rebuiltBecause ? { rebuiltBecause } : {}) };
+  return { slot: { dir, source, family }, ...(rebuiltBecause ? { rebuiltBecause } : {}) };
 }
 
 function buildFailed(ref: string, err: unknown): UserError {
@@ -144,15 +164,15 @@ function install(tmp: string, dir: string): void {
   renameSync(tmp, dir);
 }
 
-export function resolveModelRef(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
-  const l = lookup(ref, family, opts);
+export function resolveModelRef(ref: string, side: SideOrFamily, opts: { dtype: OnnxDtype; seed: number }): ResolvedModel {
+  const l = lookup(ref, side, opts);
   if ('found' in l) return l.found;
-  const { dir, source } = l.slot;
+  const { dir, source, family } = l.slot;
   const tmp = prepareTmp(ref, dir);
   try {
     const r = source ? convertCheckpoint(source, tmp, { dtype: opts.dtype }) : buildPreset(tmp, { preset: ref, family, seed: opts.seed, dtype: opts.dtype });
     install(tmp, dir);
-    return { dir, preset: ref, built: true, buildSeconds: r.seconds, ...(l.rebuiltBecause ? { rebuiltBecause: l.rebuiltBecause } : {}) };
+    return { dir, preset: ref, built: true, buildSeconds: r.seconds, family, ...(l.rebuiltBecause ? { rebuiltBecause: l.rebuiltBecause } : {}) };
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw buildFailed(ref, err);
@@ -169,10 +189,10 @@ function buildWorkerPath(): string {
  * resolveModelRef with the build in a worker thread, so the main thread sees Ctrl-C at once: on `signal` the worker
  * is terminated, the partial folder removed, and the call rejects with an exit-130 UserError.
  */
-export async function resolveModelRefAsync(ref: string, family: Family, opts: { dtype: OnnxDtype; seed: number }, signal?: AbortSignal): Promise<ResolvedModel> {
-  const l = lookup(ref, family, opts);
+export async function resolveModelRefAsync(ref: string, side: SideOrFamily, opts: { dtype: OnnxDtype; seed: number }, signal?: AbortSignal): Promise<ResolvedModel> {
+  const l = lookup(ref, side, opts);
   if ('found' in l) return l.found;
-  const { dir, source } = l.slot;
+  const { dir, source, family } = l.slot;
   const interrupted = () => new UserError(`interrupted while building preset ${ref}; the partial cache entry was removed`, ExitCode.interrupted);
   if (signal?.aborted) throw interrupted();
   const tmp = prepareTmp(ref, dir);
@@ -201,7 +221,7 @@ export async function resolveModelRefAsync(ref: string, family: Family, opts: { 
       });
     });
     install(tmp, dir);
-    return { dir, preset: ref, built: true, buildSeconds: seconds, ...(l.rebuiltBecause ? { rebuiltBecause: l.rebuiltBecause } : {}) };
+    return { dir, preset: ref, built: true, buildSeconds: seconds, family, ...(l.rebuiltBecause ? { rebuiltBecause: l.rebuiltBecause } : {}) };
   } catch (err) {
     cleanup();
     if (err instanceof UserError && err.exitCode === ExitCode.interrupted) throw err;
@@ -209,5 +229,67 @@ export async function resolveModelRefAsync(ref: string, family: Family, opts: { 
   } finally {
     process.off('exit', cleanup);
     void worker.terminate();
+  }
+}
+
+/**
+ * The cache entry of a converted hub snapshot: hub-<owner>-<name>-<commit, 12 hex>-<dtype>-v<format>. No "--" in
+ * the name: transformers.js refuses such a folder name as a model id.
+ */
+export function hubEntryName(repo: string, commit: string, dtype: OnnxDtype): string {
+  return `hub-${repo.replace('/', '-')}-${commit.slice(0, 12)}-${dtype}-v${MODEL_FORMAT_VERSION}`;
+}
+
+/** Matches hubEntryName's names: [1] owner-name, [2] commit prefix, [3] dtype, [4] format version. */
+export const HUB_ENTRY = /^hub-(.+)-([0-9a-f]{12})-(fp32|fp16)-v(\d+)$/;
+
+/**
+ * owner/name[@revision] -> a converted model folder: the snapshot comes from the Hugging Face cache (downloaded
+ * into it when missing: hub-download.ts), then is converted once into this cache, keyed by the snapshot's commit
+ * and the dtype. A second call makes no request and converts nothing.
+ */
+export async function resolveHubModel(
+  ref: string,
+  side: SideOrFamily,
+  opts: { dtype: OnnxDtype; onProgress?: (p: DownloadProgress) => void },
+): Promise<ResolvedModel & { commit: string; downloaded: number }> {
+  const h = parseHubRef(ref);
+  if (!h) throw new UserError(`${ref}: not a hub id (owner/name[@revision])`);
+  const snap = await ensureSnapshot(h, { onProgress: opts.onProgress });
+  const configFile = join(snap.dir, 'config.json');
+  const spec = specFromConfig(JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>, `${ref} (config.json)`);
+  const role = roleOf(side);
+  if (familyOf(spec.family).role !== role) {
+    throw new UserError(`model ${ref}: a ${spec.family} model, but this side needs ${familiesFor(role).map((f) => `a ${f} model`).join(' or ')}`);
+  }
+  const dir = join(cacheRoot(), 'models', hubEntryName(h.repo, snap.commit, opts.dtype));
+  const base = { preset: null, family: spec.family, commit: snap.commit, downloaded: snap.downloaded };
+  if (existsSync(join(dir, 'config.json'))) {
+    try {
+      loadModelFolder(dir);
+      return { ...base, dir, built: false, buildSeconds: 0 };
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const r = buildAtomically(dir, ref, (tmp) => convertCheckpoint(snap.dir, tmp, { dtype: opts.dtype }));
+  return { ...base, dir, built: true, buildSeconds: r.seconds };
+}
+
+/** Builds into DIR.tmp-PID and renames, so that an interrupted build never leaves a half-written cache entry. */
+function buildAtomically(dir: string, ref: string, build: (tmp: string) => { seconds: number }): { seconds: number } {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    mkdirp(tmp);
+    const r = build(tmp);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    return r;
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (err instanceof UserError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot build ${ref} into ${cacheRoot()}: ${code === 'ENOSPC' ? 'no space left on the device' : (code ?? (err as Error).message)} (set DLLM_BENCH_CACHE to a writable folder with room)`);
   }
 }

@@ -9,7 +9,7 @@
  */
 import { DataType, type DataTypeCode, Graph, f } from '../onnx/graph.js';
 import { type OnnxDtype, encodeWeights, toFloat32, transpose2d } from './dtype.js';
-import { type WeightRole, expectedShape, layouts } from './families.js';
+import { type WeightRole, expectedShape, familyOf, layouts } from './families.js';
 import type { SafetensorsReader } from './safetensors.js';
 import { type TransformerSpec, ropeInverseFrequencies } from './spec.js';
 
@@ -114,7 +114,10 @@ export function weightSource(g: Graph, spec: TransformerSpec, weights: Safetenso
   }
   return {
     named,
-    layer: (i, role) => named(layout.layer(i, role), expectedShape(spec, role), role !== 'attnNorm' && role !== 'mlpNorm'),
+    layer: (i, role) => {
+      const shape = expectedShape(spec, role);
+      return named(layout.layer(i, role), shape, shape.length === 2);
+    },
     cosCache: g.init({ name: 'rotary_cos_cache', dtype: dt, dims: [spec.maxPositions, half], data: encodeWeights(cosV, dtype) }),
     sinCache: g.init({ name: 'rotary_sin_cache', dtype: dt, dims: [spec.maxPositions, half], data: encodeWeights(sinV, dtype) }),
   };
@@ -250,6 +253,7 @@ export function emitDecoderStack(g: Graph, w: WeightSource, spec: TransformerSpe
 
   // ---- decoder stack
   const eps = f(spec.rmsNormEps);
+  const { qkvBias } = familyOf(spec.family).features;
   const embed = w.named(layout.embed, expectedShape(spec, 'embed'), false);
   let residual = g.op('Gather', [embed, ids]);
   let delta: string | null = null;
@@ -267,9 +271,14 @@ export function emitDecoderStack(g: Graph, w: WeightSource, spec: TransformerSpe
     const h = norm(w.layer(i, 'attnNorm'));
     const rope = (x: string, n: number) =>
       g.op('RotaryEmbedding', [x, pos, w.cosCache, w.sinCache], { interleaved: 0, num_heads: n }, 'com.microsoft');
-    const q = rope(g.op('MatMul', [h, w.layer(i, 'q')]), H);
-    const k = rope(g.op('MatMul', [h, w.layer(i, 'k')]), KV);
-    const v = g.op('MatMul', [h, w.layer(i, 'v')]);
+    // Families with QKV biases (Qwen2) add them before RoPE, as their modeling code does.
+    const proj = (role: 'q' | 'k' | 'v') => {
+      const y = g.op('MatMul', [h, w.layer(i, role)]);
+      return qkvBias ? g.op('Add', [y, w.layer(i, `${role}Bias`)]) : y;
+    };
+    const q = rope(proj('q'), H);
+    const k = rope(proj('k'), KV);
+    const v = proj('v');
     delta = g.op('MatMul', [attention(i, q, k, v), w.layer(i, 'o')]);
     const h2 = norm(w.layer(i, 'mlpNorm'));
     const gate = g.op('MatMul', [h2, w.layer(i, 'gate')]);
@@ -331,6 +340,11 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
   const temperature = g.input(IO.temperature, DataType.FLOAT, [1]);
   const seed = g.input(IO.noiseSeed, DataType.INT64, [1]);
   const end = cached ? g.op('Add', [start, g.input(IO.logitsLength, DataType.INT64, [1])]) : g.constI64([2 ** 53]);
+  if (familyOf(spec.family).features.logitShift) {
+    // Position i reads the row before it (position 0 itself), over the fed sequence, as Dream and Fast-dLLM do.
+    const axis = g.constI64([1]);
+    hidden = g.op('Concat', [g.op('Slice', [hidden, g.constI64([0]), g.constI64([1]), axis]), g.op('Slice', [hidden, g.constI64([0]), g.constI64([-1]), axis])], { axis: 1 });
+  }
   hidden = g.op('Slice', [hidden, start, end, g.constI64([1])]);
   const raw = g.op('Cast', [g.op('MatMul', [hidden, head])], { to: DataType.FLOAT });
 

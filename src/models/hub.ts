@@ -6,12 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import { UserError, errorMessage } from '../util/errors.js';
-import { specFromConfig } from './families.js';
+import { describeFamilies, familyOf, specFromConfig } from './families.js';
 import { MODEL_FORMAT_VERSION, type ModelFolder, loadModelFolder } from './folder.js';
+import { parseHubRef } from './hf-cache.js';
 import { parameterCount } from './spec.js';
 
 export function isHubId(ref: string): boolean {
-  return !existsSync(ref) && /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(ref);
+  return !existsSync(ref) && parseHubRef(ref) !== null;
 }
 
 /** A local model folder, or (for an owner/name id that is not a path) a hub model described by its config. */
@@ -26,7 +27,7 @@ export async function openModel(ref: string): Promise<ModelFolder> {
     throw new UserError(`${ref}: not a local model folder, and loading it from the Hugging Face hub failed (${errorMessage(err)}); build or convert a local model folder instead`);
   }
   const spec = specFromConfig(config, `${ref} (config.json)`);
-  if (spec.family !== 'llama') throw new UserError(`${ref}: a ${spec.family} model; hub models are only supported for the autoregressive (llama) engine`);
+  if (familyOf(spec.family).role !== 'ar') throw new UserError(`${ref}: a ${spec.family} model; hub models are only supported for the transformers.js engine, which runs ${describeFamilies('ar')}`);
   return {
     dir: ref,
     hubId: ref,
@@ -34,7 +35,7 @@ export async function openModel(ref: string): Promise<ModelFolder> {
     config,
     meta: {
       formatVersion: MODEL_FORMAT_VERSION,
-      family: 'llama',
+      family: spec.family,
       graph: 'causal',
       attention: 'unknown',
       dtype: 'fp32',

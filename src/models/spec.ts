@@ -1,6 +1,8 @@
 /** The architecture of one model, family-neutral. Everything downstream (graph emitter, FLOPs, engines) reads this. */
 
-export type Family = 'llada' | 'llama';
+/** Model families (one adapter each: models/family/, registered in models/families.ts). */
+export const FAMILY_IDS = ['llada', 'llama', 'qwen2', 'dream'] as const;
+export type Family = (typeof FAMILY_IDS)[number];
 
 /**
  * Rotary frequency scaling as Hugging Face applies it (transformers' modeling_rope_utils): 'linear' divides every
@@ -27,7 +29,7 @@ export interface TransformerSpec {
   rmsNormEps: number;
   maxPositions: number;
   tieWordEmbeddings: boolean;
-  /** LLaDA's [MASK] id (126336 for LLaDA-8B); null for llama. */
+  /** A diffusion family's [MASK] id (126336 for LLaDA-8B); null for autoregressive families. */
   maskTokenId: number | null;
   /** EOS and end-of-turn ids: generation is "useful" up to the first of these. */
   eosTokenIds: number[];

@@ -1,7 +1,7 @@
 /** Seeded random checkpoints in a family's native safetensors layout (the input a real checkpoint would be). */
 import { at } from '../util/indexing.js';
 import { float32ToBf16Array, float32ToFloat16Array, type StDtype } from './dtype.js';
-import { type WeightRole, expectedShape, layouts } from './families.js';
+import { type WeightRole, expectedShape, familyOf } from './families.js';
 import { type TensorToWrite, writeSafetensors } from './safetensors.js';
 import type { TransformerSpec } from './spec.js';
 import { mulberry32 } from '../util/random.js';
@@ -27,7 +27,7 @@ function encode(values: Float32Array, dtype: StDtype): Uint8Array {
 
 /** Every (name, shape, init) of a spec's checkpoint, in a stable order. */
 export function checkpointTensors(spec: TransformerSpec, seed: number, dtype: StDtype = 'F32'): TensorToWrite[] {
-  const layout = layouts[spec.family];
+  const { layout, features } = familyOf(spec.family);
   const out: TensorToWrite[] = [];
   // One generator per tensor, derived from the seed and the tensor's index: any tensor is reproducible alone.
   const add = (name: string, shape: number[], mean: number, std: number) => {
@@ -41,11 +41,12 @@ export function checkpointTensors(spec: TransformerSpec, seed: number, dtype: St
   };
   const d = spec.hiddenSize;
   add(layout.embed, expectedShape(spec, 'embed'), 0, 1);
-  const roles: WeightRole[] = ['attnNorm', 'q', 'k', 'v', 'o', 'mlpNorm', 'gate', 'up', 'down'];
+  const roles: WeightRole[] = ['attnNorm', 'q', 'k', 'v', 'o', 'mlpNorm', 'gate', 'up', 'down', ...(features.qkvBias ? (['qBias', 'kBias', 'vBias'] as const) : [])];
   for (let i = 0; i < spec.numLayers; i++) {
     for (const role of roles) {
       const shape = expectedShape(spec, role);
-      if (shape.length === 1) add(layout.layer(i, role), shape, 1, 0.1);
+      if (role.endsWith('Bias')) add(layout.layer(i, role), shape, 0, 0.1);
+      else if (shape.length === 1) add(layout.layer(i, role), shape, 1, 0.1);
       else add(layout.layer(i, role), shape, 0, 1 / Math.sqrt(at(shape, 1, 'shape')));
     }
   }

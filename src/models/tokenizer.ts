@@ -1,11 +1,11 @@
 /**
  * Synthetic tokenizer files (tokenizer.json + tokenizer_config.json) in the Hugging Face format that
  * transformers.js loads: byte-level BPE over the 256 byte symbols, the family's special tokens at the family's
- * ids, and the family's chat template. Any text round-trips (as bytes); the remaining ids are pronounceable filler
+ * ids, and the family's chat template (both from its adapter). Any text round-trips (as bytes); the remaining ids are pronounceable filler
  * words (" kalo", " temi") so that what random weights generate is readable noise.
  */
 import { at } from '../util/indexing.js';
-import type { Family } from './spec.js';
+import type { FamilyAdapter } from './families.js';
 
 export interface SpecialTokens {
   bos: number;
@@ -47,44 +47,18 @@ export function fillerWord(i: number): string {
   return `\u0120${word}`;
 }
 
-const NAMES: Record<Family, Record<keyof SpecialTokens, string>> = {
-  llada: {
-    bos: '<|startoftext|>',
-    eos: '<|endoftext|>',
-    eot: '<|eot_id|>',
-    startHeader: '<|start_header_id|>',
-    endHeader: '<|end_header_id|>',
-    mask: '<|mdm_mask|>',
-  },
-  llama: {
-    bos: '<|begin_of_text|>',
-    eos: '<|end_of_text|>',
-    eot: '<|eot_id|>',
-    startHeader: '<|start_header_id|>',
-    endHeader: '<|end_header_id|>',
-    mask: '<|mdm_mask|>',
-  },
-};
-
-/** Llama-3 style chat template; LLaDA-8B-Instruct uses the same shape with its own BOS. */
-function chatTemplate(bos: string): string {
-  return (
-    `{{ '${bos}' }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}` +
-    `{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}`
-  );
-}
-
 export function buildTokenizerFiles(
-  family: Family,
+  family: Pick<FamilyAdapter, 'tokens' | 'chatTemplate'>,
   vocabSize: number,
   special: SpecialTokens,
   maxLength: number,
 ): { tokenizer: object; tokenizerConfig: object } {
-  const names = NAMES[family];
+  const names = family.tokens;
   const specials = new Map<number, string>();
   for (const key of Object.keys(names) as (keyof SpecialTokens)[]) {
     const id = special[key];
-    if (id !== null && id !== undefined) specials.set(id, names[key]);
+    const name = names[key];
+    if (id !== null && id !== undefined && name !== undefined) specials.set(id, name);
   }
   const vocab: Record<string, number> = {};
   const symbols = byteSymbols();
@@ -123,15 +97,15 @@ export function buildTokenizerFiles(
   };
   const tokenizerConfig = {
     tokenizer_class: 'PreTrainedTokenizerFast',
-    bos_token: names.bos,
+    bos_token: names.bos ?? null,
     eos_token: names.eos,
     pad_token: names.eos,
-    ...(special.mask !== null ? { mask_token: names.mask } : {}),
+    ...(special.mask !== null && names.mask !== undefined ? { mask_token: names.mask } : {}),
     add_bos_token: false,
     add_eos_token: false,
     clean_up_tokenization_spaces: false,
     model_max_length: maxLength,
-    chat_template: chatTemplate(names.bos),
+    chat_template: family.chatTemplate,
   };
   return { tokenizer, tokenizerConfig };
 }

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { EngineKind, HandicapCode, ScenarioKind, Warning } from '../config/kinds.js';
 import { Arrival, CacheMode, RequestRate, Slo } from '../config/schema.js';
+import { FAMILY_IDS } from '../models/spec.js';
 import { CaseQuality } from '../quality/schema.js';
 import { CaseTelemetry, Efficiency, GpuInfo, TelemetryStatus } from '../telemetry/schema.js';
 
@@ -169,7 +170,7 @@ const caseHeader = {
   engine: EngineKind,
   model: z.string().describe('model folder, preset or URL'),
   role: z.enum(['diffusion', 'ar']).optional().describe('which side of the comparison the case belongs to: the side its engine was given on'),
-  family: z.enum(['llada', 'llama', 'remote']).optional().describe("the model's family (remote: a served model over HTTP) (v4; migrated from older files)"),
+  family: z.enum([...FAMILY_IDS, 'remote']).optional().describe("the model's family (remote: a served model over HTTP) (v4; migrated from older files)"),
   parameters: z.number().int().positive().optional().describe("the model's parameter count, from its model folder (absent over HTTP; older files: estimated from the FLOPs per forward)"),
   params: CaseParams,
   conditions: CaseConditions,

@@ -2,14 +2,12 @@
 import { join, relative } from 'node:path';
 import { checkOutDir } from './out-dir.js';
 import type { Progress } from './progress.js';
-import { ExitCode, errorMessage } from '../util/errors.js';
+import { ExitCode, UserError, errorMessage } from '../util/errors.js';
 import { type Override, loadRunConfig } from '../config/load.js';
 import type { Abortable } from '../engines/worker/client.js';
 import { newRunId, serializeResults } from '../results/writer.js';
 import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
-import { isHubId } from '../models/hub.js';
-import { UserError } from '../util/errors.js';
 import { checkSamplerConfig } from './check-config.js';
 import { runBenchmark } from './run.js';
 
@@ -30,11 +28,8 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   const { config, source } = loadRunConfig(o.configArg, o.overrides);
   checkSamplerConfig(config, source);
   // Fail on a bad model reference before creating anything.
-  for (const [side, family] of [['diffusion', 'llada'], ['ar', 'llama']] as const) {
-    if (!isUrl(config[side].model)) checkModelRef(config[side].model, family);
-  }
-  if (isHubId(config.ar.model) && config.ar.engines.some((e) => e !== 'ar')) {
-    throw new UserError(`--ar ${config.ar.model}: a hub model runs on the transformers.js engine only; pass --ar-engines ar`);
+  for (const side of ['diffusion', 'ar'] as const) {
+    if (!isUrl(config[side].model)) checkModelRef(config[side].model, side);
   }
   const runId = newRunId();
   const outDir = config.out ?? join('results', runId);

@@ -6,12 +6,14 @@ import { resolve } from 'node:path';
 import { ExitCode, UserError, errorMessage } from '../util/errors.js';
 import type { Progress } from './progress.js';
 import { gitSha, toolVersion } from '../util/version.js';
+import { byteSize } from '../util/format.js';
 import { type RunConfig, isUrl } from '../config/schema.js';
 import { positionsError } from '../engines/request.js';
 import type { EngineKind } from '../engines/types.js';
 import type { Abortable } from '../engines/worker/client.js';
-import { resolveModelRefAsync } from '../models/cache.js';
-import type { Family } from '../models/spec.js';
+import { resolveHubModel, resolveModelRefAsync } from '../models/cache.js';
+import { NoSafetensorsError } from '../models/hub-download.js';
+import { isHubId } from '../models/hub.js';
 import { collectEnvironment } from '../results/environment.js';
 import { SCHEMA_VERSION, type CaseResult, type EngineRun, type ResultsFile, type ScenarioKind, type ScenarioResult, type Warning } from '../results/types.js';
 import { ResultsWriteError } from '../results/writer.js';
@@ -50,23 +52,47 @@ export interface RunOutcome {
   writeError?: string;
 }
 
+/** A hub id's snapshot (downloaded into the Hugging Face cache when missing), converted once; null: see below. */
+async function resolveHub(ref: string, role: 'diffusion' | 'ar', kinds: EngineKind[], dtype: RunConfig['ar']['dtype'], progress: Progress): Promise<string> {
+  try {
+    const m = await resolveHubModel(ref, role, {
+      dtype,
+      onProgress: (p) => {
+        const size = `${byteSize(p.bytes)}${p.total !== null ? ` / ${byteSize(p.total)}` : ''}, ${byteSize(p.bytesPerSecond)}/s`;
+        if (p.done) progress.line(`downloaded ${ref} ${p.file}: ${size}`);
+        else progress.detail(`downloading ${ref} ${p.file}: ${size}`);
+      },
+    });
+    if (m.built) progress.line(`converted ${ref} (${m.family}, commit ${m.commit.slice(0, 12)}, ${dtype}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`);
+    return m.dir;
+  } catch (err) {
+    // A repository without safetensors may be an ONNX export: the transformers.js engine loads those itself.
+    if (err instanceof NoSafetensorsError && role === 'ar' && kinds.every((k) => k === 'ar')) return ref;
+    throw err;
+  }
+}
+
 async function resolveSides(c: RunConfig, progress: Progress, signal: AbortSignal): Promise<SideModel[]> {
   const sides: SideModel[] = [];
-  const local = async (role: 'diffusion' | 'ar', family: Family, kinds: EngineKind[]) => {
+  const local = async (role: 'diffusion' | 'ar', kinds: EngineKind[]) => {
     const side = c[role];
     if (isUrl(side.model)) {
       sides.push({ role, kinds: ['openai'], ref: side.model, dir: null });
       return;
     }
     progress.phase(`preparing ${role} model ${side.model}`);
+    if (isHubId(side.model)) {
+      sides.push({ role, kinds, ref: side.model, dir: await resolveHub(side.model, role, kinds, side.dtype, progress) });
+      return;
+    }
     // Built in a worker thread, so Ctrl-C stops a build at once.
-    const m = await resolveModelRefAsync(side.model, family, { dtype: side.dtype, seed: side.seed }, signal);
+    const m = await resolveModelRefAsync(side.model, role, { dtype: side.dtype, seed: side.seed }, signal);
     if (m.rebuiltBecause) progress.line(`note: the cached ${side.model} model could not be trusted and was rebuilt (${m.rebuiltBecause})`);
-    if (m.built) progress.line(`built preset ${side.model} (${family}, ${side.dtype}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`);
+    if (m.built) progress.line(`built preset ${side.model} (${m.family}, ${side.dtype}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`);
     sides.push({ role, kinds, ref: side.model, dir: m.dir });
   };
-  await local('diffusion', 'llada', ['llada']);
-  await local('ar', 'llama', c.ar.engines);
+  await local('diffusion', ['llada']);
+  await local('ar', c.ar.engines);
   return sides;
 }
 

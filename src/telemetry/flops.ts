@@ -19,6 +19,7 @@
  * attention keep scores on chip, so those are not counted), plus the embedding rows gathered and the LM head's
  * input and output per logits position. All at dtypeBytes.
  */
+import { familyOf } from '../models/families.js';
 import type { PhaseEfficiency } from './schema.js';
 import type { TransformerSpec } from '../models/spec.js';
 import type { PeakFigures } from './peaks.js';
@@ -67,7 +68,7 @@ export function layerMatmulParams(s: TransformerSpec): number {
 
 export function forwardCost(spec: TransformerSpec, shape: ForwardShape): ForwardCost {
   const { batch, seqLen, pastLen, logitsPositions, dtypeBytes } = shape;
-  const attention = shape.attention ?? (spec.family === 'llada' ? 'bidirectional' : 'causal');
+  const attention = shape.attention ?? (familyOf(spec.family).role === 'diffusion' ? 'bidirectional' : 'causal');
   const { hiddenSize: d, numLayers: layers, numHeads: h, numKvHeads: kv, headDim: hd } = spec;
   const tokens = batch * seqLen;
 

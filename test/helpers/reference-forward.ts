@@ -1,13 +1,13 @@
 /**
  * An independent plain-TypeScript transformer forward pass (float64), written from the model definitions
- * (pre-norm RMSNorm, rotate-half RoPE, SwiGLU, GQA) and reading safetensors with its own parser. It shares no
+ * (pre-norm RMSNorm, rotate-half RoPE, SwiGLU, GQA; Qwen2's q/k/v biases) and reading safetensors with its own parser. It shares no
  * code with src/models, so agreement with the ONNX graph means something.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RefSpec {
-  family: 'llada' | 'llama';
+  family: 'llada' | 'llama' | 'qwen2' | 'dream';
   vocab: number;
   d: number;
   layers: number;
@@ -165,17 +165,23 @@ export function referenceForward(
     let x = row.map((id) => W(n.embed).slice(id * d, (id + 1) * d));
     for (let l = 0; l < spec.layers; l++) {
       const h = x.map((v) => rmsnorm(v, W(n.l(l, 'an')), spec.eps));
+      // Qwen2 and Dream: q_proj, k_proj and v_proj carry biases (added before RoPE).
+      const bias = (y: Float64Array, which: string) => {
+        if (spec.family !== 'qwen2' && spec.family !== 'dream') return y;
+        const b = W(`model.layers.${l}.self_attn.${which}_proj.bias`);
+        return y.map((val, i) => val + b[i]!);
+      };
       const q = h.map((v, s) => {
-        const y = linear(W(n.l(l, 'q')), v, H * hd, d);
+        const y = bias(linear(W(n.l(l, 'q')), v, H * hd, d), 'q');
         rope(y, H, hd, positions[b]![s]!, invFreq);
         return y;
       });
       const k = h.map((v, s) => {
-        const y = linear(W(n.l(l, 'k')), v, KV * hd, d);
+        const y = bias(linear(W(n.l(l, 'k')), v, KV * hd, d), 'k');
         rope(y, KV, hd, positions[b]![s]!, invFreq);
         return y;
       });
-      const v = h.map((u) => linear(W(n.l(l, 'v')), u, KV * hd, d));
+      const v = h.map((u) => bias(linear(W(n.l(l, 'v')), u, KV * hd, d), 'v'));
       const attn = q.map((qs, s) => {
         const o = new Float64Array(H * hd);
         for (let hh = 0; hh < H; hh++) {

@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { byteSize } from '../../util/format.js';
 import { WeightDtype } from '../../config/schema.js';
 import { nonNegativeInt, oneOf } from '../parse.js';
+import { FAMILY_NAMES, describeFamilies } from '../../models/families.js';
+import { PRESETS } from '../../models/presets.js';
+import type { Family } from '../../models/spec.js';
 
-const FAMILIES = ['llada', 'llama'] as const;
 const DTYPES = WeightDtype.options;
 
 export function register(program: Command): void {
@@ -12,12 +14,12 @@ export function register(program: Command): void {
   models
     .command('build')
     .description('build a synthetic preset (seeded random weights) in a family\'s native layout, then convert it')
-    .requiredOption('--preset <name>', 'tiny | small | llada-8b | llama3-8b')
-    .requiredOption('--family <family>', 'llada (diffusion graph) or llama (autoregressive graph)', oneOf(FAMILIES))
+    .requiredOption('--preset <name>', Object.keys(PRESETS).join(' | '))
+    .requiredOption('--family <family>', describeFamilies(), oneOf(FAMILY_NAMES))
     .requiredOption('--out <dir>', 'output model folder')
     .option('--seed <n>', 'weight seed', nonNegativeInt, 0)
     .option('--dtype <dtype>', DTYPES.join(' | '), oneOf(DTYPES), 'fp32')
-    .action(async (o: { preset: string; family: (typeof FAMILIES)[number]; out: string; seed: number; dtype: (typeof DTYPES)[number] }) => {
+    .action(async (o: { preset: string; family: Family; out: string; seed: number; dtype: (typeof DTYPES)[number] }) => {
       const { buildPreset } = await import('../../models/build.js');
       const { getPreset } = await import('../../models/presets.js');
       const { assertWritableDir } = await import('../../util/fs.js');
@@ -31,15 +33,27 @@ export function register(program: Command): void {
 
   models
     .command('convert')
-    .description('convert a checkpoint folder (config.json + *.safetensors, native HF layout) to an ONNX model folder')
-    .argument('<checkpoint>', 'checkpoint folder')
+    .description('convert a checkpoint folder (config.json + *.safetensors, native HF layout) or a hub id to an ONNX model folder')
+    .argument('<checkpoint>', 'checkpoint folder, or owner/name[@revision] (fetched through the Hugging Face cache)')
     .requiredOption('--out <dir>', 'output model folder')
     .option('--dtype <dtype>', DTYPES.join(' | '), oneOf(DTYPES), 'fp32')
     .action(async (checkpoint: string, o: { out: string; dtype: (typeof DTYPES)[number] }) => {
       const { convertCheckpoint } = await import('../../models/build.js');
       const { assertWritableDir } = await import('../../util/fs.js');
+      const { isHubId } = await import('../../models/hub.js');
       assertWritableDir(o.out);
-      const r = convertCheckpoint(checkpoint, o.out, { dtype: o.dtype });
+      let source = checkpoint;
+      if (isHubId(checkpoint)) {
+        const { ensureSnapshot } = await import('../../models/hub-download.js');
+        const { parseHubRef } = await import('../../models/hf-cache.js');
+        const snap = await ensureSnapshot(parseHubRef(checkpoint)!, {
+          onProgress: (p) => {
+            if (p.done) process.stderr.write(`downloaded ${checkpoint} ${p.file}: ${byteSize(p.bytes)}, ${byteSize(p.bytesPerSecond)}/s\n`);
+          },
+        });
+        source = snap.dir;
+      }
+      const r = convertCheckpoint(source, o.out, { dtype: o.dtype });
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stderr.write(
         `converted ${checkpoint} (${r.meta.family}, ${o.dtype}): ${(r.meta.parameters / 1e6).toFixed(1)}M parameters, ${byteSize(r.meta.onnxBytes)} in ${r.seconds.toFixed(1)} s -> ${o.out}\n`,
