@@ -64,7 +64,7 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, pre
     maxErrorRate: c.http.maxErrorRate,
     signal: ctx.signal,
   };
-  // Each repetition of an open-loop level draws its own seeded arrival times (seed + repetition).
+  // Each run of an open-loop level (warmups first) draws its own arrival times: seed arrivalSeed + its index.
   let run = 0;
   const load = () =>
     open

@@ -38,7 +38,3 @@ export function servingRates(records: readonly ServedRequest[], wallMs: number, 
   return out;
 }
 
-/** "ttft <= 500 ms, tpot <= 50 ms" */
-export function sloText(slo: Slo): string {
-  return [slo.ttftMs !== undefined ? `ttft <= ${slo.ttftMs} ms` : null, slo.tpotMs !== undefined ? `tpot <= ${slo.tpotMs} ms` : null, slo.e2eMs !== undefined ? `e2e <= ${slo.e2eMs} ms` : null].filter(Boolean).join(', ');
-}

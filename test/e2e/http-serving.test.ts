@@ -61,9 +61,13 @@ describe('a served AR side from flags, no config file', () => {
       expect(c.state).toBe('completed');
       expect(c.slo).toEqual({ ttftMs: 300 });
       for (const s of c.samples) {
-        // 6 requests per repetition, two of them slow to the first token: goodput is exactly 2/3 of the request rate.
+        // 6 requests per repetition, two of them slow to the first token (>= 600 ms): goodput / request rate is the
+        // share of requests whose TTFT met the 300 ms target (at most 4 of 6; a loaded machine may slow a fast one).
         expect(s.requests).toBe(6);
-        expect(s.goodputRequestsPerSec! / s.requestsPerSec!, `${c.id}: ${JSON.stringify(s.values.ttftMs)}`).toBeCloseTo(4 / 6, 9);
+        const met = s.values.ttftMs!.filter((t) => t <= 300).length;
+        expect(s.values.ttftMs!.filter((t) => t >= 600)).toHaveLength(2);
+        expect(met).toBeLessThanOrEqual(4);
+        expect(s.goodputRequestsPerSec! / s.requestsPerSec!, `${c.id}: ${JSON.stringify(s.values.ttftMs)}`).toBeCloseTo(met / 6, 9);
       }
       expect(c.pooled.ttftMs!.p99).toBeGreaterThanOrEqual(600);
       expect(c.pooled.tpotMs!.p99).toBeGreaterThan(0);
