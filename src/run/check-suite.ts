@@ -10,8 +10,14 @@ import { type QualitySuite, qualityItems } from '../quality/suite.js';
 import { itemIds } from '../scenarios/quality.js';
 import { UserError } from '../util/errors.js';
 
-/** The first character where `b` stops reproducing `a`, shown with a little context; null when equal. */
-function firstDifference(a: string, b: string): string | null {
+/**
+ * Where `b` stops reproducing `a`, whitespace aside (real tokenizers' decode may tidy spaces, e.g. Llama 3's
+ * clean_up_tokenization_spaces turns " ." into "."; the twins' decode joins characters with spaces), shown with a
+ * little context; null when `b` spells every other character of `a`.
+ */
+export function spellingDifference(original: string, roundTrip: string): string | null {
+  const a = original.replace(/\s+/g, '');
+  const b = roundTrip.replace(/\s+/g, '');
   if (a === b) return null;
   let i = 0;
   while (i < a.length && a[i] === b[i]) i++;
@@ -37,12 +43,12 @@ export function checkSuiteFits(c: RunConfig, subjects: readonly SuiteSubject[]):
     if (c.quality.limit === undefined && c.quality.perTask === 0) continue;
     const items = qualityItems(suite, { perTask: c.quality.perTask, ...(c.quality.limit !== undefined ? { limit: c.quality.limit } : {}) });
     const label = c.quality.tasks ?? suite.name;
-    // Every character the items use, and the first item whole, must come back from encode + decode unchanged.
+    // Every character the items use, and the first item whole, must come back from encode + decode (whitespace aside).
     const texts = items.filter((it) => !it.promptIds).map((it) => it.prompt); // a file's own ids need no spelling
     if (texts.length) {
       const chars = [...new Set([...texts.join('')])].join('');
       for (const text of [texts[0]!, chars]) {
-        const lost = firstDifference(text, tok.decode(tok.encode(text, false)));
+        const lost = spellingDifference(text, tok.decode(tok.encode(text, false)));
         if (lost !== null) {
           throw new UserError(`--tasks ${label}: the tokenizer of ${h.model} (${h.role} side) cannot spell the suite's text (it comes back different near ${lost}); use a model whose tokenizer can (a converted checkpoint, or a synthetic preset such as tiny-long)`);
         }

@@ -147,6 +147,23 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
 }
 
 /**
+ * The call quality decodes use: the case's own, except that HTTP engines honour EOS (not fixed length) and, on GSM8K,
+ * local AR engines stop at EOS (natural length, as lm-eval's generate_until does; stop strings are cut afterwards).
+ */
+function qualityCallOf(h: EngineHandle, call: EngineCall, gsm8k: boolean): EngineCall {
+  switch (h.kind) {
+    case 'openai':
+      return (request, signal) => h.engine.generate(request, { signal, ignoreEos: false });
+    case 'ar':
+    case 'ar-ort':
+    case 'ar-loop':
+      return gsm8k ? (request) => h.engine.generate(request, { mode: 'natural' }) : call;
+    default:
+      return call;
+  }
+}
+
+/**
  * Scores a completed case on the run's task suite for its engine (when it has one), decoding with the case's own
  * call; an interrupted pass keeps the items it decoded. HTTP engines answer with EOS honoured (not fixed length).
  */
@@ -156,7 +173,7 @@ async function addQuality(ctx: ScenarioContext, h: EngineHandle, result: CaseRes
   if (!suite || result.state !== 'completed') return;
   if (c.quality.limit === undefined && c.quality.perTask === 0) return;
   if (!h.tokenizer && h.kind !== 'openai') return;
-  const qualityCall: EngineCall = h.kind === 'openai' ? (request, signal) => h.engine.generate(request, { signal, ignoreEos: false }) : call;
+  const qualityCall = qualityCallOf(h, call, suite.kind === 'gsm8k');
   const q = await measureQuality({
     suite,
     perTask: c.quality.perTask,

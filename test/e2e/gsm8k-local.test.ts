@@ -64,6 +64,8 @@ describe('gsm8k on local models', () => {
       expect(q!.tokensPerSec!).toBeGreaterThan(0);
     }
     expect(cases[0]!.state === 'completed' && cases[0]!.quality!.meanNfe).toBe(2);
+    // AR decodes GSM8K in natural length (stops at EOS): never more passes than gen_length.
+    expect(cases[1]!.state === 'completed' && cases[1]!.quality!.meanNfe).toBeLessThanOrEqual(4);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/GSM8K 5-shot as lm-evaluation-harness v0\.4\.8 runs it: the first 2 of 1,319/);
   }, 180_000);
 });
