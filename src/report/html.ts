@@ -4,6 +4,7 @@ import { renderCharts } from './charts.js';
 import { COLUMNS, analysisLines, caseRow, conditionLines, environmentLine } from './format.js';
 import { qualityTable } from './quality.js';
 import { notCompleted } from './state.js';
+import { ENGINES_NOTE, ENGINE_COLUMNS, SKIPPED_TITLE, engineRows, skippedLines } from './engines.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
@@ -53,6 +54,8 @@ table.claims td{text-align:left;vertical-align:top;max-width:520px}td.verdict{fo
 ${claimsSection(results)}
 <h2>Charts</h2><div class="charts">${charts.map((c) => `<figure class="chart" id="chart-${c.id}">${c.svg}</figure>`).join('\n')}</div>
 ${sections.join('\n')}
+${engineRows(results).length ? `<h2>Engines and memory</h2><p class="note">${esc(ENGINES_NOTE)}</p><table><tr>${ENGINE_COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${engineRows(results).map((r) => `<tr>${r.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).join('')}</table>` : ''}
+${skippedLines(results).length ? `<h2>${esc(SKIPPED_TITLE)}</h2><ul>${skippedLines(results).map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}
 ${results.warnings.length ? `<h2>Warnings</h2><ul>${results.warnings.map((w) => `<li>${esc(w.message)}</li>`).join('')}</ul>` : ''}
 ${results.errors.length ? `<h2>Errors</h2><ul>${results.errors.map((e) => `<li>${esc(`${e.caseId ?? e.scenario ?? ''}: ${e.message}`)}</li>`).join('')}</ul>` : ''}
 </body></html>

@@ -4,6 +4,7 @@ import type { ResultsFile } from '../results/types.js';
 import { COLUMNS, analysisLines, caseRow, environmentLine } from './format.js';
 import { qualityTable } from './quality.js';
 import { notCompleted } from './state.js';
+import { ENGINE_COLUMNS, engineRows, skippedLines } from './engines.js';
 
 /** Console tables (stderr): colourless when chalk.level is 0 (NO_COLOR, not a TTY). */
 export function renderTable(results: ResultsFile): string {
@@ -28,6 +29,13 @@ export function renderTable(results: ResultsFile): string {
     }
     for (const l of analysisLines(s)) out.push(`  ${l}`);
   }
+  const engines = engineRows(results);
+  if (engines.length) {
+    const t = new Table({ head: ENGINE_COLUMNS, style });
+    for (const r of engines) t.push(r);
+    out.push(chalk.bold('engines and memory'), t.toString());
+  }
+  for (const x of skippedLines(results)) out.push(chalk.yellow(`skipped by the memory plan: ${x}`));
   for (const w of results.warnings) out.push(chalk.yellow(`warning: ${w.message}`));
   out.push(chalk.dim(environmentLine(results)));
   return out.join('\n');

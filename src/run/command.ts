@@ -12,6 +12,7 @@ import { isHubId } from '../models/hub.js';
 import { UserError } from '../util/errors.js';
 import { checkSamplerConfig } from './check-config.js';
 import { runBenchmark } from './run.js';
+import { type FreeMemoryOptions, buildPlan, freeMemory, renderPlan, sideShapes } from './plan.js';
 
 export interface RunCommandOptions {
   configArg: string | undefined;
@@ -20,6 +21,9 @@ export interface RunCommandOptions {
   report: boolean;
   /** Supplied by the CLI (spinner or plain lines on stderr). */
   progress: Progress;
+  /** --plan: print the memory plan and exit without loading a model. */
+  plan?: boolean;
+  memory?: FreeMemoryOptions;
 }
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
@@ -31,6 +35,12 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   }
   if (isHubId(config.ar.model) && config.ar.engines.some((e) => e !== 'ar')) {
     throw new UserError(`--ar ${config.ar.model}: a hub model runs on the transformers.js engine only; pass --ar-engines ar`);
+  }
+  if (o.plan) {
+    // The plan is this invocation's product: stdout (JSON with --json). Shapes only: no preset is built.
+    const plan = buildPlan(config, sideShapes(config), await freeMemory(config, o.memory ?? {}));
+    process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`);
+    return ExitCode.ok;
   }
   const runId = newRunId();
   const outDir = config.out ?? join('results', runId);
@@ -51,7 +61,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
-    const outcome = await runBenchmark({ config, outDir, runId, progress, signal: controller.signal, onWorker: (w) => workers.push(w) });
+    const outcome = await runBenchmark({ config, outDir, runId, progress, signal: controller.signal, onWorker: (w) => workers.push(w), memory: o.memory });
     progress.stop();
     const { results } = outcome;
     if (o.report) {

@@ -13,7 +13,7 @@ import type { Abortable } from '../engines/worker/client.js';
 import { resolveModelRef } from '../models/cache.js';
 import type { Family } from '../models/spec.js';
 import { collectEnvironment } from '../results/environment.js';
-import { SCHEMA_VERSION, type CaseResult, type EngineRun, type ResultsFile, type ScenarioKind, type ScenarioResult, type Warning } from '../results/types.js';
+import { SCHEMA_VERSION, type CaseParams, type CaseResult, type EngineRun, type SkippedCase, type ResultsFile, type ScenarioKind, type ScenarioResult, type Warning } from '../results/types.js';
 import { writeResultsAtomic } from '../results/writer.js';
 import { AbortedError, type EngineHandle } from '../scenarios/measure.js';
 import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
@@ -23,6 +23,8 @@ import { SCENARIO_RUNNERS, type ScenarioContext, mergeAnalyses } from '../scenar
 import { watchEngineMemory } from '../telemetry/engine-memory.js';
 import { type Telemetry } from '../telemetry/telemetry.js';
 import { type EngineSlot, type SideModel, engineSlots, openSlot } from './engines.js';
+import { type FreeMemoryOptions, buildPlan, freeMemory, refusal, sideShapes } from './plan.js';
+import { caseMemory } from '../models/memory.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
 
 export interface RunOptions {
@@ -34,6 +36,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Called with every engine that owns a worker, so Ctrl-C can stop them at once. */
   onWorker?: (w: Abortable) => void;
+  /** --gpu-memory / --cpu-memory: the memory plan's budget instead of what the device reports. */
+  memory?: FreeMemoryOptions;
 }
 
 export interface RunOutcome {
@@ -89,6 +93,12 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   const persist = () => writeResultsAtomic(outDir, results);
   persist();
 
+  // The memory plan, before any model loads: cases that cannot fit are refused (skipped) instead of run.
+  const free = await freeMemory(c, opts.memory ?? {});
+  const plan = buildPlan(c, sideShapes(c), free);
+  results.memoryPlan = { device: free.device, freeBytes: free.bytes, source: free.source, verdict: plan.verdict, pairBytes: plan.pairBytes };
+  const skipped: SkippedCase[] = [];
+  results.skippedCases = skipped;
   const sides = resolveSides(c, opts.progress);
   const slots = await engineSlots(sides);
   const anyTokenizer = slots.find((s) => s.tokenizer)?.tokenizer ?? null;
@@ -156,6 +166,27 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         gpuMemoryPeakBytes: null,
       };
       engineRuns.push(record);
+      const planned = plan.engines.find((e) => e.engine === slot.kind && e.role === slot.role);
+      if (planned) record.plannedBytes = planned.largest.need.totalBytes;
+      // An engine whose every case the plan refuses is not opened at all.
+      const dtype = slot.folder?.meta.dtype === 'fp16' ? 'fp16' : 'fp32';
+      const needOf = (p: CaseParams) =>
+        caseMemory(slot.folder!.meta.spec, dtype, free.device, {
+          graph: slot.role === 'diffusion' ? 'diffusion' : 'causal',
+          batchSize: p.batchSize,
+          promptTokens: p.promptTokens,
+          genLength: p.genLength,
+          cache: p.cache ?? 'none',
+          cfg: (p.cfgScale ?? 0) > 0,
+        });
+      if (slot.folder && planned && planned.cases.every((x) => refusal(x.need, free))) {
+        const smallest = planned.cases.reduce((a, b) => (b.need.totalBytes < a.need.totalBytes ? b : a));
+        record.state = 'skipped';
+        record.reason = `memory plan: its smallest case ${refusal(smallest.need, free)}`;
+        opts.progress.line(`${slot.kind}: skipped (${record.reason})`);
+        persist();
+        continue;
+      }
       opts.progress.phase(`starting engine ${slot.kind} (${slot.ref})`);
       const watch = watchEngineMemory({ gpu: slot.kind !== 'openai' && (telemetry ? onGpu : c.device !== 'cpu') });
       const t0 = performance.now();
@@ -215,6 +246,12 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
               persist();
             },
             warn,
+            admit: (_h, p) => (slot.folder ? refusal(needOf(p), free) : null),
+            skip: (sk) => {
+              skipped.push(sk);
+              opts.progress.line(`${sk.id}: skipped (${sk.reason})`);
+              persist();
+            },
           };
           try {
             scenario.analysis = mergeAnalyses(scenario.analysis, await SCENARIO_RUNNERS[kind](ctx));
@@ -253,6 +290,8 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     }
   }
   const interrupted = opts.signal.aborted;
+  // A scenario no engine reached (every engine skipped by the memory plan) is still reported, with no cases.
+  if (!interrupted) for (const kind of c.scenarios) scenarioFor(kind).finishedAt ||= new Date().toISOString();
   results.complete = !interrupted && results.scenarios.length === c.scenarios.length && results.scenarios.every((s) => s.state === 'completed') && engineRuns.every((e) => e.state === 'completed' || e.state === 'skipped');
   if (interrupted) exitCode = ExitCode.interrupted;
   else if (!results.complete) exitCode = ExitCode.failure;

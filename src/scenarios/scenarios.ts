@@ -8,7 +8,7 @@ import { fitCostModels } from '../results/cost-model.js';
 import type { BatchEfficiency, CaseParams, CaseResult, ScenarioAnalysis, ScenarioKind } from '../results/types.js';
 import { batchEfficiencyOf } from './batch-efficiency.js';
 import type { ScenarioContext } from './context.js';
-import { type EngineHandle, engineCall, measureCase } from './measure.js';
+import { type EngineHandle, caseId, engineCall, measureCase } from './measure.js';
 import { measureHttpLoad } from './http.js';
 import { measureQuality } from './quality.js';
 import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
@@ -31,7 +31,7 @@ function lladaParams(c: RunConfig, over: Partial<LladaParams> = {}): LladaParams
 }
 
 /** Quality is measured for throughput and steps cases of engines whose model has held-out tasks. */
-async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): Promise<CaseResult> {
+async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): Promise<CaseResult | null> {
   const c = ctx.config;
   const params: CaseParams = {
     batchSize: rows[0]!.length,
@@ -40,6 +40,12 @@ async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHa
     ...(h.kind === 'llada' ? lladaParams(c) : {}),
     ...extra,
   };
+  // The memory plan refuses a case that would not fit before it loads anything: recorded as skipped, the run goes on.
+  const refused = ctx.admit?.(h, params) ?? null;
+  if (refused) {
+    ctx.skip?.({ id: caseId(scenario, h.kind, params, h.role), scenario, engine: h.kind, model: h.model, reason: refused });
+    return null;
+  }
   const call = engineCall(h, params, c.llada.seed);
   const result = await measureCase(ctx, { scenario, handle: h, params, requests: rows.map((r) => toRequest(r, c.genLength)), call });
   const suite = ctx.suites?.get(h);
@@ -80,6 +86,7 @@ export async function batch(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
       const all = ctx.prompts.get(h)!;
       const rows = B === 1 ? Array.from({ length: maxB }, (_, i) => pick(all, 1, i)) : [pick(all, B)];
       const r = await runCase(ctx, 'batch', h, rows);
+      if (!r) continue;
       if (!byEngine.has(h)) byEngine.set(h, new Map());
       byEngine.get(h)!.set(B, r);
     }
@@ -112,7 +119,8 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
       }
       // Without a tokenizer (HTTP-only runs) the prompt is ~n tokens of text: record the length asked for, so case
       // ids stay unique and a reader knows the length probed.
-      cases.push(await runCase(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], h.tokenizer ? {} : { promptTokens: n }));
+      const r = await runCase(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], h.tokenizer ? {} : { promptTokens: n });
+      if (r) cases.push(r);
     }
   }
   return { costModels: fitCostModels(cases) };

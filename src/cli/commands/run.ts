@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ArEngine, CacheMode, type ConfigPath, type ConfigValue, Device, Scenario, WeightDtype } from '../../config/schema.js';
 import type { Override } from '../../config/load.js';
 import { ExitCode } from '../../util/errors.js';
-import { nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, positiveIntList, probability, text } from '../parse.js';
+import { nonNegativeFloat, nonNegativeInt, oneOf, positiveFloat, positiveInt, positiveIntList, probability, text } from '../parse.js';
 
 function listOf<T extends string>(choices: readonly T[]) {
   return (value: string): T[] => {
@@ -73,6 +73,9 @@ export function register(program: Command): void {
   cmd
     .option('--json', 'print results.json on stdout when done')
     .option('--no-report', 'do not write report.md / report.html')
+    .option('--plan', 'print the memory plan (weights, KV cache, activations against free memory) and exit without loading a model')
+    .addOption(new Option('--gpu-memory <GiB>', 'plan for a GPU with this much free memory (GiB) instead of what nvidia-smi reports').argParser(positiveFloat))
+    .addOption(new Option('--cpu-memory <GiB>', 'plan the CPU run against this much RAM (GiB) instead of MemAvailable').argParser(positiveFloat))
     .action(async (o: Record<string, unknown>) => {
       const overrides: Override[] = [];
       for (const f of RUN_FLAGS) {
@@ -81,7 +84,15 @@ export function register(program: Command): void {
       }
       const { runCommand } = await import('../../run/command.js');
       const { createProgress } = await import('../progress.js');
-      process.exitCode = await runCommand({ configArg: o.config as string, overrides, json: Boolean(o.json), report: o.report !== false, progress: createProgress() });
+      process.exitCode = await runCommand({
+        configArg: o.config as string,
+        overrides,
+        json: Boolean(o.json),
+        report: o.report !== false,
+        progress: createProgress(),
+        plan: Boolean(o.plan),
+        memory: { gpuMemoryGiB: o.gpuMemory as number | undefined, cpuMemoryGiB: o.cpuMemory as number | undefined },
+      });
       if (process.exitCode === undefined) process.exitCode = ExitCode.ok;
     });
 }
