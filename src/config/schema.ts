@@ -23,6 +23,9 @@ export type CacheMode = z.infer<typeof CacheMode>;
 
 const posInt = z.number().int().positive();
 const posIntList = z.array(posInt).min(1);
+/** Rows of one request: a sanity bound (the memory plan refuses what does not fit the machine long before it). */
+export const MAX_BATCH_SIZE = 1024;
+const batchSize = posInt.max(MAX_BATCH_SIZE);
 
 const Side = z
   .object({
@@ -79,10 +82,10 @@ export const RunConfig = z
       .strict()
       .default({ steps: 32, blockLength: 32, temperature: 0, cfgScale: 0, remasking: 'low_confidence', threshold: null, seed: 0, cache: 'none' }),
     throughput: z
-      .object({ batchSize: posInt.default(1), prompts: posInt.default(4).describe('prompts from the set per repetition') })
+      .object({ batchSize: batchSize.default(1), prompts: posInt.default(4).describe('prompts from the set per repetition') })
       .strict()
       .default({ batchSize: 1, prompts: 4 }),
-    batch: z.object({ batchSizes: posIntList.default([1, 2, 4]) }).strict().default({ batchSizes: [1, 2, 4] }),
+    batch: z.object({ batchSizes: z.array(batchSize).min(1).default([1, 2, 4]) }).strict().default({ batchSizes: [1, 2, 4] }),
     context: z
       // To 1024 so that the diffusion step's attention (quadratic in L) is over half of the tiny preset's FLOPs at the
       // longest length: c2 then shows above the linear cost; four lengths leave the quadratic fit a lack-of-fit check.
