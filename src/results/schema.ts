@@ -292,7 +292,7 @@ export const SkippedCase = z.strictObject({
 /** The memory plan made before any model loaded (src/run/plan.ts). */
 export const MemoryPlanSummary = z.strictObject({
   device: z.enum(['cpu', 'cuda']),
-  freeBytes: z.number().describe('the budget: CPU MemAvailable, nvidia-smi memory.free, or --cpu-memory / --gpu-memory'),
+  freeBytes: z.number().nullable().describe('the budget: CPU MemAvailable, nvidia-smi memory.free, or --cpu-memory / --gpu-memory; null: not planned (no figure)'),
   source: z.string().describe('where freeBytes came from'),
   verdict: z.enum(['pair', 'one-at-a-time', 'does-not-fit']),
   pairBytes: z.number().describe("estimate: both sides' largest cases resident at once"),

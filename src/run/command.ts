@@ -38,7 +38,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   }
   if (o.plan) {
     // The plan is this invocation's product: stdout (JSON with --json). Shapes only: no preset is built.
-    const plan = buildPlan(config, sideShapes(config), await freeMemory(config, o.memory ?? {}));
+    const plan = buildPlan(config, sideShapes(config), await freeMemory(config, { ...o.memory, planOnly: true }));
     process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`);
     return ExitCode.ok;
   }

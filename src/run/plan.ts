@@ -208,6 +208,8 @@ export function parseGpuFree(stdout: string, index: number): number | null {
 export interface FreeMemoryOptions {
   gpuMemoryGiB?: number;
   cpuMemoryGiB?: number;
+  /** run --plan: a device without a figure is an error rather than an unplanned run. */
+  planOnly?: boolean;
 }
 
 /** The free memory the plan budgets against: the flags when given, else what the device reports. */
@@ -220,7 +222,11 @@ export async function freeMemory(c: RunConfig, o: FreeMemoryOptions): Promise<Fr
     const index = gpuIndicesFromEnv().gpuIndices?.[0] ?? 0;
     const bytes = await gpuFreeMemory(index);
     if (bytes !== null) return { device: 'cuda', bytes, source: `nvidia-smi memory.free on GPU ${index}` };
-    if (c.device === 'cuda') throw new UserError('--device cuda: nvidia-smi reports no GPU to plan for; pass --gpu-memory <GiB> to plan for a GPU this machine does not have');
+    if (c.device === 'cuda') {
+      // --plan needs a figure; a run goes on unplanned and lets the engine say why CUDA cannot load.
+      if (o.planOnly) throw new UserError('--device cuda: nvidia-smi reports no GPU to plan for; pass --gpu-memory <GiB> to plan for a GPU this machine does not have');
+      return { device: 'cuda', bytes: Number.POSITIVE_INFINITY, source: 'not planned: nvidia-smi reports no GPU' };
+    }
   }
   if (o.cpuMemoryGiB !== undefined) return { device: 'cpu', bytes: o.cpuMemoryGiB * GIB, source: `--cpu-memory ${o.cpuMemoryGiB}` };
   return { device: 'cpu', bytes: availableRam(), source: 'MemAvailable' };

@@ -96,7 +96,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   // The memory plan, before any model loads: cases that cannot fit are refused (skipped) instead of run.
   const free = await freeMemory(c, opts.memory ?? {});
   const plan = buildPlan(c, sideShapes(c), free);
-  results.memoryPlan = { device: free.device, freeBytes: free.bytes, source: free.source, verdict: plan.verdict, pairBytes: plan.pairBytes };
+  results.memoryPlan = { device: free.device, freeBytes: Number.isFinite(free.bytes) ? free.bytes : null, source: free.source, verdict: plan.verdict, pairBytes: plan.pairBytes };
   const skipped: SkippedCase[] = [];
   results.skippedCases = skipped;
   const sides = resolveSides(c, opts.progress);
