@@ -4,12 +4,18 @@
  *  - transformers.js per-token time vs the direct onnxruntime decode loop (ar vs ar-ort), and the decode loop in one
  *    onnxruntime call vs the direct loop (ar-loop vs ar-ort, target within 5%), small preset.
  *  - LLaDA KV caches (none / prefix / dual), whole generate call, small preset (--only cache runs just this one).
+ *  - memory: a whole run's peak RSS (target <= 1.0 GiB) and generate start-up with --cache dual vs none (target
+ *    <= 1.2x), on the built CLI (--only memory runs just this one).
  * Models are built into the cache on first use (DLLM_BENCH_CACHE). Pass --preset tiny for a quick run.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveModelRef } from '../models/cache.js';
 import { loopLine, runArOverheadBench } from './ar-overhead.js';
 import { formatLladaCacheBench, runLladaCacheBench } from './llada-cache.js';
 import { runLladaOverheadBench } from './llada-overhead.js';
+import { formatMemoryBench, runMemoryBench, startupBench } from './memory.js';
 
 const preset = process.argv.includes('--preset') ? process.argv[process.argv.indexOf('--preset') + 1]! : 'small';
 const llada = resolveModelRef(preset, 'diffusion', { dtype: 'fp32', seed: 0 });
@@ -19,6 +25,13 @@ if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only
   const progress = (line: string) => process.stderr.write(`  ${line}\n`);
   process.stdout.write(formatLladaCacheBench(await runLladaCacheBench(llada.dir, undefined, progress), preset));
   process.exit(0);
+}
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+if (only === null || only === 'memory') {
+  // Child processes first, while this one is still small: a run of the CLI and generate start-ups.
+  const out = mkdtempSync(join(tmpdir(), 'dllm-bench-memory-'));
+  process.stdout.write(formatMemoryBench(preset, await runMemoryBench(preset, out), await startupBench(llada.dir)));
+  if (only === 'memory') process.exit(0);
 }
 const l = await runLladaOverheadBench(llada.dir);
 // The target is judged on the engine's own accounting (time inside generate() but outside session.run, per step):

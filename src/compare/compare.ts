@@ -240,8 +240,10 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
   if (!(o.alpha > 0 && o.alpha < 1)) throw new UserError(`alpha must be in (0, 1), got ${o.alpha}`);
   const base = casesById(baseline, 'baseline');
   const cur = casesById(current, 'current');
+  // A case the memory plan skipped (either run) was not measured: missing from the comparison, never a failure.
+  const skipped = new Set([...(baseline.skippedCases ?? []), ...(current.skippedCases ?? [])].map((s) => s.id));
   for (const id of base.keys()) {
-    if (!cur.has(id)) {
+    if (!cur.has(id) && !skipped.has(id)) {
       const why = current.complete ? '' : ' (the current run is incomplete: it was interrupted or a scenario failed)';
       throw new UserError(`baseline case "${id}" is missing from the current run${why}`);
     }
@@ -252,7 +254,8 @@ export function compareResults(baseline: ResultsFile, current: ResultsFile, opti
   const smallSamples = new Set<string>();
   const effects = new Map<MetricName, number[]>(COMPARED_METRICS.map((m) => [m.metric, []]));
   for (const [id, b] of base) {
-    const c = cur.get(id)!;
+    const c = cur.get(id);
+    if (!c) continue;
     checkConditions(b, c, [gpuOf(baseline, b), gpuOf(current, c)]);
     const ref: CaseRef = { id, scenario: b.scenario, engine: b.engine };
     if (b.state !== 'completed') {

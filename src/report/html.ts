@@ -6,6 +6,7 @@ import { COLUMNS, analysisLines, caseRow, conditionLines, environmentLine } from
 import { qualityTable } from './quality.js';
 import { servingTable } from './serving.js';
 import { notCompleted } from './state.js';
+import { ENGINES_NOTE, ENGINE_COLUMNS, SKIPPED_TITLE, engineRows, skippedLines } from './engines.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
@@ -139,6 +140,8 @@ ${claimCards(results, verdicts, headline)}
 <p class="note">Tokens/s counts generated positions only; useful tokens stop at the first EOS/end-of-turn token. Mean ± sd over the measured runs; warmup excluded.</p>
 ${rest.length ? `<h2>Charts</h2><div class="charts">${rest.map(figure).join('\n')}</div>` : ''}
 ${sections.join('\n')}
+${engineRows(results).length ? `<h2>Engines and memory</h2><p class="note">${esc(ENGINES_NOTE)}</p><table><tr>${ENGINE_COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${engineRows(results).map((r) => `<tr>${r.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).join('')}</table>` : ''}
+${skippedLines(results).length ? `<h2>${esc(SKIPPED_TITLE)}</h2><ul>${skippedLines(results).map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}
 ${results.warnings.length ? `<h2>Warnings</h2><ul>${results.warnings.map((w) => `<li>${esc(w.message)}</li>`).join('')}</ul>` : ''}
 ${results.errors.length ? `<h2>Errors</h2><ul>${results.errors.map((e) => `<li>${esc(`${e.caseId ?? e.scenario ?? ''}: ${e.message}`)}</li>`).join('')}</ul>` : ''}
 </body></html>

@@ -1,6 +1,7 @@
 import { headlineMarkdown, headlineOf } from '../claims/index.js';
 import type { ResultsFile } from '../results/types.js';
 import { COLUMNS, analysisLines, caseRow, conditionLines, efficiencyLines, environmentLine } from './format.js';
+import { ENGINES_NOTE, ENGINE_COLUMNS, SKIPPED_TITLE, engineRows, skippedLines } from './engines.js';
 import { qualityTable } from './quality.js';
 import { servingTable } from './serving.js';
 import { notCompleted } from './state.js';
@@ -42,6 +43,10 @@ export function renderMarkdown(results: ResultsFile): string {
     l.push('## Hardware efficiency (throughput cases)', '', 'MFU / MBU against each engine\'s own device peak for its dtype, in run (time inside session.run) / end to end (wall time). MBU counts the weights and the KV cache read per forward.', '');
     l.push(...eff.map((x) => `- ${x}`), '');
   }
+  const engines = engineRows(results);
+  if (engines.length) l.push('## Engines and memory', '', ENGINES_NOTE, '', `| ${ENGINE_COLUMNS.join(' | ')} |`, `|${ENGINE_COLUMNS.map(() => '---').join('|')}|`, ...engines.map((r) => `| ${r.map(cell).join(' | ')} |`), '');
+  const skipped = skippedLines(results);
+  if (skipped.length) l.push(`## ${SKIPPED_TITLE}`, '', ...skipped.map((x) => `- ${x}`), '');
   if (results.warnings.length) l.push('## Warnings', '', ...results.warnings.map((w) => `- ${w.message}`), '');
   if (results.errors.length) l.push('## Errors', '', ...results.errors.map((e) => `- ${e.caseId ?? e.scenario ?? ''}: ${e.message}`), '');
   return l.join('\n');

@@ -6,6 +6,7 @@ import { COLUMNS, analysisLines, caseRow, environmentLine } from './format.js';
 import { qualityTable } from './quality.js';
 import { servingTable } from './serving.js';
 import { notCompleted } from './state.js';
+import { ENGINE_COLUMNS, engineRows, skippedLines } from './engines.js';
 
 export interface TableOptions {
   /** Fit every line to this many columns (drop table columns, wrap prose); Infinity: no limit. Default 120. */
@@ -89,6 +90,13 @@ export function renderTable(results: ResultsFile, o: TableOptions = {}): string 
     for (const l of analysisLines(s)) out.push(...prose(`  ${l}`));
   }
   if (dropped.size) out.push(...prose(`  columns left out to fit ${width} characters: ${[...dropped].join(', ')} (--wide shows them; report.md has every column)`, chalk.dim));
+  const engines = engineRows(results);
+  if (engines.length) {
+    const t = new Table({ head: ENGINE_COLUMNS, style });
+    for (const r of engines) t.push(r);
+    out.push(chalk.bold('engines and memory'), t.toString());
+  }
+  for (const x of skippedLines(results)) out.push(...prose(`skipped by the memory plan: ${x}`, chalk.yellow));
   for (const w of results.warnings) out.push(...prose(`warning: ${w.message}`, chalk.yellow));
   out.push(...prose(environmentLine(results), chalk.dim));
   return out.join('\n');

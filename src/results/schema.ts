@@ -338,6 +338,24 @@ export const EngineRun = z.strictObject({
   plannedBytes: z.number().nullable().optional().describe("the memory plan's estimate for the engine's largest case (weights + KV cache + activations)"),
 });
 
+/** A case the memory plan refused before loading anything: not measured, so readers treat it as missing. */
+export const SkippedCase = z.strictObject({
+  id: z.string().min(1).describe('the id the case would have had'),
+  scenario: ScenarioKind,
+  engine: EngineKind,
+  model: z.string(),
+  reason: z.string().min(1).describe('one line: what it needs against what is free'),
+});
+
+/** The memory plan made before any model loaded (src/run/plan.ts). */
+export const MemoryPlanSummary = z.strictObject({
+  device: z.enum(['cpu', 'cuda']),
+  freeBytes: z.number().nullable().describe('the budget: CPU MemAvailable, nvidia-smi memory.free, or --cpu-memory / --gpu-memory; null: not planned (no figure)'),
+  source: z.string().describe('where freeBytes came from'),
+  verdict: z.enum(['pair', 'one-at-a-time', 'does-not-fit']),
+  pairBytes: z.number().describe("estimate: both sides' largest cases resident at once"),
+});
+
 export const ResultsFile = z.strictObject({
   schemaVersion: z.literal(SCHEMA_VERSION),
   runId: z.string().min(1),
@@ -350,5 +368,7 @@ export const ResultsFile = z.strictObject({
   complete: z.boolean().describe('false when the run was interrupted (Ctrl-C) or a scenario failed before all were run'),
   errors: z.array(RunError),
   warnings: z.array(Warning),
+  memoryPlan: MemoryPlanSummary.optional().describe('the memory plan made before any model loaded'),
+  skippedCases: z.array(SkippedCase).optional().describe('cases the memory plan refused (not measured: report, compare and claims treat them as missing)'),
   engines: z.array(EngineRun).optional().describe('the engines in the order they were opened, one resident at a time, with memory and load time (files before it: absent)'),
 });

@@ -10,6 +10,7 @@ import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
 import { checkSamplerConfig } from './check-config.js';
 import { runBenchmark } from './run.js';
+import { type FreeMemoryOptions, buildPlan, freeMemory, renderPlan, sideShapes } from './plan.js';
 
 export interface RunCommandOptions {
   configArg: string | undefined;
@@ -22,6 +23,9 @@ export interface RunCommandOptions {
   force?: boolean;
   /** Supplied by the CLI (spinner or plain lines on stderr). */
   progress: Progress;
+  /** --plan: print the memory plan and exit without loading a model. */
+  plan?: boolean;
+  memory?: FreeMemoryOptions;
 }
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
@@ -30,6 +34,12 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   // Fail on a bad model reference before creating anything.
   for (const side of ['diffusion', 'ar'] as const) {
     if (!isUrl(config[side].model)) checkModelRef(config[side].model, side);
+  }
+  if (o.plan) {
+    // The plan is this invocation's product: stdout (JSON with --json). Shapes only: no preset is built.
+    const plan = buildPlan(config, sideShapes(config), await freeMemory(config, { ...o.memory, planOnly: true }));
+    process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`);
+    return ExitCode.ok;
   }
   const runId = newRunId();
   const outDir = config.out ?? join('results', runId);
@@ -60,7 +70,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   try {
     let outcome: Awaited<ReturnType<typeof runBenchmark>>;
     try {
-      outcome = await runBenchmark({ config, outDir, runId, progress, signal: controller.signal, onWorker: (w) => workers.push(w), force: o.force ?? false });
+      outcome = await runBenchmark({ config, outDir, runId, progress, signal: controller.signal, onWorker: (w) => workers.push(w), force: o.force ?? false, memory: o.memory });
     } catch (err) {
       // Stopped before anything was measured (a model build, engines starting): --out is left as it was.
       if (controller.signal.aborted && err instanceof UserError && err.exitCode === ExitCode.interrupted) throw new UserError(err.message, stopCode);

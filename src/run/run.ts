@@ -15,7 +15,7 @@ import { resolveHubModel, resolveModelRefAsync } from '../models/cache.js';
 import { NoSafetensorsError } from '../models/hub-download.js';
 import { isHubId } from '../models/hub.js';
 import { collectEnvironment } from '../results/environment.js';
-import { SCHEMA_VERSION, type CaseResult, type EngineRun, type ResultsFile, type ScenarioKind, type ScenarioResult, type Warning } from '../results/types.js';
+import { SCHEMA_VERSION, type CaseParams, type CaseResult, type EngineRun, type SkippedCase, type ResultsFile, type ScenarioKind, type ScenarioResult, type Warning } from '../results/types.js';
 import { ResultsWriteError } from '../results/writer.js';
 import { createPersister, describeWriteFailure } from './out-dir.js';
 import { promptParity } from '../results/sides.js';
@@ -28,6 +28,8 @@ import { SCENARIO_RUNNERS, type ScenarioContext, mergeAnalyses } from '../scenar
 import { watchEngineMemory } from '../telemetry/engine-memory.js';
 import { type Telemetry } from '../telemetry/telemetry.js';
 import { type EngineSlot, type SideModel, engineSlots, openSlot } from './engines.js';
+import { type FreeMemoryOptions, buildPlan, freeMemory, refusal, sideShapes } from './plan.js';
+import { caseMemory } from '../models/memory.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
 
 export interface RunOptions {
@@ -41,6 +43,8 @@ export interface RunOptions {
   onWorker?: (w: Abortable) => void;
   /** --force: the output folder may already hold a run's files (checked by the command before the run). */
   force?: boolean;
+  /** --gpu-memory / --cpu-memory: the memory plan's budget instead of what the device reports. */
+  memory?: FreeMemoryOptions;
 }
 
 export interface RunOutcome {
@@ -158,6 +162,12 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     }
   };
 
+  // The memory plan, before any model loads: cases that cannot fit are refused (skipped) instead of run.
+  const free = await freeMemory(c, opts.memory ?? {});
+  const plan = buildPlan(c, sideShapes(c), free);
+  results.memoryPlan = { device: free.device, freeBytes: Number.isFinite(free.bytes) ? free.bytes : null, source: free.source, verdict: plan.verdict, pairBytes: plan.pairBytes };
+  const skipped: SkippedCase[] = [];
+  results.skippedCases = skipped;
   const sides = await resolveSides(c, opts.progress, opts.signal);
   const slots = await engineSlots(sides);
   const anyTokenizer = slots.find((s) => s.tokenizer)?.tokenizer ?? null;
@@ -237,6 +247,27 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         gpuMemoryPeakBytes: null,
       };
       engineRuns.push(record);
+      const planned = plan.engines.find((e) => e.engine === slot.kind && e.role === slot.role);
+      if (planned) record.plannedBytes = planned.largest.need.totalBytes;
+      // An engine whose every case the plan refuses is not opened at all.
+      const dtype = slot.folder?.meta.dtype === 'fp16' ? 'fp16' : 'fp32';
+      const needOf = (p: CaseParams) =>
+        caseMemory(slot.folder!.meta.spec, dtype, free.device, {
+          graph: slot.role === 'diffusion' ? 'diffusion' : 'causal',
+          batchSize: p.batchSize,
+          promptTokens: p.promptTokens,
+          genLength: p.genLength,
+          cache: p.cache ?? 'none',
+          cfg: (p.cfgScale ?? 0) > 0,
+        });
+      if (slot.folder && planned && planned.cases.every((x) => refusal(x.need, free))) {
+        const smallest = planned.cases.reduce((a, b) => (b.need.totalBytes < a.need.totalBytes ? b : a));
+        record.state = 'skipped';
+        record.reason = `memory plan: its smallest case ${refusal(smallest.need, free)}`;
+        opts.progress.line(`${slot.kind}: skipped (${record.reason})`);
+        persistKeeping();
+        continue;
+      }
       opts.progress.phase(`starting engine ${slot.kind} (${slot.ref})`);
       const watch = watchEngineMemory({ gpu: slot.kind !== 'openai' && (telemetry ? onGpu : c.device !== 'cpu') });
       const t0 = performance.now();
@@ -298,6 +329,12 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
               persist();
             },
             warn,
+            admit: (_h, p) => (slot.folder ? refusal(needOf(p), free) : null),
+            skip: (sk) => {
+              skipped.push(sk);
+              opts.progress.line(`${sk.id}: skipped (${sk.reason})`);
+              persist();
+            },
           };
           try {
             scenario.analysis = mergeAnalyses(scenario.analysis, await SCENARIO_RUNNERS[kind](ctx));
@@ -341,6 +378,8 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     }
   }
   const interrupted = opts.signal.aborted;
+  // A scenario no engine reached (every engine skipped by the memory plan) is still reported, with no cases.
+  if (!interrupted) for (const kind of c.scenarios) scenarioFor(kind).finishedAt ||= new Date().toISOString();
   results.complete = !interrupted && results.scenarios.length === c.scenarios.length && results.scenarios.every((s) => s.state === 'completed') && engineRuns.every((e) => e.state === 'completed' || e.state === 'skipped');
   if (interrupted) exitCode = ExitCode.interrupted;
   else if (!results.complete) exitCode = ExitCode.failure;

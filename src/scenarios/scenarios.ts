@@ -41,7 +41,7 @@ interface CasePlan {
 }
 
 /** Quality is measured for throughput and steps cases of engines whose model has held-out tasks. */
-function plan(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): CasePlan {
+function plan(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): CasePlan | null {
   const c = ctx.config;
   const params: CaseParams = {
     batchSize: rows[0]!.length,
@@ -50,6 +50,12 @@ function plan(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, row
     ...(h.kind === 'llada' ? lladaParams(c) : {}),
     ...extra,
   };
+  // The memory plan refuses a case that would not fit before it loads anything: recorded as skipped, the run goes on.
+  const refused = ctx.admit?.(h, params) ?? null;
+  if (refused) {
+    ctx.skip?.({ id: caseId(scenario, h.kind, params, h.role), scenario, engine: h.kind, model: h.model, reason: refused });
+    return null;
+  }
   const call = engineCall(h, params, c.llada.seed);
   const requests = rows.map((r) => toRequest(r, c.genLength, h.promptAs === 'ids'));
   const key = JSON.stringify([params, c.llada.seed, requests.map((r) => [r.prompts, r.genLength])]);
@@ -141,9 +147,12 @@ async function measureHandles(ctx: ScenarioContext, mctx: ScenarioContext, byHan
   }
 }
 
-async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): Promise<CaseResult> {
-  const [r] = await runPlans(ctx, [plan(ctx, scenario, h, rows, extra, withQuality)]);
-  return r!;
+/** One case, measured; null when the memory plan refused it (recorded as skipped). */
+async function runCase(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): Promise<CaseResult | null> {
+  const p = plan(ctx, scenario, h, rows, extra, withQuality);
+  if (!p) return null;
+  const [r] = await runPlans(ctx, [p]);
+  return r ?? null;
 }
 
 /**
@@ -235,7 +244,8 @@ export async function batch(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
     for (const h of ctx.handles) {
       const all = ctx.prompts.get(h)!;
       const rows = B === 1 ? Array.from({ length: maxB }, (_, i) => pick(all, 1, i)) : [pick(all, B)];
-      plans.push({ h, B, p: plan(ctx, 'batch', h, rows) });
+      const p = plan(ctx, 'batch', h, rows);
+      if (p) plans.push({ h, B, p });
     }
   }
   const measured = await runPlans(ctx, plans.map((x) => x.p));
@@ -271,7 +281,8 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
       }
       // Without a tokenizer (HTTP-only runs) the prompt is ~n tokens of text: record the length asked for, so case
       // ids stay unique and a reader knows the length probed.
-      plans.push(plan(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], h.tokenizer ? {} : { promptTokens: n }));
+      const p = plan(ctx, 'context', h, [[contextPrompt(ctx.set, h.tokenizer, n)]], h.tokenizer ? {} : { promptTokens: n });
+      if (p) plans.push(p);
     }
   }
   return { costModels: fitCostModels(await runPlans(ctx, plans)) };
@@ -286,16 +297,19 @@ export async function steps(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   // The throughput scenario's prompts (at batch 1): a setting both scenarios run is the same case, checked and pooled.
   const count = c.throughput.prompts;
   const plans: CasePlan[] = [];
+  const add = (p: CasePlan | null) => {
+    if (p) plans.push(p);
+  };
   for (const h of ctx.handles) {
     const rows = Array.from({ length: count }, (_, i) => pick(ctx.prompts.get(h)!, 1, i));
     if (h.kind !== 'llada') {
-      if (h.kind !== 'openai') plans.push(plan(ctx, 'steps', h, rows, {}, true));
+      if (h.kind !== 'openai') add(plan(ctx, 'steps', h, rows, {}, true));
       continue;
     }
     // The ladder from the reference sampler to Fast-dLLM's fastest setting: cache mode x steps x threshold.
     for (const cache of c.steps.caches) {
-      for (const s of c.steps.steps) plans.push(plan(ctx, 'steps', h, rows, { steps: s, threshold: null, cache }, true));
-      for (const t of c.steps.thresholds) plans.push(plan(ctx, 'steps', h, rows, { threshold: t, steps: undefined, cache }, true));
+      for (const s of c.steps.steps) add(plan(ctx, 'steps', h, rows, { steps: s, threshold: null, cache }, true));
+      for (const t of c.steps.thresholds) add(plan(ctx, 'steps', h, rows, { threshold: t, steps: undefined, cache }, true));
     }
   }
   await runPlans(ctx, plans);

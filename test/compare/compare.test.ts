@@ -203,6 +203,16 @@ describe('compareResults', () => {
       expect(e.message).toBe('baseline case "batch/llada/b4/p64/g32/s32/bl32" is missing from the current run');
     });
 
+    it('a case the memory plan skipped in the current run is missing from the comparison, not a failure', () => {
+      const cur = run();
+      cur.scenarios[1]!.cases = [];
+      const id = 'batch/llada/b4/p64/g32/s32/bl32';
+      cur.skippedCases = [{ id, scenario: 'batch', engine: 'llada', model: 'tiny', reason: 'needs 20.0 GiB (...) but 16.0 GiB is free (--gpu-memory 16): 4.0 GiB short' }];
+      const c = compareResults(run(), cur);
+      expect(c.failures).toEqual([]);
+      expect(c.cases.map((k) => k.id)).not.toContain(id);
+    });
+
     it('a different device for the same id: the case, the field and both values', () => {
       const cur = run({ ar: { conditions: { device: 'cuda' } } });
       const e = userError(() => compareResults(run(), cur));

@@ -3,7 +3,7 @@ import { ArEngine, Arrival, CacheMode, type ConfigPath, type ConfigValue, Device
 import { HttpEndpoint } from '../../config/http.js';
 import type { Override } from '../../config/load.js';
 import { ExitCode } from '../../util/errors.js';
-import { envName, nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, positiveIntList, probability, requestRateList, sloSpec, text } from '../parse.js';
+import { envName, nonNegativeFloat, nonNegativeInt, oneOf, positiveFloat, positiveInt, positiveIntList, probability, requestRateList, sloSpec, text } from '../parse.js';
 
 function listOf<T extends string>(choices: readonly T[]) {
   return (value: string): T[] => {
@@ -12,12 +12,6 @@ function listOf<T extends string>(choices: readonly T[]) {
     if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not one of: ${choices.join(', ')}.`);
     return parts as T[];
   };
-}
-
-function positiveFloat(value: string): number {
-  const n = nonNegativeFloat(value);
-  if (n === 0) throw new InvalidArgumentError('expected a number > 0.');
-  return n;
 }
 
 function taskLimit(value: string): number | 'all' {
@@ -105,6 +99,9 @@ export function register(program: Command): void {
     .option('--no-report', 'do not write report.md / report.html')
     .option('--wide', 'print every table column, whatever the terminal width')
     .option('--force', "write into an --out folder that already holds a run's results (replacing them)")
+    .option('--plan', 'print the memory plan (weights, KV cache, activations against free memory) and exit without loading a model')
+    .addOption(new Option('--gpu-memory <GiB>', 'plan for a GPU with this much free memory (GiB) instead of what nvidia-smi reports').argParser(positiveFloat))
+    .addOption(new Option('--cpu-memory <GiB>', 'plan the CPU run against this much RAM (GiB) instead of MemAvailable').argParser(positiveFloat))
     .action(async (o: Record<string, unknown>) => {
       const overrides: Override[] = [];
       for (const f of RUN_FLAGS) {
@@ -113,7 +110,17 @@ export function register(program: Command): void {
       }
       const { runCommand } = await import('../../run/command.js');
       const { createProgress } = await import('../progress.js');
-      process.exitCode = await runCommand({ configArg: o.config as string, overrides, json: Boolean(o.json), report: o.report !== false, wide: Boolean(o.wide), force: Boolean(o.force), progress: createProgress() });
+      process.exitCode = await runCommand({
+        configArg: o.config as string,
+        overrides,
+        json: Boolean(o.json),
+        report: o.report !== false,
+        wide: Boolean(o.wide),
+        force: Boolean(o.force),
+        progress: createProgress(),
+        plan: Boolean(o.plan),
+        memory: { gpuMemoryGiB: o.gpuMemory as number | undefined, cpuMemoryGiB: o.cpuMemory as number | undefined },
+      });
       if (process.exitCode === undefined) process.exitCode = ExitCode.ok;
     });
 }
