@@ -171,6 +171,9 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         return [h, suite && h.tokenizer && c.prompts === 'default' ? suitePrompts(suite, h.tokenizer, c.chatTemplate) : preparePrompts(set, h.tokenizer, c.chatTemplate)] as const;
       }),
     );
+    // Said, not silent: with held-out tasks the "default" prompt set is replaced by the tasks' prompts.
+    const fromSuite = [...new Set(handles.filter((h) => suites.has(h) && h.tokenizer && c.prompts === 'default').map((h) => suites.get(h)!.source))];
+    if (fromSuite.length) opts.progress.line(`prompts: the held-out task prompts of ${fromSuite.join(', ')} (a model with held-out tasks takes them instead of the "default" set; --prompts NAME|FILE names another set)`);
     // A prompt that cannot fit is bad input: say so before any work rather than fail case after case.
     for (const [h, list] of prompts) {
       const longest = Math.max(...list.map((p) => p.ids.length));

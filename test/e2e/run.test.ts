@@ -40,6 +40,8 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     // The CPU fallback is said once, as the run's warning.
     expect(result.stderr.match(/CUDA provider not installed/g) ?? []).toHaveLength(0); // --device cpu: no fallback at all
     expect(result.stderr).toMatch(/CPU utilization and RSS were recorded instead/);
+    // The twins take their held-out task prompts instead of the "default" set, and the run says so.
+    expect(result.stderr).toMatch(/prompts: the held-out task prompts of models\/twins\/heldout\.json \(a model with held-out tasks takes them instead of the "default" set/);
   });
 
   it('each case records its side, family, parameter count and typed handicap codes, from the engine', () => {
