@@ -1,4 +1,5 @@
 /** The run command's I/O edge: config, output folder, Ctrl-C, progress, reports, exit code. */
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { assertWritableDir } from '../util/fs.js';
 import type { Progress } from './progress.js';
@@ -24,6 +25,22 @@ export interface RunCommandOptions {
   progress: Progress;
 }
 
+/** Removes a results folder whose only content is a results.json without a single case (never anything else). */
+export function removeIfNothingMeasured(dir: string): boolean {
+  try {
+    const entries = readdirSync(dir);
+    if (entries.some((e) => e !== 'results.json')) return false;
+    if (entries.length) {
+      const r = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { scenarios?: { cases?: unknown[] }[] };
+      if ((r.scenarios ?? []).some((s) => (s.cases ?? []).length > 0)) return false;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function runCommand(o: RunCommandOptions): Promise<number> {
   const { config, source } = loadRunConfig(o.configArg, o.overrides);
   checkSamplerConfig(config, source);
@@ -36,6 +53,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   }
   const runId = newRunId();
   const outDir = config.out ?? join('results', runId);
+  const outExisted = existsSync(outDir);
   assertWritableDir(outDir);
   const { progress } = o;
   progress.line(`config ${relative(process.cwd(), source) || source}; results -> ${outDir}`);
@@ -53,7 +71,14 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
-    const outcome = await runBenchmark({ config, outDir, runId, progress, signal: controller.signal, onWorker: (w) => workers.push(w) });
+    let outcome: Awaited<ReturnType<typeof runBenchmark>>;
+    try {
+      outcome = await runBenchmark({ config, outDir, runId, progress, signal: controller.signal, onWorker: (w) => workers.push(w) });
+    } catch (err) {
+      // Failed before its first case: the folder this run created holds nothing measured, so it goes.
+      if (!outExisted) removeIfNothingMeasured(outDir);
+      throw err;
+    }
     progress.stop();
     const { results } = outcome;
     if (o.report) {

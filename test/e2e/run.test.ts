@@ -2,10 +2,11 @@
  * The built CLI, end to end, as a user runs it: the default config on CPU writes a valid results.json with every
  * engine in every scenario; Ctrl-C and a crashing engine keep what was measured.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { headlineLines, headlineOf } from '../../src/claims/index.js';
+import { removeIfNothingMeasured } from '../../src/run/command.js';
 import type { ResultsFile } from '../../src/results/types.js';
 import { cli, cliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/models.js';
@@ -240,6 +241,23 @@ describe('dllm-bench: bad input is one line and a non-zero exit', () => {
     const r = await cli(['run', '--prompts', set, '--out', join(dir, 'out'), '--scenarios', 'throughput'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/longest prompt \(\d+ tokens\) \+ gen_length 16 exceeds llada's maximum length 2048/);
+    // It failed before its first case: the folder it created is not left behind, empty.
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('a run that fails before its first case removes only a folder it created, holding nothing measured', () => {
+    const dir = tempDir();
+    // A folder the user made stays; one holding anything but a case-less results.json stays.
+    mkdirSync(join(dir, 'mine'));
+    writeFileSync(join(dir, 'mine', 'notes.txt'), 'keep');
+    expect(removeIfNothingMeasured(join(dir, 'mine'))).toBe(false);
+    mkdirSync(join(dir, 'measured'));
+    writeFileSync(join(dir, 'measured', 'results.json'), JSON.stringify({ scenarios: [{ cases: [{ id: 'x' }] }] }));
+    expect(removeIfNothingMeasured(join(dir, 'measured'))).toBe(false);
+    mkdirSync(join(dir, 'empty'));
+    writeFileSync(join(dir, 'empty', 'results.json'), JSON.stringify({ scenarios: [] }));
+    expect(removeIfNothingMeasured(join(dir, 'empty'))).toBe(true);
+    expect([existsSync(join(dir, 'mine')), existsSync(join(dir, 'measured')), existsSync(join(dir, 'empty'))]).toEqual([true, true, false]);
   });
 
   it('an output folder that cannot be written', async () => {
