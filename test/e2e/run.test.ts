@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { headlineLines, headlineOf } from '../../src/claims/index.js';
 import { removeIfNothingMeasured } from '../../src/run/command.js';
+import { cudaProviderInstalled } from '../../src/engines/device.js';
 import type { ResultsFile } from '../../src/results/types.js';
 import { cli, cliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/models.js';
@@ -164,6 +165,14 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     }
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/accuracy/i);
+  });
+
+  it.skipIf(cudaProviderInstalled())('--device auto without the CUDA provider: the fallback notice is said once, whole', async () => {
+    const r = await cli(['run', '--out', join(tempDir(), 'auto'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--gen-length', '16', '--steps', '16', '--block-length', '16', '--quality-per-task', '0'], { ...env, COLUMNS: '120' });
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/CUDA provider not installed/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/warning: llada, ar, ar-ort, ar-loop: auto: CUDA provider not installed, using CPU/);
+    expect(r.stderr.split('\n').filter((l) => l.length > 120)).toEqual([]);
   });
 
   it('prints tables to stderr and nothing but JSON to stdout with --json', async () => {
