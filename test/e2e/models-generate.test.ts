@@ -106,7 +106,7 @@ describe('report (built CLI)', () => {
     const run = join(root, 'run');
     expect((await cli(['run', '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--gen-length', '8', '--steps', '8', '--block-length', '8', '--out', run], { DLLM_BENCH_CACHE: join(root, 'cache') })).code).toBe(0);
     expect((await cli(['report', run, '--format', 'md'])).stdout).toMatch(/## throughput/);
-    expect((await cli(['report', join(run, 'results.json'), '--format', 'json'])).stdout).toContain('"schemaVersion": 3');
+    expect((await cli(['report', join(run, 'results.json'), '--format', 'json'])).stdout).toContain('"schemaVersion": 4');
     const html = join(root, 'r.html');
     expect((await cli(['report', run, '--format', 'html', '--out', html])).code).toBe(0);
     expect(readFileSync(html, 'utf8')).toMatch(/<svg/);

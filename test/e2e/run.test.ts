@@ -41,7 +41,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(wide).toEqual([]);
     // The CPU fallback is said once, as the run's warning.
     expect(result.stderr.match(/CUDA provider not installed/g) ?? []).toHaveLength(0); // --device cpu: no fallback at all
-    expect(result.stderr).toMatch(/CPU utilization and RSS were recorded instead/);
+    expect(result.stderr).toMatch(/CPU utilization and RSS were\s+recorded instead/);
     // The twins take their held-out task prompts instead of the "default" set, and the run says so.
     expect(result.stderr).toMatch(/prompts: the held-out task prompts of models\/twins\/heldout\.json \(a model with held-out tasks takes them instead of the "default" set/);
   });
@@ -61,7 +61,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(result.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(result.code).toBe(0);
     const r = readResults(out);
-    expect(r.schemaVersion).toBe(3);
+    expect(r.schemaVersion).toBe(4);
     expect(r.complete).toBe(true);
     expect(r.errors).toEqual([]);
     expect(r.environment.executionProvider).toBe('cpu');
