@@ -185,7 +185,9 @@ export function frontierSpec(results: ResultsFile): Spec | null {
           tooltip: [{ field: 'setting' }, { field: 'acc', title: 'accuracy %', format: '.1f' }, { field: 'tps', title: 'tokens/s', format: '.0f' }, { field: 'nfe', title: 'NFE', format: '.1f' }],
         },
       },
-      { data: { values: labelled }, mark: { type: 'text', dx: 7, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'acc', type: 'quantitative' }, text: { field: 'setting' } } },
+      { data: { values: labelled.filter((p) => p.side !== 'AR reference') }, mark: { type: 'text', dx: 7, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'acc', type: 'quantitative' }, text: { field: 'setting' } } },
+      // The AR engines sit close together: their labels slant up and away from the points, so neighbours do not overlap.
+      { data: { values: labelled.filter((p) => p.side === 'AR reference') }, mark: { type: 'text', dx: 5, dy: -6, angle: -40, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'acc', type: 'quantitative' }, text: { field: 'setting' } } },
     ],
   };
 }

@@ -10,7 +10,10 @@ import { maskInPromptError, positionsError } from '../engines/request.js';
 import { spawnTagged } from '../engines/worker/client.js';
 import type { DeviceRequest, EngineResult } from '../engines/types.js';
 import { loadVerifiedModelFolder } from '../models/folder.js';
+import { isPresetName, resolveModelRef } from '../models/cache.js';
 import { openModel } from '../models/hub.js';
+import { heldoutFileFor } from '../quality/suite.js';
+import { normalizeAnswer } from '../quality/tasks.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
 
 export interface GenerateFlags {
@@ -35,6 +38,8 @@ export interface GenerateFlags {
   device: DeviceRequest;
   threads?: number;
   json?: boolean;
+  /** A preset names two models: which one (default llada, the diffusion side). */
+  family?: 'llada' | 'llama';
 }
 
 /** Redraws the answer in place: committed tokens as text, masked positions as dim blocks. */
@@ -55,9 +60,18 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
   const fileEntries = f.promptsFile === undefined ? [] : readPromptsFile(f.promptsFile);
   const entries: (string | number[])[] = [...(f.prompt ?? []), ...(f.promptIds ?? []), ...fileEntries];
   if (entries.length === 0) throw new UserError('give a prompt: --prompt TEXT, --prompt-ids 1,2,3 (both repeatable) or --prompts-file FILE');
-  const folder = await openModel(f.model);
+  // A preset that `run` accepts works here too: built (or found) in the cache like `run` does, one family of it.
+  let modelDir = f.model;
+  if (isPresetName(f.model)) {
+    const m = resolveModelRef(f.model, f.family ?? 'llada', { dtype: 'fp32', seed: 0 });
+    if (m.built && !f.json) process.stderr.write(`${chalk.dim(`built preset ${f.model} (${f.family ?? 'llada'}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`)}\n`);
+    modelDir = m.dir;
+  } else if (f.family) throw new UserError('--family picks one model of a preset; a model folder has its own family');
+  const folder = await openModel(modelDir);
   // What is about to be loaded: the sizes and hashes recorded when the folder was built.
   if (!folder.hubId) loadVerifiedModelFolder(folder.dir);
+  // A model with held-out tasks (the twins) is read as its checkers read an answer: up to the end token, no spaces.
+  const suite = heldoutFileFor(f.model, folder.dir);
   if (folder.hubId && f.engine !== 'ar') throw new UserError(`--engine ${f.engine} needs a local model folder; a hub model runs on --engine ar (transformers.js)`);
   const diffusion = folder.meta.graph === 'diffusion';
   const genLength = diffusion ? f.genLength : (f.maxNewTokens ?? f.genLength);
@@ -115,6 +129,13 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
   if (!r.ok) throw new UserError(`generation failed: ${r.error.message}`);
   const v = r.value;
   const text = v.tokens.map((t) => (tokenizer ? tokenizer.decode(t) : ''));
+  const answers = v.tokens.map((t, i) => {
+    const useful = t.slice(0, v.usefulTokens[i]);
+    if (!tokenizer) return useful.join(',');
+    const decoded = tokenizer.decode(useful);
+    return suite ? normalizeAnswer(decoded) : decoded;
+  });
+  const padding = v.tokens.map((t, i) => t.length - v.usefulTokens[i]!);
   const generated = v.tokens.reduce((a, t) => a + t.length, 0);
   const out = {
     schemaVersion: 1,
@@ -127,6 +148,8 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     batchSize: batch.length,
     tokens: v.tokens,
     text,
+    answer: answers,
+    paddingTokens: padding,
     usefulTokens: v.usefulTokens,
     nfe: v.trace.length,
     totalMs: v.totalMs,
@@ -138,7 +161,12 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
   if (f.json) {
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
-    v.tokens.forEach((t, i) => process.stdout.write(`${tokenizer ? text[i] : t.join(',')}\n`));
+    // The answer on stdout; how many end-of-answer tokens filled the rest of the positions, said once on stderr.
+    for (const a of answers) process.stdout.write(`${a}\n`);
+    const padded = padding.filter((n) => n > 0);
+    if (padded.length) {
+      process.stderr.write(chalk.dim(`${batch.length > 1 ? `${padded.length} of ${batch.length} answers` : 'the answer'} ended at an end token; ${padding.reduce((a, b) => a + b, 0)} end/padding token(s) after ${batch.length > 1 ? 'them' : 'it'} not shown (--json: tokens, text)\n`));
+    }
     process.stderr.write(
       chalk.dim(`${kind} on ${engine.info.device}: ${generated} tokens, ${v.trace.length} forward passes, ${v.totalMs.toFixed(1)} ms (${out.tokensPerSec.toFixed(1)} tok/s)\n`),
     );

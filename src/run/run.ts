@@ -231,6 +231,9 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   };
   let exitCode: number = ExitCode.ok;
   try {
+    // Said, not silent: with held-out tasks the "default" prompt set is replaced by the tasks' prompts.
+    const fromSuite = [...new Set(slots.filter((s) => suites.has(s) && s.tokenizer && c.prompts === 'default').map((s) => suites.get(s)!.source))];
+    if (fromSuite.length) opts.progress.line(`prompts: the task prompts of ${fromSuite.join(', ')} (a model with tasks takes them instead of the "default" set; --prompts NAME|FILE names another set)`);
     for (const [order, slot] of slots.entries()) {
       if (opts.signal.aborted) break;
       const record: EngineRun = {

@@ -58,6 +58,23 @@ describe('models and generate (built CLI)', () => {
     expect(direct.tokens).toEqual(out.tokens);
   });
 
+  it('generate --model twins: a preset run accepts works; the answer prints as the task reads it, the padding summarized', async () => {
+    const env = { DLLM_BENCH_CACHE: join(root, 'cache') };
+    // The first held-out sort item: "sort 686500" -> "005668".
+    const r = await cli(['generate', '--model', 'twins', '--prompt', 'sort 686500', '--gen-length', '16', '--device', 'cpu'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const answer = r.stdout.trim();
+    expect(answer).toMatch(/^\d{6}$/); // six characters, no spaces between them, no end tokens after them
+    expect(r.stderr).toMatch(/the answer ended at an end token; \d+ end\/padding token\(s\) after it not shown/);
+    const j = await cli(['generate', '--model', 'twins', '--family', 'llama', '--engine', 'ar-loop', '--prompt', 'sort 686500', '--max-new-tokens', '16', '--device', 'cpu', '--json'], env);
+    expect(j.code, j.stderr).toBe(0);
+    const out = JSON.parse(j.stdout);
+    expect(out.family).toBe('llama');
+    expect(out.answer).toEqual(['005668']); // the AR twin sorts (100% on sort in its model card)
+    expect(out.text[0]).toMatch(/0 0 5 6 6 8/); // the tokenizer's own decoding, kept in --json
+    expect(out.paddingTokens[0]).toBe(out.tokens[0].length - out.usefulTokens[0]);
+  });
+
   it('bad generate input: one line, exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['--gen-length', '10', '--block-length', '4'], /gen_length \(10\) must be a multiple of block_length \(4\)/],
@@ -89,7 +106,7 @@ describe('report (built CLI)', () => {
     const run = join(root, 'run');
     expect((await cli(['run', '--scenarios', 'throughput', '--repetitions', '1', '--min-time', '0', '--warmup', '0', '--gen-length', '8', '--steps', '8', '--block-length', '8', '--out', run], { DLLM_BENCH_CACHE: join(root, 'cache') })).code).toBe(0);
     expect((await cli(['report', run, '--format', 'md'])).stdout).toMatch(/## throughput/);
-    expect((await cli(['report', join(run, 'results.json'), '--format', 'json'])).stdout).toContain('"schemaVersion": 3');
+    expect((await cli(['report', join(run, 'results.json'), '--format', 'json'])).stdout).toContain('"schemaVersion": 4');
     const html = join(root, 'r.html');
     expect((await cli(['report', run, '--format', 'html', '--out', html])).code).toBe(0);
     expect(readFileSync(html, 'utf8')).toMatch(/<svg/);

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { headlineLines, headlineOf } from '../../src/claims/index.js';
+import { cudaProviderInstalled } from '../../src/engines/device.js';
 import type { ResultsFile } from '../../src/results/types.js';
 import { cli, cliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/models.js';
@@ -39,7 +40,10 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(wide).toEqual([]);
     // The CPU fallback is said once, as the run's warning.
     expect(result.stderr.match(/CUDA provider not installed/g) ?? []).toHaveLength(0); // --device cpu: no fallback at all
-    expect(result.stderr).toMatch(/CPU utilization and RSS were recorded instead/);
+    const flat = result.stderr.replace(/\s+/g, ' '); // prose wraps at 120 columns
+    expect(flat).toMatch(/CPU utilization and RSS were recorded instead/);
+    // The twins take their held-out task prompts instead of the "default" set, and the run says so.
+    expect(flat).toMatch(/prompts: the held-out task prompts of models\/twins\/heldout\.json \(a model with held-out tasks takes them instead of the "default" set/);
   });
 
   it('each case records its side, family, parameter count and typed handicap codes, from the engine', () => {
@@ -57,7 +61,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(result.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(result.code).toBe(0);
     const r = readResults(out);
-    expect(r.schemaVersion).toBe(3);
+    expect(r.schemaVersion).toBe(4);
     expect(r.complete).toBe(true);
     expect(r.errors).toEqual([]);
     expect(r.environment.executionProvider).toBe('cpu');
@@ -185,6 +189,14 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     expect(md).toMatch(/accuracy/i);
   });
 
+  it.skipIf(cudaProviderInstalled())('--device auto without the CUDA provider: the fallback notice is said once, whole', async () => {
+    const r = await cli(['run', '--out', join(tempDir(), 'auto'), '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--gen-length', '16', '--steps', '16', '--block-length', '16', '--quality-per-task', '0'], { ...env, COLUMNS: '120' });
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/CUDA provider not installed/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/warning: llada, ar, ar-ort, ar-loop: auto: CUDA provider not installed, using CPU/);
+    expect(r.stderr.split('\n').filter((l) => l.length > 120)).toEqual([]);
+  });
+
   it('prints tables to stderr and nothing but JSON to stdout with --json', async () => {
     expect(result.stderr).toMatch(/tok\/s/);
     const json = await cli(['run', '--device', 'cpu', '--out', join(tempDir(), 'j'), '--scenarios', 'throughput', '--repetitions', '1', '--min-time', '0', '--warmup', '0', '--json', '--gen-length', '16', '--steps', '16', '--block-length', '16', '--quality-per-task', '0'], env);
@@ -266,6 +278,8 @@ describe('dllm-bench: bad input is one line and a non-zero exit', () => {
     const r = await cli(['run', '--prompts', set, '--out', join(dir, 'out'), '--scenarios', 'throughput'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/longest prompt \(\d+ tokens\) \+ gen_length 16 exceeds llada's maximum length 2048/);
+    // It failed before its first case: the folder it created is not left behind, empty.
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
   it('an output folder that cannot be written', async () => {

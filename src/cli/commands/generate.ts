@@ -6,7 +6,8 @@ export function register(program: Command): void {
   program
     .command('generate')
     .description('decode prompts (one batch, left-padded) with the engine the model folder implies (llada: diffusion, llama: autoregressive)')
-    .requiredOption('--model <dir>', 'model folder (built by "models build" or "models convert")')
+    .requiredOption('--model <dir>', 'model folder (built by "models build" or "models convert"), or a preset run accepts (twins, tiny, ...)')
+    .option('--family <family>', 'with a preset: llada (the diffusion model, default) | llama (its AR twin)', oneOf(['llada', 'llama'] as const))
     .option('--prompt <text>', 'prompt text (wrapped in the model\'s chat template unless --raw); repeat for a batch', (v: string, prev: string[] = []) => [...prev, v])
     .option('--prompt-ids <ids>', 'prompt token ids, e.g. 1,2,3; repeat for a batch', (v: string, prev: number[][] = []) => [...prev, idList(v)])
     .option('--prompts-file <file>', 'a JSON array of prompts, each a text or an array of token ids')
