@@ -10,7 +10,7 @@ import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
 import { isHubId } from '../models/hub.js';
 import { UserError } from '../util/errors.js';
-import { checkSamplerConfig } from './check-config.js';
+import { checkSamplerConfig, fitStepsSweep } from './check-config.js';
 import { runBenchmark } from './run.js';
 
 export interface RunCommandOptions {
@@ -25,8 +25,10 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
-  const { config, source } = loadRunConfig(o.configArg, o.overrides);
-  checkSamplerConfig(config, source);
+  const loaded = loadRunConfig(o.configArg, o.overrides);
+  const { source } = loaded;
+  checkSamplerConfig(loaded.config, source);
+  const { config, note: sweepNote } = fitStepsSweep(loaded.config, source);
   // Fail on a bad model reference before creating anything.
   for (const [side, family] of [['diffusion', 'llada'], ['ar', 'llama']] as const) {
     if (!isUrl(config[side].model)) checkModelRef(config[side].model, family);
@@ -39,6 +41,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   checkOutDir(outDir, o.force ?? false);
   const { progress } = o;
   progress.line(`config ${relative(process.cwd(), source) || source}; results -> ${outDir}`);
+  if (sweepNote) progress.line(`note: ${sweepNote}`);
 
   const controller = new AbortController();
   const workers: Abortable[] = [];
