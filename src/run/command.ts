@@ -8,7 +8,7 @@ import type { Abortable } from '../engines/worker/client.js';
 import { newRunId, serializeResults } from '../results/writer.js';
 import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
-import { checkSamplerConfig } from './check-config.js';
+import { checkSamplerConfig, fitStepsSweep } from './check-config.js';
 import { runBenchmark } from './run.js';
 import { type FreeMemoryOptions, buildPlan, freeMemory, renderPlan, sideShapes } from './plan.js';
 
@@ -29,8 +29,10 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(o: RunCommandOptions): Promise<number> {
-  const { config, source } = loadRunConfig(o.configArg, o.overrides);
-  checkSamplerConfig(config, source);
+  const loaded = loadRunConfig(o.configArg, o.overrides);
+  const { source } = loaded;
+  checkSamplerConfig(loaded.config, source);
+  const { config, note: sweepNote } = fitStepsSweep(loaded.config, source);
   // Fail on a bad model reference before creating anything.
   for (const side of ['diffusion', 'ar'] as const) {
     if (!isUrl(config[side].model)) checkModelRef(config[side].model, side);
@@ -46,6 +48,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   checkOutDir(outDir, o.force ?? false);
   const { progress } = o;
   progress.line(`config ${relative(process.cwd(), source) || source}; results -> ${outDir}`);
+  if (sweepNote) progress.line(`note: ${sweepNote}`);
 
   const controller = new AbortController();
   const workers: Abortable[] = [];

@@ -4,6 +4,7 @@ import chalk from 'chalk';
 import { UserError } from '../util/errors.js';
 import { decodeUtf8 } from '../util/fs.js';
 import { isInteractive } from '../util/color.js';
+import { stepsOverGenLength } from './check-config.js';
 import { validateLladaOptions, DEFAULT_LLADA_OPTIONS, type CacheMode, type LladaOptions } from '../engines/llada/sampler.js';
 import type { StepEvent } from '../engines/llada/engine.js';
 import { maskInPromptError, positionsError } from '../engines/request.js';
@@ -87,7 +88,7 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     cache: f.cache ?? 'none',
   };
   if (diffusion) {
-    const bad = validateLladaOptions(genLength, llada);
+    const bad = validateLladaOptions(genLength, llada) ?? (llada.threshold === null ? stepsOverGenLength(genLength, llada.steps) : null);
     if (bad) throw new UserError(bad);
   }
   const tokenizer = folder.meta.hasTokenizer ? await loadTokenizer(folder) : null;

@@ -45,7 +45,7 @@ function caseIds(results: ResultsFile): string[] {
 }
 
 export interface Persister {
-  /** Writes results.json once there is something in it (a case or an error); returns its path, or null when not written. */
+  /** Writes results.json once there is something in it (a measured or failed case, an error); returns its path, or null when not written. */
   save(results: ResultsFile): string | null;
   /** The path of the last complete write, or null when nothing has been written. */
   readonly path: string | null;
@@ -60,7 +60,8 @@ export function createPersister(dir: string, opts: { force: boolean; write?: typ
   let savedCases: string[] = [];
   return {
     save(results) {
-      const hasContent = results.errors.length > 0 || results.scenarios.some((s) => s.cases.length > 0);
+      // A case interrupted before its first repetition holds no measurement: not a reason to write.
+      const hasContent = results.errors.length > 0 || results.scenarios.some((s) => s.cases.some((c) => c.state === 'errored' || c.samples.length > 0));
       if (!hasContent && path === null) return null;
       if (path === null) {
         try {

@@ -38,6 +38,10 @@ describe('defect 1: an existing results folder is never wiped', () => {
     for (const f of ['results.json', 'report.md', 'report.html', 'notes.txt']) writeFileSync(join(dir, f), 'old');
     const p = createPersister(dir, { force: true });
     expect(p.save(emptyRun())).toBeNull();
+    // A case interrupted before its first repetition measured nothing either.
+    const interrupted = buildResults({ cases: [buildCase({ id: 'throughput/llada/c0', state: 'aborted', tokensPerSec: [] })] });
+    expect(interrupted.scenarios[0]!.cases[0]!.samples).toEqual([]);
+    expect(p.save(interrupted)).toBeNull();
     expect(readFileSync(join(dir, 'results.json'), 'utf8')).toBe('old');
     expect(p.save(results(1))).toBe(join(dir, 'results.json'));
     expect(readdirSync(dir).sort()).toEqual(['notes.txt', 'results.json']);

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunConfig } from '../../src/config/schema.js';
-import { validateLladaOptions, DEFAULT_LLADA_OPTIONS } from '../../src/engines/llada/sampler.js';
+import { checkSamplerConfig, fitStepsSweep } from '../../src/run/check-config.js';
 import { buildPreset } from '../../src/models/build.js';
 import { readGraphIoBytes, TruncatedProtobufError } from '../../src/onnx/inspect.js';
 import { parseResults } from '../../src/results/read.js';
@@ -91,10 +91,18 @@ describe('defects 6 and 10: folders that cannot be created fail at once, in one 
 });
 
 describe('defect 12: small validation gaps', () => {
-  it('steps greater than gen_length are refused', () => {
-    const o = { ...DEFAULT_LLADA_OPTIONS, blockLength: 16, threshold: null };
-    expect(validateLladaOptions(16, { ...o, steps: 16 })).toBeNull();
-    expect(validateLladaOptions(16, { ...o, steps: 64 })).toMatch(/steps \(64\) must not exceed gen_length \(16\)/);
+  it('steps greater than gen_length are refused, in the run config and its steps sweep', () => {
+    const config = (over: object) => RunConfig.parse({ genLength: 16, llada: { steps: 16, blockLength: 16 }, ...over });
+    expect(() => checkSamplerConfig(config({}), 'c.json')).not.toThrow();
+    expect(() => checkSamplerConfig(config({ llada: { steps: 64, blockLength: 16 } }), 'c.json')).toThrow(/^config c\.json: steps \(64\) must not exceed gen_length \(16\)/);
+    // The sweep drops the values above gen_length, saying so; with none left it is refused.
+    const sweep = fitStepsSweep(config({ scenarios: ['steps'], steps: { steps: [8, 32, 64] } }), 'c.json');
+    expect(sweep.config.steps.steps).toEqual([8]);
+    expect(sweep.note).toBe('steps sweep: 32, 64 exceed gen_length 16 (a step commits at least one token): skipped');
+    expect(fitStepsSweep(config({ scenarios: ['steps'], steps: { steps: [8, 16] } }), 'c.json')).toMatchObject({ note: null });
+    expect(() => fitStepsSweep(config({ scenarios: ['steps'], steps: { steps: [32, 64] } }), 'c.json')).toThrow(/^config c\.json: steps sweep: steps \(32\) must not exceed gen_length \(16\)/);
+    // A threshold decides the steps itself: no limit to check.
+    expect(() => checkSamplerConfig(config({ llada: { steps: 64, blockLength: 16, threshold: 0.9 } }), 'c.json')).not.toThrow();
   });
 
   it('invalid UTF-8 is refused, naming the byte', () => {

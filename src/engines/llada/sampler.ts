@@ -48,7 +48,6 @@ export function validateLladaOptions(genLength: number, o: LladaOptions): string
   if (o.threshold === null) {
     if (!int(o.steps)) return `steps must be a positive integer, got ${o.steps}`;
     if (o.steps % blocks !== 0) return `steps (${o.steps}) must be a multiple of the number of blocks (gen_length / block_length = ${blocks})`;
-    if (o.steps > genLength) return `steps (${o.steps}) must not exceed gen_length (${genLength}): each step commits at least one token`;
   } else if (!(o.threshold > 0 && o.threshold <= 1)) {
     return `threshold must be in (0, 1], got ${o.threshold}`;
   }
