@@ -119,7 +119,7 @@ function describeCase(r: CaseResult): string {
   const t = r.summary.tokensPerSec;
   const l = r.summary.latencyMs;
   const q = r.state === 'completed' && r.quality ? `, accuracy ${(r.quality.overall.accuracy * 100).toFixed(1)}% (${r.quality.overall.correct}/${r.quality.overall.total})` : '';
-  return `${r.id}: ${t ? `${t.mean.toFixed(1)} tok/s ± ${t.sd.toFixed(1)}` : '-'}, latency ${l ? `${l.mean.toFixed(1)} ms` : '-'}, NFE ${r.summary.nfe?.mean.toFixed(0) ?? '-'}${q}`;
+  return `${r.id}: ${t ? `${t.mean.toFixed(1)} tok/s ± ${t.n > 1 ? t.sd.toFixed(1) : 'n/a'}` : '-'}, latency ${l ? `${l.mean.toFixed(1)} ms` : '-'}, NFE ${r.summary.nfe?.mean.toFixed(0) ?? '-'}${q}`;
 }
 
 export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {

@@ -269,7 +269,7 @@ export interface SamplingPolicy {
   maxRelativeSpread: number;
 }
 
-/** Without a policy: exactly `repetitions`, case after case, flagged above 10%. */
+/** Without a policy: exactly `repetitions`, case after case, no variation verdict. */
 export const FIXED_COUNT: SamplingPolicy = { minTimeMs: 0, maxRepetitions: Number.MAX_SAFE_INTEGER, order: 'sequential', seed: 0, maxRelativeSpread: 0.1 };
 
 /** Mean of the prompt tokens a server reported (usage.prompt_tokens) over its requests; undefined when none did. */
@@ -383,7 +383,8 @@ class CaseMeasurement {
     return n >= p.maxRepetitions ? 'cap' : null;
   }
 
-  finish(sampling: CaseSampling, maxRelativeSpread: number): CompletedCase {
+  /** `maxRelativeSpread` null: no variation verdict (a context without a sampling policy). */
+  finish(sampling: CaseSampling, maxRelativeSpread: number | null): CompletedCase {
     const result: CompletedCase = this.withFailures({ ...this.base, sampling, state: 'completed', samples: this.samples, ...summarizeCase(this.samples) });
     const h = this.run.handle;
     if (this.work && this.known && this.work.all.forwards > 0) result.efficiency = caseEfficiency(this.work, this.requests, enginePeak(h.info, this.ctx.gpuName));
@@ -391,7 +392,7 @@ class CaseMeasurement {
       // Interleaved: the window spans the group's other cases between this case's first and last repetition.
       result.telemetry = this.ctx.telemetry.phase(this.firstStart, this.lastEnd, this.samples.reduce((a, s) => a + s.generatedTokens * s.requests, 0));
     }
-    const v = caseVariation(result.summary, maxRelativeSpread);
+    const v = maxRelativeSpread === null ? undefined : caseVariation(result.summary, maxRelativeSpread);
     if (v) {
       result.variation = v;
       if (v.flagged) this.ctx.warn?.({ code: 'high-variation', message: variationMessage(result.id, v, this.samples.length) });
@@ -486,7 +487,7 @@ export async function measureGroup(ctx: MeasureContext, runs: CaseRun[], onDone:
       const err = await m.repetition(position++, of);
       if (err) return done(m, m.withFailures({ ...m.base, sampling: m.sampling(p, group, 'repetitions'), state: 'errored', error: err, samples: m.samples, ...summarizeCase(m.samples) }));
       const why = m.stop(p);
-      if (why) await done(m, m.finish(m.sampling(p, group, why), p.maxRelativeSpread));
+      if (why) await done(m, m.finish(m.sampling(p, group, why), ctx.sampling ? p.maxRelativeSpread : null));
     };
     if (p.order === 'sequential') {
       for (const m of ms) while (active.has(m)) await step(m);

@@ -93,6 +93,7 @@ describe('run with an HTTP engine', () => {
         scenarios: ['throughput', 'batch', 'context'],
         warmup: 0,
         repetitions: 1,
+        sampling: { minTimeSec: 0 }, // exactly one repetition: the requests are counted below
         genLength: 8,
         batch: { batchSizes: [1, 2] },
         context: { promptLengths: [16, 32] },
