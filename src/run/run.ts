@@ -222,6 +222,8 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     return sc;
   };
   const deviceNotes = new Set<string>();
+  const fellBackKinds: string[] = [];
+  let fallbackNote: string | null = null;
   const seen = new Set<string>();
   const warn = (w: Warning) => {
     if (seen.has(w.message)) return;
@@ -233,7 +235,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   try {
     // Said, not silent: with held-out tasks the "default" prompt set is replaced by the tasks' prompts.
     const fromSuite = [...new Set(slots.filter((s) => suites.has(s) && s.tokenizer && c.prompts === 'default').map((s) => suites.get(s)!.source))];
-    if (fromSuite.length) opts.progress.line(`prompts: the task prompts of ${fromSuite.join(', ')} (a model with tasks takes them instead of the "default" set; --prompts NAME|FILE names another set)`);
+    if (fromSuite.length) opts.progress.line(`prompts: the held-out task prompts of ${fromSuite.join(', ')} (a model with held-out tasks takes them instead of the "default" set; --prompts NAME|FILE names another set)`);
     for (const [order, slot] of slots.entries()) {
       if (opts.signal.aborted) break;
       const record: EngineRun = {
@@ -300,8 +302,10 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         gpuName = h.info.device === 'cuda' ? (results.environment.gpus[0]?.name ?? null) : null;
         if (!onGpu) warn({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were recorded instead' });
       }
-      if (h.info.deviceNote && fellBack && !deviceNotes.has(h.info.deviceNote)) warn({ code: 'device-fallback', message: h.info.deviceNote });
+      // Said once, at the end (the warnings after the table), naming every engine that fell back.
+      if (h.info.deviceNote && fellBack) fellBackKinds.push(h.kind);
       if (h.info.deviceNote) deviceNotes.add(h.info.deviceNote);
+      fallbackNote ??= fellBack ? (h.info.deviceNote ?? null) : null;
       try {
         for (const kind of c.scenarios) {
           if (opts.signal.aborted || writeError) break;
@@ -380,6 +384,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       for (const w of telemetry.warnings()) if (!warnings.some((x) => x.message === w.message)) warnings.push(w);
     }
   }
+  if (fallbackNote && fellBackKinds.length) warnings.push({ code: 'device-fallback', message: `${fellBackKinds.join(', ')}: ${fallbackNote}` });
   const interrupted = opts.signal.aborted;
   // A scenario no engine reached (every engine skipped by the memory plan) is still reported, with no cases.
   if (!interrupted) for (const kind of c.scenarios) scenarioFor(kind).finishedAt ||= new Date().toISOString();

@@ -252,7 +252,7 @@ describe('dllm-bench: bad input is one line and a non-zero exit', () => {
     ['unknown flag', ['run', '--bogus'], /unknown option '--bogus'/],
     ['bad number', ['run', '--repetitions', 'many'], /--repetitions.*invalid/],
     ['bad list', ['run', '--batch', '1,x'], /--batch.*invalid/],
-    ['batch size past the sanity bound', ['run', '--batch', '1,100000'], /batch\.batchSizes\.1: Too big: expected number to be <=1024/],
+    ['batch size past the sanity bound', ['run', '--batch', '1,100000'], /batch\.batchSizes\.1: at most 1024 rows per request/],
     ['unknown scenario', ['run', '--scenarios', 'speed'], /"speed" is not one of/],
     ['missing config', ['run', '--config', '/nonexistent/c.json'], /file not found/],
     ['mismatched block length', ['run', '--gen-length', '30', '--block-length', '8'], /must be a multiple of block_length/],
