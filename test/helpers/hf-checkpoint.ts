@@ -61,6 +61,22 @@ export interface DecoderShape {
   mlp: number;
 }
 
+/** The config.json fields a Qwen2-layout checkpoint (Qwen2, Dream) of this shape states; add the family's own. */
+export function qwen2LayoutConfig(s: DecoderShape, tied: boolean): Record<string, unknown> {
+  return {
+    hidden_size: s.d,
+    num_attention_heads: s.heads,
+    num_key_value_heads: s.kvHeads,
+    num_hidden_layers: s.layers,
+    intermediate_size: s.mlp,
+    vocab_size: s.vocab,
+    rope_theta: 1000000,
+    rms_norm_eps: 1e-6,
+    max_position_embeddings: 128,
+    tie_word_embeddings: tied,
+  };
+}
+
 /**
  * Seeded uniform weights under transformers' Qwen2 / Llama names (model.layers.N.self_attn.q_proj.weight, ...),
  * with q/k/v biases when `bias`, and an lm_head unless `tied`.

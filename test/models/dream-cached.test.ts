@@ -12,7 +12,7 @@ import { type EntrySession, entrySession } from '../../src/engines/entries.js';
 import { convertCheckpoint } from '../../src/models/build.js';
 import { LLADA_ENTRY } from '../../src/models/compose.js';
 import { mulberry32 } from '../../src/util/random.js';
-import { hfDecoderTensors, writeShardedCheckpoint } from '../helpers/hf-checkpoint.js';
+import { hfDecoderTensors, writeShardedCheckpoint, qwen2LayoutConfig } from '../helpers/hf-checkpoint.js';
 import { tempDir } from '../helpers/models.js';
 import { argmax, softmax } from '../helpers/reference-forward.js';
 
@@ -21,16 +21,7 @@ const MASK = 95;
 const config = {
   architectures: ['DreamModel'],
   model_type: 'Dream',
-  hidden_size: shape.d,
-  num_attention_heads: shape.heads,
-  num_key_value_heads: shape.kvHeads,
-  num_hidden_layers: shape.layers,
-  intermediate_size: shape.mlp,
-  vocab_size: shape.vocab,
-  rope_theta: 1000000,
-  rms_norm_eps: 1e-6,
-  max_position_embeddings: 128,
-  tie_word_embeddings: false,
+  ...qwen2LayoutConfig(shape, false),
   mask_token_id: MASK,
   eos_token_id: 92,
 };

@@ -11,7 +11,7 @@ import { DREAM_ALGS, type DreamAlg, type DreamForward, type DreamSamplerOptions,
 import { convertCheckpoint } from '../../src/models/build.js';
 import { specFromConfig } from '../../src/models/families.js';
 import { mulberry32 } from '../../src/util/random.js';
-import { hfDecoderTensors, writeShardedCheckpoint } from '../helpers/hf-checkpoint.js';
+import { hfDecoderTensors, writeShardedCheckpoint, qwen2LayoutConfig } from '../helpers/hf-checkpoint.js';
 import { tempDir } from '../helpers/models.js';
 import { type RefSpec, argmax, loadCheckpoint, referenceForward } from '../helpers/reference-forward.js';
 
@@ -20,16 +20,7 @@ const MASK = 95;
 const dreamConfig = {
   architectures: ['DreamModel'],
   model_type: 'Dream',
-  hidden_size: shape.d,
-  num_attention_heads: shape.heads,
-  num_key_value_heads: shape.kvHeads,
-  num_hidden_layers: shape.layers,
-  intermediate_size: shape.mlp,
-  vocab_size: shape.vocab,
-  rope_theta: 1000000,
-  rms_norm_eps: 1e-6,
-  max_position_embeddings: 128,
-  tie_word_embeddings: false,
+  ...qwen2LayoutConfig(shape, false),
   use_sliding_window: false,
   mask_token_id: MASK,
   pad_token_id: 92,

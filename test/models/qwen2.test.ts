@@ -15,7 +15,7 @@ import { convertCheckpoint } from '../../src/models/build.js';
 import { specFromConfig } from '../../src/models/families.js';
 import { UserError } from '../../src/util/errors.js';
 import { okValue } from '../helpers/engine.js';
-import { hfDecoderTensors, writeShardedCheckpoint } from '../helpers/hf-checkpoint.js';
+import { hfDecoderTensors, writeShardedCheckpoint, qwen2LayoutConfig } from '../helpers/hf-checkpoint.js';
 import { tempDir } from '../helpers/models.js';
 import { type RefSpec, argmax, loadCheckpoint, referenceForward } from '../helpers/reference-forward.js';
 
@@ -23,16 +23,7 @@ const shape = { vocab: 96, d: 32, layers: 2, heads: 4, kvHeads: 2, headDim: 8, m
 const qwenConfig = {
   architectures: ['Qwen2ForCausalLM'],
   model_type: 'qwen2',
-  hidden_size: shape.d,
-  num_attention_heads: shape.heads,
-  num_key_value_heads: shape.kvHeads,
-  num_hidden_layers: shape.layers,
-  intermediate_size: shape.mlp,
-  vocab_size: shape.vocab,
-  rope_theta: 1000000,
-  rms_norm_eps: 1e-6,
-  max_position_embeddings: 128,
-  tie_word_embeddings: true,
+  ...qwen2LayoutConfig(shape, true),
   use_sliding_window: false,
   sliding_window: 4096,
   max_window_layers: 2,
@@ -70,7 +61,7 @@ describe('qwen2 family', () => {
     const s = specFromConfig(qwenConfig, 'config.json');
     expect(s).toMatchObject({ family: 'qwen2', numHeads: 4, numKvHeads: 2, headDim: 8, tieWordEmbeddings: true, ropeTheta: 1e6, rmsNormEps: 1e-6, maskTokenId: null, eosTokenIds: [92] });
     // Qwen2Config's eps default is 1e-6, not Llama's 1e-5.
-    const { rms_norm_eps: _eps, ...noEps } = qwenConfig;
+    const { rms_norm_eps: _eps, ...noEps } = qwenConfig as Record<string, unknown>;
     expect(specFromConfig(noEps, 'config.json').rmsNormEps).toBe(1e-6);
   });
 

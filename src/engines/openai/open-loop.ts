@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { mulberry32 } from '../../util/random.js';
-import type { ClosedLoopResult, LoadPrompt, LoadRequestRecord, SendFn } from './load.js';
+import type { ClosedLoopCommon, ClosedLoopResult, LoadRequestRecord, SendFn } from './load.js';
 import type { OpenAIEngine } from './engine.js';
 
 export type ArrivalProcess = 'poisson' | 'constant';
@@ -30,24 +30,15 @@ export function arrivalTimesMs(n: number, rate: number | 'inf', process: Arrival
   return out;
 }
 
-export interface OpenLoopOptions {
-  prompts: LoadPrompt[];
+/** The closed loop's limits and clock (load.ts), with arrivals in place of a worker count. */
+export type OpenLoopOptions = Omit<ClosedLoopCommon, 'concurrency'> & {
   /** Requests per second, or 'inf'. */
   rate: number | 'inf';
   arrival: ArrivalProcess;
   seed: number;
-  maxRequests: number;
-  /** No request starts after this many ms. */
-  durationMs: number;
-  genLength: number;
-  maxErrorRate?: number;
-  /** How long requests in flight at the end of the arrivals may take before they are aborted; default unlimited. */
-  drainMs?: number;
-  signal?: AbortSignal;
-  now?: () => number;
   engine?: Pick<OpenAIEngine, 'send'>;
   send?: SendFn;
-}
+};
 
 /** Runs the open loop; failed requests are records, never throws (RangeError for invalid arguments only). */
 export async function runOpenLoop(o: OpenLoopOptions): Promise<ClosedLoopResult> {
