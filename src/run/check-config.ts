@@ -28,6 +28,18 @@ export function fitStepsSweep(c: RunConfig, source: string): { config: RunConfig
   return { config: { ...c, steps: { ...c.steps, steps: kept } }, note: `steps sweep: ${over.join(', ')} exceed gen_length ${c.genLength} (a step commits at least one token): skipped` };
 }
 
+/**
+ * `--gen-length` below the config's steps (the default config's 16, say) without `--steps`: the steps follow the
+ * shorter length, one token per step, with a note; steps a user set above gen_length are still refused.
+ */
+export function fitStepsToGenLength(c: RunConfig, overridden: readonly string[]): { config: RunConfig; note: string | null } {
+  if (!overridden.includes('genLength') || overridden.includes('llada.steps') || c.llada.steps <= c.genLength) return { config: c, note: null };
+  return {
+    config: { ...c, llada: { ...c.llada, steps: c.genLength } },
+    note: `llada.steps ${c.llada.steps} from the config exceeds --gen-length ${c.genLength}: using ${c.genLength} steps (one token per step; --steps sets them)`,
+  };
+}
+
 export function checkSamplerConfig(c: RunConfig, source: string): void {
   if (isUrl(c.diffusion.model)) return;
   const fail = (m: string) => {

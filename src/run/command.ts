@@ -8,7 +8,7 @@ import type { Abortable } from '../engines/worker/client.js';
 import { newRunId, serializeResults } from '../results/writer.js';
 import { isUrl } from '../config/schema.js';
 import { checkModelRef } from '../models/cache.js';
-import { checkSamplerConfig, fitStepsSweep } from './check-config.js';
+import { checkSamplerConfig, fitStepsSweep, fitStepsToGenLength } from './check-config.js';
 import { runBenchmark } from './run.js';
 import { type FreeMemoryOptions, buildPlan, freeMemory, renderPlan, sideShapes } from './plan.js';
 
@@ -31,8 +31,9 @@ export interface RunCommandOptions {
 export async function runCommand(o: RunCommandOptions): Promise<number> {
   const loaded = loadRunConfig(o.configArg, o.overrides);
   const { source } = loaded;
-  checkSamplerConfig(loaded.config, source);
-  const { config, note: sweepNote } = fitStepsSweep(loaded.config, source);
+  const fitted = fitStepsToGenLength(loaded.config, o.overrides.map((x) => x.path.join('.')));
+  checkSamplerConfig(fitted.config, source);
+  const { config, note: sweepNote } = fitStepsSweep(fitted.config, source);
   // Fail on a bad model reference before creating anything.
   for (const side of ['diffusion', 'ar'] as const) {
     if (!isUrl(config[side].model)) checkModelRef(config[side].model, side);
@@ -48,6 +49,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   checkOutDir(outDir, o.force ?? false);
   const { progress } = o;
   progress.line(`config ${relative(process.cwd(), source) || source}; results -> ${outDir}`);
+  if (fitted.note) progress.line(`note: ${fitted.note}`);
   if (sweepNote) progress.line(`note: ${sweepNote}`);
 
   const controller = new AbortController();

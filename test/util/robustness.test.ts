@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunConfig } from '../../src/config/schema.js';
-import { checkSamplerConfig, fitStepsSweep } from '../../src/run/check-config.js';
+import { checkSamplerConfig, fitStepsSweep, fitStepsToGenLength } from '../../src/run/check-config.js';
 import { buildPreset } from '../../src/models/build.js';
 import { readGraphIoBytes, TruncatedProtobufError } from '../../src/onnx/inspect.js';
 import { parseResults } from '../../src/results/read.js';
@@ -103,6 +103,19 @@ describe('defect 12: small validation gaps', () => {
     expect(() => fitStepsSweep(config({ scenarios: ['steps'], steps: { steps: [32, 64] } }), 'c.json')).toThrow(/^config c\.json: steps sweep: steps \(32\) must not exceed gen_length \(16\)/);
     // A threshold decides the steps itself: no limit to check.
     expect(() => checkSamplerConfig(config({ llada: { steps: 64, blockLength: 16, threshold: 0.9 } }), 'c.json')).not.toThrow();
+  });
+
+  it('--gen-length below the config\'s steps, without --steps: the steps follow it, with a note; --steps given stays refused', () => {
+    // The default config's 16 steps and a --gen-length 8 override (issue 18's memory command): 8 steps, said.
+    const c = RunConfig.parse({ genLength: 8, llada: { steps: 16, blockLength: 8 } });
+    const fitted = fitStepsToGenLength(c, ['genLength', 'llada.blockLength']);
+    expect(fitted.config.llada.steps).toBe(8);
+    expect(fitted.note).toBe('llada.steps 16 from the config exceeds --gen-length 8: using 8 steps (one token per step; --steps sets them)');
+    expect(() => checkSamplerConfig(fitted.config, 'c.json')).not.toThrow();
+    // Steps the user set, or a gen length from the config file itself, are left for checkSamplerConfig to refuse.
+    expect(fitStepsToGenLength(c, ['genLength', 'llada.steps'])).toEqual({ config: c, note: null });
+    expect(fitStepsToGenLength(c, [])).toEqual({ config: c, note: null });
+    expect(() => checkSamplerConfig(c, 'c.json')).toThrow(/steps \(16\) must not exceed gen_length \(8\)/);
   });
 
   it('invalid UTF-8 is refused, naming the byte', () => {
