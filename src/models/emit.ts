@@ -7,6 +7,7 @@
  * SkipSimplifiedLayerNormalization, RotaryEmbedding, MultiHeadAttention, GroupQueryAttention): they are what is
  * fast on GPUs.
  */
+import type { AttentionImpl } from '../config/kinds.js';
 import { DataType, type DataTypeCode, Graph, f } from '../onnx/graph.js';
 import { type OnnxDtype, encodeWeights, toFloat32, transpose2d } from './dtype.js';
 import { type WeightRole, expectedShape, familyOf, layouts } from './families.js';
@@ -58,8 +59,8 @@ export const IO = {
 /** Large negative additive bias for masked attention scores (finite, so fully masked rows stay NaN-free). */
 const MASK_VALUE = { fp32: -1e9, fp16: -65000 } as const;
 
-/** Which attention kernel a graph uses: recorded per case, so that a difference between the sides is visible. */
-export type AttentionImpl = 'fused-mha' | 'fused-gqa' | 'unfused';
+/** Which attention kernel a graph uses (one enum, in config/kinds.ts). */
+export type { AttentionImpl };
 
 /**
  * 'auto': causal graphs with fewer KV heads than heads use com.microsoft GroupQueryAttention (what fast GQA graphs

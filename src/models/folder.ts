@@ -3,7 +3,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { OnnxDtype } from './dtype.js';
-import type { AttentionImpl, GraphKind } from './emit.js';
+import type { AttentionKind } from '../config/kinds.js';
+import type { GraphKind } from './emit.js';
 import type { Family, TransformerSpec } from './spec.js';
 import { type FileRecords, checkFiles } from './integrity.js';
 
@@ -16,7 +17,7 @@ export interface ModelMeta {
   family: Family;
   graph: GraphKind;
   /** The attention kernel of the graph (GQA causal graphs: fused-gqa); 'unknown' for exports this project did not build. */
-  attention: AttentionImpl | 'unknown';
+  attention: AttentionKind;
   dtype: OnnxDtype;
   /** Relative to the folder. */
   onnxFile: string;

@@ -1,6 +1,6 @@
 /**
  * Measuring one case: warmup runs (discarded), then repetitions, each turned into a Sample from the engine's own
- * trace. Counting rules (DESIGN.md "Honest counting", README "What it measures"): generated positions only, useful
+ * trace. Counting rules (README "What it measures"): generated positions only, useful
  * tokens up to EOS/EoT, NFE = forward passes; every sample field is per request (rates over the repetition); TTFT
  * and TPOT per answer, ITL per inter-token gap (vLLM's definitions), from per-token timestamps. Model work (FLOPs,
  * weights + KV bytes) is timed in run (session.run) and end to end, AR split at the first token.
