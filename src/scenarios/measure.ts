@@ -12,7 +12,7 @@ import type { Engine, EngineInfo, EngineKind, EngineResult, GenerateOutput, Gene
 import type { PromptTokenizer } from '../models/tokenize.js';
 import { summarizeCase } from '../results/summary.js';
 import type { CaseHeader, CaseParams, CaseResult, CaseSampling, CaseSummary, CaseVariation, CompletedCase, Sample, ScenarioKind, Warning } from '../results/types.js';
-import { mean, relativeSpread } from '../stats/index.js';
+import { mean, meanOrNone, relativeSpread } from '../stats/index.js';
 import { mulberry32 } from '../util/random.js';
 import { enginePeak } from '../telemetry/peaks.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -123,11 +123,6 @@ export function caseId(scenario: ScenarioKind, engine: EngineKind, p: CaseParams
   if (p.concurrency !== undefined) parts.push(`c${p.concurrency}`);
   if (p.requestRate !== undefined) parts.push(`r${p.requestRate}${p.arrival === 'constant' ? '-constant' : ''}`);
   return parts.join('/');
-}
-
-/** The stats mean, undefined (field left out) when there are no values. */
-function meanOrNone(xs: number[]): number | undefined {
-  return xs.length ? mean(xs) : undefined;
 }
 
 export interface RepOutcome {
