@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { Field, dataTypeName } from './fields.js';
-import { at } from '../util/indexing.js';
 
 /** The bytes end (or a length points) past the end of the message being read: a cut or damaged file. */
 export class TruncatedProtobufError extends Error {}
@@ -29,7 +28,7 @@ class Reader {
       // Every read is bounded by the message's end, so a cut file ends in an error, never in an endless loop.
       if (this.pos >= this.end) throw new TruncatedProtobufError(`varint runs past the end at byte ${this.pos}`);
       if (shift > 63) throw new TruncatedProtobufError(`varint longer than 10 bytes at byte ${this.pos}`);
-      const b = at(this.buf, this.pos++, 'this.buf');
+      const b = this.buf[this.pos++]!;
       result += (b & 0x7f) * 2 ** shift;
       if (b < 0x80) return result;
       shift += 7;
