@@ -19,6 +19,7 @@ import { createOrtArEngine } from '../engines/ar-ort/engine.js';
 import { createTransformersEngine } from '../engines/transformers/engine.js';
 import type { Engine, GenerateRequest } from '../engines/types.js';
 import { loadModelFolder } from '../models/folder.js';
+import { at } from '../util/indexing.js';
 
 export interface ArOverheadResult {
   /** transformers.js: median generate() wall time / new tokens, ms. */
@@ -58,11 +59,11 @@ export async function runArOverheadBench(modelDir: string, options: Partial<ArOv
     const generate = async (engine: Engine<ArGenerateOptions>) => {
       const r = await engine.generate(request, { mode: 'fixed' });
       if (!r.ok) throw new Error(`${engine.info.kind}: ${r.error.message}`);
-      if (r.value.tokens[0]!.length !== o.genLength) throw new Error(`${engine.info.kind}: ${r.value.tokens[0]!.length} tokens, expected ${o.genLength}`);
-      return r.value.tokens[0]!;
+      if (at(r.value.tokens, 0, 'r.value.tokens').length !== o.genLength) throw new Error(`${engine.info.kind}: ${at(r.value.tokens, 0, 'r.value.tokens').length} tokens, expected ${o.genLength}`);
+      return at(r.value.tokens, 0, 'r.value.tokens');
     };
     // All run the same decoder on the same ids: greedy tokens must agree, or the comparison is not like for like.
-    const reference = (await generate(engines[1]![1])).join();
+    const reference = (await generate(at(engines, 1, 'engines')[1])).join();
     for (const [name, engine] of engines) {
       if ((await generate(engine)).join() !== reference) throw new Error(`${name} and the direct loop generated different greedy tokens`);
     }
@@ -73,12 +74,12 @@ export async function runArOverheadBench(modelDir: string, options: Partial<ArOv
     for (let round = 0; round < o.rounds; round++) {
       const bench = new Bench({ time: o.timeMs / o.rounds, iterations: o.iterations, warmupIterations: 1, throws: true });
       const order = engines.map((_, i) => (i + round) % engines.length);
-      for (const i of order) bench.add(String(i), async () => void (await generate(engines[i]![1])));
+      for (const i of order) bench.add(String(i), async () => void (await generate(at(engines, i, 'engines')[1])));
       await bench.run();
       for (const t of bench.tasks) {
         const r = t.result;
-        if (r.state !== 'completed') throw new Error(`${engines[Number(t.name)]![0]}: ${r.state === 'errored' ? r.error.message : r.state}`);
-        perToken[Number(t.name)]!.push(r.latency.p50 / o.genLength);
+        if (r.state !== 'completed') throw new Error(`${at(engines, Number(t.name), 'engines')[0]}: ${r.state === 'errored' ? r.error.message : r.state}`);
+        at(perToken, Number(t.name), 'perToken').push(r.latency.p50 / o.genLength);
       }
     }
     const [tf, direct, loop] = perToken.map(median) as [number, number, number];

@@ -16,8 +16,9 @@ import { loopLine, runArOverheadBench } from './ar-overhead.js';
 import { formatLladaCacheBench, runLladaCacheBench } from './llada-cache.js';
 import { runLladaOverheadBench } from './llada-overhead.js';
 import { formatMemoryBench, runMemoryBench, startupBench } from './memory.js';
+import { at } from '../util/indexing.js';
 
-const preset = process.argv.includes('--preset') ? process.argv[process.argv.indexOf('--preset') + 1]! : 'small';
+const preset = process.argv.includes('--preset') ? at(process.argv, process.argv.indexOf('--preset') + 1, 'process.argv') : 'small';
 const llada = resolveModelRef(preset, 'diffusion', { dtype: 'fp32', seed: 0 });
 const llama = resolveModelRef(preset, 'ar', { dtype: 'fp32', seed: 0 });
 

@@ -9,6 +9,7 @@ import { createLladaEngine } from '../engines/llada/engine.js';
 import { type CacheMode, DEFAULT_LLADA_OPTIONS } from '../engines/llada/sampler.js';
 import type { GenerateOutput } from '../engines/types.js';
 import { loadModelFolder } from '../models/folder.js';
+import { at } from '../util/indexing.js';
 
 export interface CacheModeResult {
   cache: CacheMode;
@@ -73,7 +74,7 @@ export async function runLladaCacheBench(
       modes.unshift({ cache, totalMs: r.totalMs, forwardMs: r.forwardMs, nfe, hostMsPerStep, hostPct: ((r.totalMs - r.forwardMs) / r.totalMs) * 100, speedup: 0 });
       progress?.(`${cache}: ${(r.totalMs / 1000).toFixed(2)} s, NFE ${nfe}, host ${hostMsPerStep.toFixed(3)} ms per call`);
     }
-    for (const m of modes) m.speedup = modes[0]!.totalMs / m.totalMs;
+    for (const m of modes) m.speedup = at(modes, 0, 'modes').totalMs / m.totalMs;
     return { ...opts, modes, perCallMs };
   } finally {
     await engine.dispose();

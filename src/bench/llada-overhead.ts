@@ -9,6 +9,7 @@ import { DEFAULT_LLADA_OPTIONS } from '../engines/llada/sampler.js';
 import { sessionOptions } from '../engines/session.js';
 import { IO } from '../models/emit.js';
 import { loadModelFolder } from '../models/folder.js';
+import { at } from '../util/indexing.js';
 
 export interface LladaOverheadResult {
   promptTokens: number;
@@ -31,7 +32,7 @@ export async function runLladaOverheadBench(modelDir: string, opts = { promptTok
   const L = opts.promptTokens + opts.genLength;
   const i64 = (v: (t: number) => number) => new ort.Tensor('int64', BigInt64Array.from({ length: L }, (_, t) => BigInt(v(t))), [1, L]);
   const feeds = {
-    [IO.inputIds]: i64((t) => (t < opts.promptTokens ? prompt[t]! : spec.maskTokenId!)),
+    [IO.inputIds]: i64((t) => (t < opts.promptTokens ? at(prompt, t, 'prompt') : spec.maskTokenId!)),
     [IO.attentionMask]: i64(() => 1),
     [IO.positionIds]: i64((t) => t),
     [IO.logitsStart]: new ort.Tensor('int64', BigInt64Array.from([BigInt(opts.promptTokens)]), [1]),

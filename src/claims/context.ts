@@ -9,6 +9,7 @@ import { fitPolynomial } from '../stats/regression.js';
 import { fmt, pct } from '../util/format.js';
 import { type Decision, completed, isAr, isLlada, notMeasurable, scenario, stateNote, uniq, verdict } from './evidence.js';
 import type { ClaimVerdict } from './schema.js';
+import { at } from '../util/indexing.js';
 
 /** c2 counts as "no quadratic term" when even its upper bound explains less than this share of the cost at the longest L. */
 export const LINEAR_MARGIN = 0.1;
@@ -102,7 +103,7 @@ export function contextScaling(r: ResultsFile): ClaimVerdict {
       : `No cost model for ${!diffusion.length ? 'the LLaDA diffusion step' : 'AR decode'} (needs three distinct lengths of completed batch-1 cases)${stateNote(s)}`;
     return verdict(r, id, notMeasurable(servedDiffusionOnly ? `a local diffusion model (--diffusion PRESET|FOLDER) for the step cost; ${needs}` : needs), { evidence: `${why.charAt(0).toUpperCase()}${why.slice(1)}. ${MECHANISM}`, cases });
   }
-  const d = diffusion[0]!;
+  const d = at(diffusion, 0, 'diffusion');
   const arch = architectureShare(cases);
   const archText = arch
     ? ` By the architecture (recorded FLOPs per forward), the L² term is ${pct(arch.share)} of a diffusion step's FLOPs at L=${arch.lMax} and reaches ${pct(VISIBLE_SHARE)} from L ≈ ${Math.round(arch.visibleFrom)}${arch.lMax < arch.visibleFrom ? ': this range can hardly resolve it' : ''}.`

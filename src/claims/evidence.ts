@@ -9,7 +9,6 @@ import { mean } from '../stats/index.js';
 import { type Role, roleOf } from '../results/sides.js';
 import { CLAIM_TEXT, type ClaimConditions, type ClaimId, type ClaimVerdict } from './schema.js';
 
-export const AR_ENGINES: readonly EngineKind[] = ['ar', 'ar-ort', 'ar-loop'];
 /** Each side by the role a case (or an analysis of its cases) records: local or served alike. */
 export const isAr = (c: { engine: EngineKind; role?: Role | undefined }) => roleOf(c) === 'ar';
 export const isLlada = (c: { engine: EngineKind; role?: Role | undefined }) => roleOf(c) === 'diffusion';
@@ -237,10 +236,9 @@ export function conditionsOf(r: ResultsFile, cases: readonly CaseResult[], holds
 }
 
 /** The verdict-specific part of a verdict: its kind with what that kind carries. */
-export type Decision =
-  | { verdict: 'reproduced' | 'not-reproduced' }
-  | { verdict: 'inconclusive'; deciding: { quantity: string; ci95: [number, number] | null; decidesWhen: string } }
-  | { verdict: 'not-measurable'; needs: string };
+/** A verdict's own part (its kind and what decides or would make it measurable): ClaimVerdict less the shared fields. */
+export type Decision = ClaimVerdict extends infer V ? (V extends ClaimVerdict ? Omit<V, keyof VerdictBase> : never) : never;
+type VerdictBase = Pick<ClaimVerdict, 'id' | 'claim' | 'evidence' | 'evidenceUsed' | 'conditions' | 'figures'>;
 
 export interface VerdictParts {
   evidence: string;
@@ -260,7 +258,7 @@ export function verdict(r: ResultsFile, id: ClaimId, d: Decision, p: VerdictPart
     evidenceUsed: [...cases.map((c) => c.id), ...(p.analyses ?? [])],
     conditions: conditionsOf(r, cases, p.holdsUnder ?? []),
     figures: p.figures ?? {},
-  } as ClaimVerdict;
+  };
 }
 
 export const notMeasurable = (needs: string): Decision => ({ verdict: 'not-measurable', needs });

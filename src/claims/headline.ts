@@ -11,6 +11,7 @@ export { terminalWidth } from '../util/format.js';
 import { evaluateClaims } from './claims.js';
 import { FULL_SCALE_PARAMS, paramsText, settingText, uniq } from './evidence.js';
 import type { ClaimId, ClaimVerdict, VerdictKind } from './schema.js';
+import { at } from '../util/indexing.js';
 
 export interface Interval {
   value: number;
@@ -89,7 +90,7 @@ const ciText = (ci: [number, number] | null, f: (v: number) => string) => (ci ? 
 function decidingOf(v: ClaimVerdict): string {
   const f = v.figures;
   if (v.verdict === 'not-measurable') {
-    const first = v.needs.split(/[:;(]/)[0]!.trim();
+    const first = at(v.needs.split(/[:;(]/), 0, 'needs').trim();
     return `needs ${first.length > 60 && SHORT_NEEDS[v.id] ? SHORT_NEEDS[v.id] : first}`;
   }
   switch (v.id) {
@@ -143,7 +144,7 @@ export function headlineOf(r: ResultsFile, verdicts: readonly ClaimVerdict[] = e
   const pair = comparison ? [byId(comparison.diffusion.caseId)!, byId(comparison.ar.caseId)!] : all;
   const sizes = uniq(pair.map((c) => paramsText(c.parameters ?? null)));
   const models = uniq(pair.map((c) => `${c.model} (${c.family ?? c.engine})`));
-  const sizeText = sizes.length === 1 ? `${sizes[0]!}${pair.length > 1 ? ' each' : ''}` : sizes.join(' vs ');
+  const sizeText = sizes.length === 1 ? `${at(sizes, 0, 'sizes')}${pair.length > 1 ? ' each' : ''}` : sizes.join(' vs ');
   const synthetic = pair.some((c) => c.conditions.synthetic);
   const scale = !pair.length ? null : synthetic ? 'synthetic weights (speed only)' : pair.every((c) => (c.parameters ?? 0) >= FULL_SCALE_PARAMS) ? 'full scale' : 'in miniature';
   const gpu = r.environment.gpus[0]?.name;

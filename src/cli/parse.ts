@@ -1,5 +1,6 @@
 /** Commander argument parsers: a bad value becomes commander's one-line "argument ... is invalid" error. */
 import { InvalidArgumentError } from 'commander';
+import { at } from '../util/indexing.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -100,7 +101,7 @@ export function sloSpec(value: string): { ttftMs?: number; tpotMs?: number; e2eM
     if (!m) throw new InvalidArgumentError(`expected targets like ttft=500ms,tpot=50ms,e2e=2s; "${item}" is not one (keys: ${Object.keys(SLO_KEYS).join(', ')}).`);
     const ms = Number(m[2]) * (m[3]?.toLowerCase() === 's' ? 1000 : 1);
     if (!(ms > 0)) throw new InvalidArgumentError(`"${item}": a target must be above 0.`);
-    out[SLO_KEYS[m[1]!.toLowerCase() as keyof typeof SLO_KEYS]] = ms;
+    out[SLO_KEYS[at(m, 1, 'm').toLowerCase() as keyof typeof SLO_KEYS]] = ms;
   }
   return out;
 }

@@ -8,6 +8,13 @@ import { ArEngine, Scenario } from './schema.js';
 export const EngineKind = z.enum(['llada', ...ArEngine.options, 'openai']).describe('llada = diffusion sampler, ar = transformers.js, ar-ort = direct onnxruntime loop, ar-loop = decode loop inside one onnxruntime call, openai = HTTP server');
 export type EngineKind = z.infer<typeof EngineKind>;
 
+/** Which attention kernel a graph this project emits uses: recorded per case, so that a difference between the sides is visible. */
+export const AttentionImpl = z.enum(['fused-mha', 'fused-gqa', 'unfused']);
+export type AttentionImpl = z.infer<typeof AttentionImpl>;
+/** An engine's attention kernel; 'unknown' for graphs this project did not build (external exports). */
+export const AttentionKind = z.enum([...AttentionImpl.options, 'unknown']);
+export type AttentionKind = z.infer<typeof AttentionKind>;
+
 export const ScenarioKind = Scenario;
 export type ScenarioKind = z.infer<typeof ScenarioKind>;
 

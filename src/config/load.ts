@@ -6,6 +6,7 @@ import { UserError } from '../util/errors.js';
 import { decodeUtf8 } from '../util/fs.js';
 import { packageRoot } from '../util/version.js';
 import { type ConfigPath, type ConfigValue, RunConfig, type RunConfigInput, isUrl } from './schema.js';
+import { at } from '../util/indexing.js';
 
 /** A built-in config name (configs/NAME.json) or a path. */
 function resolveConfigPath(nameOrPath: string): string {
@@ -43,7 +44,7 @@ function setPath(obj: Record<string, unknown>, path: readonly string[], value: u
 export type Override = ConfigPath extends infer P ? (P extends ConfigPath ? { path: P; value: ConfigValue<P> } : never) : never;
 
 export function formatZodError(err: z.ZodError, source: string): string {
-  const issue = err.issues[0]!;
+  const issue = at(err.issues, 0, 'err.issues');
   const where = issue.path.length ? issue.path.join('.') : '(root)';
   return `${source}: ${where}: ${issue.message}`;
 }

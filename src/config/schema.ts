@@ -62,12 +62,12 @@ export const RunConfig = z
     $schema: z.string().optional(),
     name: z.string().default('default'),
     description: z.string().optional(),
-    diffusion: Side.default({ model: 'twins', dtype: 'fp32', seed: 0 }),
+    diffusion: Side.prefault({ model: 'twins' }),
     ar: Side.extend({
-      engines: z.array(ArEngine).min(1).default(['ar', 'ar-ort', 'ar-loop']).describe('ar = transformers.js, ar-ort = direct onnxruntime loop, ar-loop = the decode loop inside one onnxruntime call'),
+      engines: z.array(ArEngine).min(1).default([...ArEngine.options]).describe('ar = transformers.js, ar-ort = direct onnxruntime loop, ar-loop = the decode loop inside one onnxruntime call'),
     })
       .strict()
-      .default({ model: 'twins', dtype: 'fp32', seed: 0, engines: ['ar', 'ar-ort', 'ar-loop'] }),
+      .prefault({ model: 'twins' }),
     device: Device.default('auto'),
     session: z
       .object({
@@ -76,7 +76,7 @@ export const RunConfig = z
         graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
       })
       .strict()
-      .default({ graphOptimization: 'all' }),
+      .prefault({}),
     scenarios: z.array(Scenario).min(1).default([...Scenario.options]),
     prompts: z
       .string()
@@ -94,7 +94,7 @@ export const RunConfig = z
         maxRelativeSpread: z.number().positive().default(0.1).describe("a case whose tokens/s 95% CI half-width exceeds this fraction of its mean gets a high-variation warning"),
       })
       .strict()
-      .default({ minTimeSec: 0.5, maxRepetitions: 200, order: 'interleaved', seed: 0, maxRelativeSpread: 0.1 }),
+      .prefault({}),
     genLength: posInt.default(32).describe('generated tokens per row (diffusion fills exactly this many; AR runs fixed-length)'),
     llada: z
       .object({
@@ -108,18 +108,18 @@ export const RunConfig = z
         cache: CacheMode.default('none').describe('Fast-dLLM KV cache: none (the reference sampler), prefix or dual'),
       })
       .strict()
-      .default({ steps: 32, blockLength: 32, temperature: 0, cfgScale: 0, remasking: 'low_confidence', threshold: null, seed: 0, cache: 'none' }),
+      .prefault({}),
     throughput: z
       .object({ batchSize: batchSize.default(1), prompts: posInt.default(4).describe('prompts from the set per repetition') })
       .strict()
-      .default({ batchSize: 1, prompts: 4 }),
-    batch: z.object({ batchSizes: z.array(batchSize).min(1).default([1, 2, 4]) }).strict().default({ batchSizes: [1, 2, 4] }),
+      .prefault({}),
+    batch: z.object({ batchSizes: z.array(batchSize).min(1).default([1, 2, 4]) }).strict().prefault({}),
     context: z
       // To 1024 so that the diffusion step's attention (quadratic in L) is over half of the tiny preset's FLOPs at the
       // longest length: c2 then shows above the linear cost; four lengths leave the quadratic fit a lack-of-fit check.
       .object({ promptLengths: posIntList.default([64, 256, 512, 1024]) })
       .strict()
-      .default({ promptLengths: [64, 256, 512, 1024] }),
+      .prefault({}),
     steps: z
       .object({
         steps: posIntList.default([8, 16, 32]),
@@ -127,7 +127,7 @@ export const RunConfig = z
         caches: z.array(CacheMode).min(1).default([...CacheMode.options]).describe('KV cache modes swept against steps and thresholds'),
       })
       .strict()
-      .default({ steps: [8, 16, 32], thresholds: [0.9, 0.7], caches: [...CacheMode.options] }),
+      .prefault({}),
     quality: z
       .object({
         perTask: z.number().int().nonnegative().default(10).describe('held-out items decoded per task for each throughput and steps case of a model with held-out tasks (0: no quality)'),
@@ -143,7 +143,7 @@ export const RunConfig = z
         batchSize: posInt.default(1).describe('rows per request of the quality decodes (left-padded batches where the engine batches; HTTP rows run concurrently)'),
       })
       .strict()
-      .default({ perTask: 10, batchSize: 1 }),
+      .prefault({}),
     http: z
       .object({
         concurrency: posIntList.default([1, 4]),
@@ -160,8 +160,8 @@ export const RunConfig = z
         slo: Slo.optional().describe('latency targets for goodput: requests per second that met every target'),
       })
       .strict()
-      .default({ concurrency: [1, 4], requests: 16, durationSec: 60, maxErrorRate: 0.05, arrival: 'poisson', arrivalSeed: 0 }),
-    telemetry: z.object({ intervalMs: posInt.default(100) }).strict().default({ intervalMs: 100 }),
+      .prefault({}),
+    telemetry: z.object({ intervalMs: posInt.default(100) }).strict().prefault({}),
     out: z.string().optional().describe('results folder (default results/<run-id>)'),
   })
   .strict();

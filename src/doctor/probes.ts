@@ -15,6 +15,7 @@ import { NVIDIA_SMI_ENV, queryGpus, resolveNvidiaSmiPath } from '../telemetry/nv
 import type { CheckResult } from './checks.js';
 import { byteSize } from '../util/format.js';
 import { type SessionProbeResult, probeSession } from './session-probe.js';
+import { at } from '../util/indexing.js';
 
 export const MIN_NODE_MAJOR = 20;
 
@@ -138,7 +139,7 @@ export async function checkWebgpu(modelPath: string, probe: SessionProber = prob
   const msg = plain(r.message);
   const adapter = /Failed to get a WebGPU adapter:\s*([^\n]+)/i.exec(msg)?.[1]?.trim();
   const missing = /Couldn't load (\w+): (\S+?):/i.exec(plain(r.stderr));
-  const why = adapter ?? msg.split('\n')[0]!.slice(0, 200);
+  const why = adapter ?? at(msg.split('\n'), 0, 'first line').slice(0, 200);
   return {
     id: 'webgpu',
     status: 'warn',

@@ -33,5 +33,8 @@ export function attentionHandicaps(engines: readonly { role: Role; kind: string;
 /** Engine infos with the attention handicaps appended (new objects; the inputs are not changed). */
 export function withAttentionParity<T extends { role: Role; kind: string; info: EngineInfo }>(handles: T[]): T[] {
   const extra = attentionHandicaps(handles.map((h) => ({ role: h.role, kind: h.kind, attention: h.info.attention })));
-  return handles.map((h, i) => (extra[i] ? { ...h, info: { ...h.info, handicaps: [...h.info.handicaps, extra[i]!.text], handicapCodes: [...h.info.handicapCodes, extra[i]!.code] } } : h));
+  return handles.map((h, i) => {
+    const x = extra[i];
+    return x ? { ...h, info: { ...h.info, handicaps: [...h.info.handicaps, x.text], handicapCodes: [...h.info.handicapCodes, x.code] } } : h;
+  });
 }

@@ -3,6 +3,7 @@
  * Adding an engine kind is one member of EngineOptionsByKind (plus one case in factory.ts for a local engine).
  * This module imports only leaf modules (the pure sampler, the zod HTTP options), so every engine can import it.
  */
+import type { EngineKind } from '../config/kinds.js';
 import type { Device } from '../config/schema.js';
 import type { LladaOptions } from './llada/sampler.js';
 import type { OpenAIGenerateOptions } from './openai/options.js';
@@ -56,7 +57,11 @@ export interface EngineOptionsByKind {
   openai: OpenAIGenerateOptions;
 }
 
-export type EngineKind = keyof EngineOptionsByKind;
+/** The kinds are the zod enum in config/kinds.ts; this fails to compile when the table above lists other kinds. */
+export type { EngineKind };
+export type EngineOptionsCoverEveryKind = Assert<Same<keyof EngineOptionsByKind, EngineKind>>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
 /** Engines that run in this process (in a worker thread) over a model folder. */
 export type LocalEngineKind = Exclude<EngineKind, 'openai'>;
 export type EngineOptions<K extends EngineKind> = EngineOptionsByKind[K];

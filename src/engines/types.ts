@@ -4,7 +4,7 @@
  * comparison see exactly the same prompt tokens.
  */
 
-import type { HandicapCode } from '../config/kinds.js';
+import type { AttentionKind, HandicapCode } from '../config/kinds.js';
 import type { Family } from '../models/spec.js';
 import type { EngineKind } from './options.js';
 
@@ -93,7 +93,7 @@ export interface EngineInfo {
   eosTokenIds: number[];
   maxPositions?: number;
   /** Attention kernel of the graph a local engine runs; a difference between the two sides is a listed handicap. */
-  attention?: 'fused-mha' | 'fused-gqa' | 'unfused' | 'unknown';
+  attention?: AttentionKind;
   /** How per-token times are obtained when they are not observed token by token (ar-loop). */
   timingNote?: string;
 }

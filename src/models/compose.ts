@@ -13,6 +13,7 @@
  * constants reuse names across graphs).
  */
 import { DataType, type DataTypeCode, Graph, type TensorInit } from '../onnx/graph.js';
+import { at } from '../util/indexing.js';
 
 export const ENTRY_INPUT = 'entry';
 
@@ -96,11 +97,11 @@ export function composeEntries(name: string, entries: readonly Graph[]): Graph {
   const scalarEntry = root.op('Squeeze', [entry, root.constI64([0])]);
   let elseBranch = branches.at(-1)!;
   for (let k = entries.length - 2; k >= 0; k--) {
-    const outs = outputs.map((_, j) => (k === 0 ? outputs[j]!.name : `select_${k}_out_${j}`));
+    const outs = outputs.map((_, j) => (k === 0 ? at(outputs, j, 'outputs').name : `select_${k}_out_${j}`));
     const host = k === 0 ? root : new Graph(`select_${k}`, `select_${k}_`);
     const cond = host.op('Equal', [scalarEntry, host.constI64([k], [])]);
-    host.node('If', [cond], { then_branch: branches[k]!, else_branch: elseBranch }, { outputs: outs, name: `select_${k}` });
-    if (k > 0) for (const [j, o] of outputs.entries()) host.output(outs[j]!, o.dtype, null);
+    host.node('If', [cond], { then_branch: at(branches, k, 'branches'), else_branch: elseBranch }, { outputs: outs, name: `select_${k}` });
+    if (k > 0) for (const [j, o] of outputs.entries()) host.output(at(outs, j, 'outs'), o.dtype, null);
     elseBranch = host;
   }
   for (const o of outputs) root.output(o.name, o.dtype, null);

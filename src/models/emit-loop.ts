@@ -13,6 +13,7 @@ import type { OnnxDtype } from './dtype.js';
 import { IO, attentionImpl, emitDecoderStack, headWeight, weightSource } from './emit.js';
 import type { SafetensorsReader } from './safetensors.js';
 import type { TransformerSpec } from './spec.js';
+import { at } from '../util/indexing.js';
 
 /** Graph input/output names of the loop graph beyond the causal graph's (IO). */
 export const LOOP_IO = {
@@ -69,23 +70,23 @@ export function emitDecodeLoop(spec: TransformerSpec, weights: SafetensorsReader
   // Greedy next token from the last position (first maximum on ties, as the host-side argmax).
   const last = b.op('Slice', [hidden, b.constI64([-1]), b.constI64([2 ** 53]), b.constI64([1])]); // [B,1,d]
   const logits = b.op('Cast', [b.op('Squeeze', [b.op('MatMul', [last, head]), b.constI64([1])])], { to: DataType.FLOAT }); // [B,V]
-  const next = b.node('ArgMax', [logits], { axis: -1, keepdims: 0 }, { outputs: [v('next')] })[0]!; // [B]
+  const next = at(b.node('ArgMax', [logits], { axis: -1, keepdims: 0 }, { outputs: [v('next')] }), 0, 'node outputs'); // [B]
 
   // EOS bookkeeping: a row is finished once it has produced any of eos_ids; natural mode stops when all are.
   const hits = b.op('Equal', [b.op('Unsqueeze', [next, b.constI64([1])]), LOOP_IO.eosIds]); // [B,E]
   const isEos = b.op('Greater', [b.op('ReduceMax', [b.op('Cast', [hits], { to: DataType.INT64 }), b.constI64([1])], { keepdims: 0 }), b.constI64([0], [])]);
-  const finishedOut = b.node('Or', [finished, isEos], {}, { outputs: [v('finished_out')] })[0]!;
+  const finishedOut = at(b.node('Or', [finished, isEos], {}, { outputs: [v('finished_out')] }), 0, 'node outputs');
   const anyLeft = b.op('Greater', [b.op('ReduceMax', [b.op('Cast', [b.op('Not', [finishedOut])], { to: DataType.INT64 })], { keepdims: 0 }), b.constI64([0], [])]);
-  const condOut = b.node('Or', [b.op('Not', [LOOP_IO.stopAtEos]), anyLeft], {}, { outputs: [v('cond_out')] })[0]!;
+  const condOut = at(b.node('Or', [b.op('Not', [LOOP_IO.stopAtEos]), anyLeft], {}, { outputs: [v('cond_out')] }), 0, 'node outputs');
 
   // Next step's inputs: the new token, the mask one column longer, positions one further.
   const batch = b.op('Shape', [ids], { start: 0, end: 1 });
   const col = b.op('Concat', [batch, b.constI64([1])], { axis: 0 }); // [2] = (B, 1)
-  const idsOut = b.node('Reshape', [next, col], {}, { outputs: [v('ids_out')] })[0]!;
-  const maskOut = b.node('Concat', [mask, b.op('Expand', [b.constI64([1], [1, 1]), col])], { axis: 1 }, { outputs: [v('mask_out')] })[0]!;
+  const idsOut = at(b.node('Reshape', [next, col], {}, { outputs: [v('ids_out')] }), 0, 'node outputs');
+  const maskOut = at(b.node('Concat', [mask, b.op('Expand', [b.constI64([1], [1, 1]), col])], { axis: 1 }, { outputs: [v('mask_out')] }), 0, 'node outputs');
   const lastPos = b.op('Slice', [pos, b.constI64([-1]), b.constI64([2 ** 53]), b.constI64([1])]); // [B,1]
-  const posOut = b.node('Add', [lastPos, b.constI64([1], [])], {}, { outputs: [v('pos_out')] })[0]!;
-  const scanOut = b.node('Identity', [next], {}, { outputs: [v('scan_next')] })[0]!;
+  const posOut = at(b.node('Add', [lastPos, b.constI64([1], [])], {}, { outputs: [v('pos_out')] }), 0, 'node outputs');
+  const scanOut = at(b.node('Identity', [next], {}, { outputs: [v('scan_next')] }), 0, 'node outputs');
 
   b.output(condOut, DataType.BOOL, []);
   b.output(idsOut, DataType.INT64, ['batch_size', 1]);

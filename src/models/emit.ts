@@ -7,11 +7,13 @@
  * SkipSimplifiedLayerNormalization, RotaryEmbedding, MultiHeadAttention, GroupQueryAttention): they are what is
  * fast on GPUs.
  */
+import type { AttentionImpl } from '../config/kinds.js';
 import { DataType, type DataTypeCode, Graph, f } from '../onnx/graph.js';
 import { type OnnxDtype, encodeWeights, toFloat32, transpose2d } from './dtype.js';
 import { type WeightRole, expectedShape, familyOf, layouts } from './families.js';
 import type { SafetensorsReader } from './safetensors.js';
 import { type TransformerSpec, ropeInverseFrequencies } from './spec.js';
+import { at } from '../util/indexing.js';
 
 export type GraphKind = 'diffusion' | 'causal';
 
@@ -58,8 +60,8 @@ export const IO = {
 /** Large negative additive bias for masked attention scores (finite, so fully masked rows stay NaN-free). */
 const MASK_VALUE = { fp32: -1e9, fp16: -65000 } as const;
 
-/** Which attention kernel a graph uses: recorded per case, so that a difference between the sides is visible. */
-export type AttentionImpl = 'fused-mha' | 'fused-gqa' | 'unfused';
+/** Which attention kernel a graph uses (one enum, in config/kinds.ts). */
+export type { AttentionImpl };
 
 /**
  * 'auto': causal graphs with fewer KV heads than heads use com.microsoft GroupQueryAttention (what fast GQA graphs
@@ -92,11 +94,11 @@ export function weightSource(g: Graph, spec: TransformerSpec, weights: Safetenso
     return g.init({
       name: onnxName,
       dtype: dt,
-      dims: transpose ? [shape[1]!, shape[0]!] : shape,
+      dims: transpose ? [at(shape, 1, 'shape'), at(shape, 0, 'shape')] : shape,
       data: () => {
         const e = weights.entry(name);
         let v = toFloat32(weights.read(name), e.dtype);
-        if (transpose) v = transpose2d(v, shape[0]!, shape[1]!);
+        if (transpose) v = transpose2d(v, at(shape, 0, 'shape'), at(shape, 1, 'shape'));
         return encodeWeights(v, dtype);
       },
     });
@@ -108,8 +110,8 @@ export function weightSource(g: Graph, spec: TransformerSpec, weights: Safetenso
   const sinV = new Float32Array(spec.maxPositions * half);
   for (let p = 0; p < spec.maxPositions; p++) {
     for (let i = 0; i < half; i++) {
-      cosV[p * half + i] = Math.cos(p * inv[i]!);
-      sinV[p * half + i] = Math.sin(p * inv[i]!);
+      cosV[p * half + i] = Math.cos(p * at(inv, i, 'inv'));
+      sinV[p * half + i] = Math.sin(p * at(inv, i, 'inv'));
     }
   }
   return {
@@ -190,8 +192,8 @@ export function emitDecoderStack(g: Graph, w: WeightSource, spec: TransformerSpe
     let vh = heads(v, KV);
     if (causal) {
       const c = io.cache!;
-      kh = gr.node('Concat', [c.pastKey(i), kh], { axis: 2 }, { outputs: [present![0]] })[0]!;
-      vh = gr.node('Concat', [c.pastValue(i), vh], { axis: 2 }, { outputs: [present![1]] })[0]!;
+      kh = at(gr.node('Concat', [c.pastKey(i), kh], { axis: 2 }, { outputs: [present![0]] }), 0, 'node outputs');
+      vh = at(gr.node('Concat', [c.pastValue(i), vh], { axis: 2 }, { outputs: [present![1]] }), 0, 'node outputs');
     }
     if (KV < H) {
       // Grouped-query attention: each KV head serves H/KV query heads.
@@ -214,7 +216,7 @@ export function emitDecoderStack(g: Graph, w: WeightSource, spec: TransformerSpe
       const vAll = spliceCache(g, IO.pastValue(i), v, io.spliceOffset, KV, hd, dt, IO.presentValue(i));
       if (impl === 'fused-mha' && KV === H) {
         // Key and value in BNSH layout (as cross-attention takes them); key_padding_mask [B, T].
-        return g.node('MultiHeadAttention', [q, kAll, vAll, '', kpm], { num_heads: H, scale: f(1 / Math.sqrt(hd)) }, { outputs: 1, domain: 'com.microsoft' })[0]!;
+        return at(g.node('MultiHeadAttention', [q, kAll, vAll, '', kpm], { num_heads: H, scale: f(1 / Math.sqrt(hd)) }, { outputs: 1, domain: 'com.microsoft' }), 0, 'node outputs');
       }
       return attendBnsh(g, q, kAll, vAll, bias, H, KV, hd, g.constOfType(1 / Math.sqrt(hd), dt));
     }
@@ -233,7 +235,7 @@ export function emitDecoderStack(g: Graph, w: WeightSource, spec: TransformerSpe
       for (const [gr, names] of [[fusedBranch, fo], [paddedBranch, [pa, ...po]]] as const) {
         for (const n of names) gr.output(n, dt);
       }
-      return g.node('If', [unpadded], { then_branch: fusedBranch, else_branch: paddedBranch }, { outputs: outs })[0]!;
+      return at(g.node('If', [unpadded], { then_branch: fusedBranch, else_branch: paddedBranch }, { outputs: outs }), 0, 'node outputs');
     }
     if (impl === 'fused-mha') {
       let [kf, vf] = [k, v];
@@ -246,7 +248,7 @@ export function emitDecoderStack(g: Graph, w: WeightSource, spec: TransformerSpe
       }
       const inputs = causal ? [q, kf, vf, '', '', bias, c!.pastKey(i), c!.pastValue(i)] : [q, kf, vf, '', kpm];
       const outs = causal ? [g.fresh('attn'), c!.presentKey(i), c!.presentValue(i)] : [g.fresh('attn')];
-      return g.node('MultiHeadAttention', inputs, { num_heads: H, scale: f(1 / Math.sqrt(hd)) }, { outputs: outs, domain: 'com.microsoft' })[0]!;
+      return at(g.node('MultiHeadAttention', inputs, { num_heads: H, scale: f(1 / Math.sqrt(hd)) }, { outputs: outs, domain: 'com.microsoft' }), 0, 'node outputs');
     }
     return plainAttention(g, i, q, k, v, causal ? [c!.presentKey(i), c!.presentValue(i)] : null);
   };
@@ -360,7 +362,7 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
   cfgElse.node('Identity', [raw], {}, { outputs: ['cfg_plain'] });
   cfgElse.output('cfg_plain', DataType.FLOAT);
   const zeroF = g.constF32([0], []);
-  const logits = g.node('If', [g.op('Greater', [g.op('Squeeze', [cfg]), zeroF])], { then_branch: cfgThen, else_branch: cfgElse }, { outputs: [IO.logits] })[0]!;
+  const logits = at(g.node('If', [g.op('Greater', [g.op('Squeeze', [cfg]), zeroF])], { then_branch: cfgThen, else_branch: cfgElse }, { outputs: [IO.logits] }), 0, 'node outputs');
 
   // Temperature: Gumbel-max, argmax(logits + T * g). The noise comes from a counter-based integer hash of
   // (seed, flat index) so that a seed reproduces a run on any device without shipping [B, L, V] noise.
@@ -389,7 +391,7 @@ export function emitTransformer(spec: TransformerSpec, weights: SafetensorsReade
   const plainElse = new Graph('greedy_else', 'greedy_');
   plainElse.node('Identity', [logits], {}, { outputs: ['greedy_scores'] });
   plainElse.output('greedy_scores', DataType.FLOAT);
-  const scores = g.node('If', [g.op('Greater', [g.op('Squeeze', [temperature]), zeroF])], { then_branch: noisyThen, else_branch: plainElse }, { outputs: 1 })[0]!;
+  const scores = at(g.node('If', [g.op('Greater', [g.op('Squeeze', [temperature]), zeroF])], { then_branch: noisyThen, else_branch: plainElse }, { outputs: 1 }), 0, 'node outputs');
 
   // x0 = argmax of the (noised) scores; confidence = softmax(un-noised logits)[x0].
   g.node('ArgMax', [scores], { axis: -1, keepdims: 0 }, { outputs: [IO.x0] });
@@ -425,7 +427,7 @@ function spliceCache(g: Graph, past: string, fresh: string, offset: string, KV: 
   const axis = g.constI64([2]);
   const head = g.op('Slice', [past, g.constI64([0]), offset, axis]);
   const tail = g.op('Slice', [past, g.op('Add', [offset, S]), g.constI64([2 ** 53]), axis]);
-  return g.node('Concat', [head, heads, tail], { axis: 2 }, { outputs: [out] })[0]!;
+  return at(g.node('Concat', [head, heads, tail], { axis: 2 }, { outputs: [out] }), 0, 'node outputs');
 }
 
 /** Scaled dot-product attention over [B, KV, T, hd] keys and values (grouped-query when KV < H), plain ops. */

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import type { OnnxDtype } from './dtype.js';
-import type { AttentionImpl, GraphKind } from './emit.js';
+import { AttentionKind } from '../config/kinds.js';
+import type { GraphKind } from './emit.js';
 import { FAMILY_IDS, type Family, type TransformerSpec } from './spec.js';
 import { checkFiles } from './integrity.js';
 
@@ -46,7 +47,7 @@ export const ModelMetaSchema = z.object({
   formatVersion: z.number().int(),
   family: FamilySchema,
   graph: z.enum(['diffusion', 'causal']),
-  attention: z.enum(['fused-mha', 'fused-gqa', 'unfused', 'unknown']).describe("the graph's attention kernel (GQA causal graphs: fused-gqa); 'unknown' for exports this project did not build"),
+  attention: AttentionKind.describe("the graph's attention kernel (GQA causal graphs: fused-gqa); 'unknown' for exports this project did not build"),
   dtype: z.enum(['fp32', 'fp16']),
   onnxFile: z.string().min(1).describe('relative to the folder'),
   loopOnnxFile: z.string().nullable().describe('causal models: the ar-loop graph (the whole greedy generation in one ONNX Loop), relative to the folder'),
@@ -70,7 +71,7 @@ export const ModelMetaSchema = z.object({
 export type ModelMeta = z.infer<typeof ModelMetaSchema>;
 // The schema's enums are the emitter's and dtype module's types, no wider.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _same: [Same<ModelMeta['graph'], GraphKind>, Same<ModelMeta['attention'], AttentionImpl | 'unknown'>, Same<ModelMeta['dtype'], OnnxDtype>, Same<ModelMeta['family'], Family>] = [true, true, true, true];
+const _same: [Same<ModelMeta['graph'], GraphKind>, Same<ModelMeta['attention'], AttentionKind>, Same<ModelMeta['dtype'], OnnxDtype>, Same<ModelMeta['family'], Family>] = [true, true, true, true];
 void _same;
 
 export interface ModelFolder {

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { at } from '../util/indexing.js';
 
 export interface HubRef {
   /** owner/name */
@@ -22,8 +23,8 @@ const REF = /^([A-Za-z0-9][\w.-]*\/[\w.-]+)(?:@([\w.\-/]+))?$/;
 /** owner/name[@revision] -> HubRef, or null when the string is not shaped like a hub id. */
 export function parseHubRef(ref: string): HubRef | null {
   const m = REF.exec(ref);
-  if (!m || m[1]!.includes('..') || m[2]?.includes('..')) return null;
-  return { repo: m[1]!, revision: m[2] ?? 'main' };
+  if (!m || at(m, 1, 'm').includes('..') || m[2]?.includes('..')) return null;
+  return { repo: at(m, 1, 'm'), revision: m[2] ?? 'main' };
 }
 
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {

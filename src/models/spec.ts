@@ -39,11 +39,18 @@ export interface TransformerSpec {
 
 /** Parameter count from the architecture (embeddings + head counted once when tied). */
 export function parameterCount(s: TransformerSpec): number {
-  const attn = s.hiddenSize * s.numHeads * s.headDim * 2 + s.hiddenSize * s.numKvHeads * s.headDim * 2;
-  const mlp = 3 * s.hiddenSize * s.intermediateSize;
   const norms = 2 * s.hiddenSize;
   const embed = s.vocabSize * s.hiddenSize;
-  return s.numLayers * (attn + mlp + norms) + embed * (s.tieWordEmbeddings ? 1 : 2) + s.hiddenSize;
+  return s.numLayers * (layerMatmulParams(s) + norms) + embed * (s.tieWordEmbeddings ? 1 : 2) + s.hiddenSize;
+}
+
+/** Parameters inside one layer's matmuls (q, k, v, o, gate, up, down). */
+export function layerMatmulParams(s: TransformerSpec): number {
+  const q = s.hiddenSize * s.numHeads * s.headDim;
+  const kv = 2 * s.hiddenSize * s.numKvHeads * s.headDim;
+  const o = s.numHeads * s.headDim * s.hiddenSize;
+  const mlp = 3 * s.hiddenSize * s.intermediateSize;
+  return q + kv + o + mlp;
 }
 
 /** The pad id for left padding (the model's, else its EOS; padded positions are masked out either way). */

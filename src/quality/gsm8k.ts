@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { packageRoot } from '../util/version.js';
+import { at } from '../util/indexing.js';
 
 export const GSM8K_DIR = join(packageRoot, 'data', 'gsm8k');
 export const GSM8K_SOURCE = 'data/gsm8k/test.jsonl (openai/grade-school-math, MIT), lm-evaluation-harness v0.4.8 gsm8k 5-shot';
@@ -80,7 +81,7 @@ export function gsm8kPrompt(data: Gsm8kData, index: number): string {
   const doc = data.test[index];
   if (!doc) throw new RangeError(`gsm8k: no test doc ${index} (0..${data.test.length - 1})`);
   // get_context: doc_to_text + target_delimiter (" ") + doc_to_target ("{{answer}}") + fewshot_delimiter ("\n\n").
-  const shots = data.fewshot[index]!.map((j) => `${docToText(data.train[j]!)} ${data.train[j]!.answer}\n\n`).join('');
+  const shots = at(data.fewshot, index, 'data.fewshot').map((j) => `${docToText(at(data.train, j, 'data.train'))} ${at(data.train, j, 'data.train').answer}\n\n`).join('');
   return shots + docToText(doc);
 }
 
@@ -96,7 +97,7 @@ export function goldNumber(doc: Gsm8kDoc): string {
 /** lm-eval's HF generate_until cut: for each stop string in turn, keep what precedes its first occurrence. */
 export function cutAtStops(text: string, stops: readonly string[]): string {
   let s = text;
-  for (const term of stops) if (term.length > 0) s = s.split(term)[0]!;
+  for (const term of stops) if (term.length > 0) s = at(s.split(term), 0, 's.split(term)');
   return s;
 }
 
@@ -104,10 +105,10 @@ export function cutAtStops(text: string, stops: readonly string[]): string {
 function regexFilter(resp: string, pattern: RegExp, groupSelect: 0 | -1): string {
   const matches = [...resp.matchAll(pattern)];
   if (matches.length === 0) return INVALID;
-  const m = groupSelect === 0 ? matches[0]! : matches.at(-1)!;
+  const m = groupSelect === 0 ? at(matches, 0, 'matches') : matches.at(-1)!;
   // Python's findall gives the groups of each match ('' for a group that did not take part).
   const groups = m.slice(1).map((g) => g ?? '');
-  const picked = groups.length === 1 ? groups[0]! : (groups.find((g) => g !== '') ?? INVALID);
+  const picked = groups.length === 1 ? at(groups, 0, 'groups') : (groups.find((g) => g !== '') ?? INVALID);
   return picked.trim();
 }
 

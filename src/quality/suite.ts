@@ -11,6 +11,7 @@ import { packageRoot } from '../util/version.js';
 import type { Accuracy, CaseQuality } from './schema.js';
 import { type Gsm8kData, GSM8K_SOURCE, GSM8K_STOPS, gsm8kPrompt, loadGsm8k, scoreGsm8k } from './gsm8k.js';
 import { type Heldout, type HeldoutItem, checkAnswer, loadHeldout, sliceItems, wilsonInterval } from './tasks.js';
+import { at } from '../util/indexing.js';
 
 export type QualitySuite =
   | {
@@ -91,7 +92,7 @@ export function interleaveTasks<T extends { task: string }>(items: readonly T[])
   const lists = [...byTask.values()];
   const out: T[] = [];
   const longest = Math.max(0, ...lists.map((l) => l.length));
-  for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
+  for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(at(l, i, 'l'));
   return out;
 }
 
@@ -152,7 +153,7 @@ export function scoreQuality(suite: QualitySuite, sel: ItemSelection | number, i
   let filters: CaseQuality['filters'];
   if (suite.kind === 'gsm8k') {
     const stops = [...GSM8K_STOPS, ...(st.stops ?? [])];
-    const scores = items.map((it, i) => scoreGsm8k(decoded[i]!, suite.data.test[it.index]!, stops));
+    const scores = items.map((it, i) => scoreGsm8k(at(decoded, i, 'decoded'), at(suite.data.test, it.index, 'suite.data.test'), stops));
     const strict = accuracy(scores.filter((x) => x.strictCorrect).length, scores.length);
     const flexible = accuracy(scores.filter((x) => x.flexibleCorrect).length, scores.length);
     filters = { strictMatch: strict, flexibleExtract: flexible, leading: LEADING_FILTER };
@@ -163,7 +164,7 @@ export function scoreQuality(suite: QualitySuite, sel: ItemSelection | number, i
     items.forEach((it, i) => {
       const t = tally.get(it.task) ?? { correct: 0, n: 0 };
       t.n += 1;
-      if (checkAnswer(it.heldout!, decoded[i]!)) t.correct += 1;
+      if (checkAnswer(it.heldout!, at(decoded, i, 'decoded'))) t.correct += 1;
       tally.set(it.task, t);
     });
     tasks = [...tally.entries()].map(([task, t]) => ({ task, ...accuracy(t.correct, t.n) }));

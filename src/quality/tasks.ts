@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
+import { at } from '../util/indexing.js';
 
 const promptFields = {
   prompt: z.string().min(1),
@@ -51,7 +52,7 @@ export type TaskName = HeldoutItem['task'];
 export function parseHeldout(value: unknown, source: string): Heldout {
   const parsed = heldoutSchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = at(parsed.error.issues, 0, 'parsed.error.issues');
     throw new UserError(`${source}: not a held-out task file (${issue.path.join('.') || 'root'}: ${issue.message})`);
   }
   return parsed.data;
@@ -130,7 +131,7 @@ export function scoreAnswers(items: readonly HeldoutItem[], decoded: readonly st
   items.forEach((item, i) => {
     const t = tally.get(item.task) ?? { correct: 0, n: 0 };
     t.n += 1;
-    if (checkAnswer(item, decoded[i]!)) t.correct += 1;
+    if (checkAnswer(item, at(decoded, i, 'decoded'))) t.correct += 1;
     tally.set(item.task, t);
   });
   return [...tally.entries()].map(([task, { correct, n }]) => {

@@ -5,6 +5,7 @@ import { ENGINES_NOTE, ENGINE_COLUMNS, SKIPPED_TITLE, engineRows, skippedLines }
 import { qualityTable } from './quality.js';
 import { servingTable } from './serving.js';
 import { notCompleted } from './state.js';
+import { at } from '../util/indexing.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
@@ -27,7 +28,7 @@ export function renderMarkdown(results: ResultsFile): string {
     }
     l.push(`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`);
     for (const c of s.cases) {
-      const row = c.state !== 'completed' ? [c.engine, caseRow(c)[1]!, notCompleted(c), ...Array(COLUMNS.length - 3).fill('')] : caseRow(c);
+      const row = c.state !== 'completed' ? [c.engine, at(caseRow(c), 1, 'caseRow(c)'), notCompleted(c), ...Array(COLUMNS.length - 3).fill('')] : caseRow(c);
       l.push(`| ${row.map(cell).join(' | ')} |`);
     }
     const q = qualityTable(s);

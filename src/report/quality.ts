@@ -8,6 +8,7 @@
 import type { CompletedCase, ScenarioResult } from '../results/types.js';
 import { fmt, pct } from '../util/format.js';
 import { caseLabel, rateCell } from './format.js';
+import { at } from '../util/indexing.js';
 
 type Scored = CompletedCase & { quality: NonNullable<CompletedCase['quality']> };
 
@@ -70,7 +71,7 @@ function gsm8kTable(cases: readonly Scored[]): QualityTable {
       rows.push(['published', `${p.setting}, ${PUBLISHED_LLADA_8B_INSTRUCT.hardware}`, pct(p.accuracy, 1), '-', '-', '-', fmt(p.tokensPerSec, 1), '-', '-', '1']);
     }
   }
-  const first = cases[0]!.quality;
+  const first = at(cases, 0, 'cases').quality;
   const n = first.items ?? first.overall.total;
   const note =
     `GSM8K 5-shot as lm-evaluation-harness v0.4.8 runs it: the first ${n} of 1,319 test questions, answers cut at Question:, </s>, <|im_end|> and the model's end of turn; ` +
@@ -95,7 +96,7 @@ export function qualityTable(s: ScenarioResult): QualityTable | null {
     });
     return [c.engine, caseLabel(c), `${pct(o.accuracy, 1)} (${pct(o.ci95[0])}-${pct(o.ci95[1])})`, rateCell(c, 'tokensPerSec'), fmt(c.summary.nfe?.mean, 1), fmt(q.meanNfe, 1), ...perTask];
   });
-  const first = cases[0]!.quality;
+  const first = at(cases, 0, 'cases').quality;
   const slice = first.perTask !== undefined ? `the first ${first.perTask} held-out items of each task` : `the first ${first.items ?? first.overall.total} items`;
   const note = `accuracy on ${slice} (${first.source}), decoded with each case's settings outside the timed runs; exact match, or a validity check where a task has several answers`;
   return { head, rows, note };

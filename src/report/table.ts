@@ -7,6 +7,7 @@ import { qualityTable } from './quality.js';
 import { servingTable } from './serving.js';
 import { notCompleted } from './state.js';
 import { ENGINE_COLUMNS, engineRows, skippedLines } from './engines.js';
+import { at } from '../util/indexing.js';
 
 export interface TableOptions {
   /** Fit every line to this many columns (drop table columns, wrap prose); Infinity: no limit. Default 120. */
@@ -50,11 +51,11 @@ export function renderTable(results: ResultsFile, o: TableOptions = {}): string 
     else {
       const keep = KEEP_ORDER.map((c) => COLUMNS.indexOf(c));
       const render = (cols: number[]) => {
-        const t = new Table({ head: cols.map((i) => COLUMNS[i]!), style });
+        const t = new Table({ head: cols.map((i) => at(COLUMNS, i, 'COLUMNS')), style });
         for (const c of s.cases) {
           const row = caseRow(c);
-          if (c.state !== 'completed') t.push([row[0]!, row[1]!, { colSpan: cols.length - 2, content: chalk.red(notCompleted(c)) }] as Cell[]);
-          else t.push(cols.map((i) => row[i]!));
+          if (c.state !== 'completed') t.push([at(row, 0, 'row'), at(row, 1, 'row'), { colSpan: cols.length - 2, content: chalk.red(notCompleted(c)) }] as Cell[]);
+          else t.push(cols.map((i) => at(row, i, 'row')));
         }
         return t.toString();
       };
@@ -67,8 +68,8 @@ export function renderTable(results: ResultsFile, o: TableOptions = {}): string 
       // Per-task columns go first, then NFE on the tasks; engine, case, accuracy, tok/s and NFE stay.
       const keep = [0, 1, 2, 3, 4, 5, ...q.head.slice(6).map((_, i) => 6 + i)];
       const render = (cols: number[]) => {
-        const t = new Table({ head: cols.map((i) => q.head[i]!), style });
-        for (const r of q.rows) t.push(cols.map((i) => r[i]!));
+        const t = new Table({ head: cols.map((i) => at(q.head, i, 'q.head')), style });
+        for (const r of q.rows) t.push(cols.map((i) => at(r, i, 'r')));
         return t.toString();
       };
       const { cols, text } = fitColumns(keep, 5, width, render);
@@ -78,8 +79,8 @@ export function renderTable(results: ResultsFile, o: TableOptions = {}): string 
     const sv = servingTable(s);
     if (sv) {
       const render = (cols: number[]) => {
-        const t = new Table({ head: cols.map((i) => sv.head[i]!), style });
-        for (const r of sv.rows) t.push(cols.map((i) => r[i]!));
+        const t = new Table({ head: cols.map((i) => at(sv.head, i, 'sv.head')), style });
+        for (const r of sv.rows) t.push(cols.map((i) => at(r, i, 'r')));
         return t.toString();
       };
       // The later percentile columns go first when the terminal is narrow; `--wide` or report.md have them all.

@@ -7,7 +7,7 @@
  * field is one line here (optional when older files of the same version lack it).
  */
 import { z } from 'zod';
-import { EngineKind, HandicapCode, ScenarioKind, Warning } from '../config/kinds.js';
+import { AttentionKind, EngineKind, HandicapCode, ScenarioKind, Warning } from '../config/kinds.js';
 import { Arrival, CacheMode, RequestRate, Slo } from '../config/schema.js';
 import { FAMILY_IDS } from '../models/spec.js';
 import { CaseQuality } from '../quality/schema.js';
@@ -53,7 +53,7 @@ export const CaseConditions = z.strictObject({
   handicaps: z.array(z.string()).describe('disclosed handicaps, e.g. "KV cache copied device->host->device every token (~12 MB/token)"'),
   handicapCodes: z.array(HandicapCode).optional().describe('one typed code per entry of handicaps, same order: what verdicts judge fairness on (v4; migrated from older files)'),
   maxPositions: z.number().int().positive().optional().describe("the model's maximum sequence length (prompt + generated), when known (not over HTTP)"),
-  attention: z.enum(['fused-mha', 'fused-gqa', 'unfused', 'unknown']).optional().describe("attention kernel of the engine's graph (local engines)"),
+  attention: AttentionKind.optional().describe("attention kernel of the engine's graph (local engines)"),
   timingNote: z.string().optional().describe('how per-token times were obtained when not observed token by token (ar-loop)'),
 });
 

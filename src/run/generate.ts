@@ -16,6 +16,7 @@ import { openModel } from '../models/hub.js';
 import { heldoutFileFor } from '../quality/suite.js';
 import { normalizeAnswer } from '../quality/tasks.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
+import { at } from '../util/indexing.js';
 
 export interface GenerateFlags {
   model: string;
@@ -48,7 +49,7 @@ function liveView(tokenizer: PromptTokenizer | null) {
   let lines = 0;
   const cols = process.stderr.columns || 80;
   return (e: StepEvent) => {
-    const parts = e.tokens[0]!.map((t) => (t === e.maskId ? chalk.dim('░') : tokenizer ? tokenizer.decode([t]).replace(/\n/g, '⏎') : `${t} `));
+    const parts = at(e.tokens, 0, 'e.tokens').map((t) => (t === e.maskId ? chalk.dim('░') : tokenizer ? tokenizer.decode([t]).replace(/\n/g, '⏎') : `${t} `));
     const text = `${chalk.cyan(`step ${e.step + 1} block ${e.block + 1}`)} ${parts.join('')}`;
     const plainLen = text.replace(/\x1b\[[0-9;]*m/g, '').length;
     if (lines > 0) process.stderr.write(`\x1b[${lines}F\x1b[J`);
@@ -145,7 +146,7 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     family: folder.meta.family,
     device: engine.info.device,
     executionProvider: engine.info.executionProvider,
-    promptTokens: batch.length === 1 ? batch[0]!.length : longest,
+    promptTokens: batch.length === 1 ? at(batch, 0, 'batch').length : longest,
     batchSize: batch.length,
     tokens: v.tokens,
     text,

@@ -8,6 +8,7 @@ import type { BatchEfficiency, CaseResult } from '../results/types.js';
 import { ci95OrNull } from '../results/summary.js';
 import { bootstrap } from '../stats/bootstrap.js';
 import { mean } from '../stats/index.js';
+import { at } from '../util/indexing.js';
 
 /** Fixed seed: the same results give the same interval whenever they are analysed. */
 const SEED = 0xba7c4;
@@ -34,7 +35,7 @@ export function batchEfficiencyOf(one: CaseResult, many: CaseResult, B: number):
   const t1 = singleRowThroughputs(one, B);
   const tB = many.samples.map((s) => s.tokensPerSec);
   if (!t1 || tB.length === 0) return null;
-  const stat = (g: readonly (readonly number[])[]) => mean(g[0]!) / (B * mean(g[1]!));
+  const stat = (g: readonly (readonly number[])[]) => mean(at(g, 0, 'g')) / (B * mean(at(g, 1, 'g')));
   const b = bootstrap([tB, t1], stat, { seed: SEED + B });
   if (!Number.isFinite(b.estimate)) return null;
   return { engine: many.engine, ...(many.role ? { role: many.role } : {}), batchSize: B, efficiency: b.estimate, ci95: ci95OrNull(b.ci95), tokensPerSec: mean(tB), tokensPerSecB1: mean(t1) };

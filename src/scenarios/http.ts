@@ -9,7 +9,7 @@ import { type LoadRequestRecord, runClosedLoop } from '../engines/openai/load.js
 import { runOpenLoop } from '../engines/openai/open-loop.js';
 import type { RequestRate } from '../config/schema.js';
 import type { CaseParams, CaseResult, Sample } from '../results/types.js';
-import { mean } from '../stats/index.js';
+import { meanOrNone } from '../stats/index.js';
 import { pct } from '../util/format.js';
 import { summarizeCase } from '../results/summary.js';
 import type { ScenarioContext } from './context.js';
@@ -22,8 +22,6 @@ import { servingRates } from './serving.js';
 export type LoadLevel = { concurrency: number; requestRate?: never } | { requestRate: RequestRate; concurrency?: never };
 
 /** The stats mean, undefined (field left out) when there are no values. */
-const avg = (xs: number[]) => (xs.length ? mean(xs) : undefined);
-
 function logRecords(log: FailureLog, records: readonly LoadRequestRecord[], repetition: number | null): void {
   for (const r of records) {
     if (r.error) log.add(r.error, repetition);
@@ -89,7 +87,7 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, pre
     // Over HTTP the server's forward passes are invisible: no NFE, tokens per forward or time per forward.
     const sample: Sample = {
       requests: ok.length,
-      latencyMs: avg(latencies) ?? 0,
+      latencyMs: meanOrNone(latencies) ?? 0,
       generatedTokens: ok.length ? summary.outputTokens / ok.length : 0,
       usefulTokens: ok.length ? summary.outputTokens / ok.length : 0,
       tokensPerSec: summary.outputTokensPerSec,
@@ -102,15 +100,15 @@ export async function measureHttpLoad(ctx: ScenarioContext, h: EngineHandle, pre
     const tpots = ok.map((r) => r.itlMs).filter((v): v is number => v !== null);
     const gaps = ok.flatMap((r) => r.chunkGapsMs);
     if (ttfts.length) {
-      sample.ttftMs = avg(ttfts)!;
+      sample.ttftMs = meanOrNone(ttfts)!;
       sample.values.ttftMs = ttfts;
     }
     if (tpots.length) {
-      sample.tpotMs = avg(tpots)!;
+      sample.tpotMs = meanOrNone(tpots)!;
       sample.values.tpotMs = tpots;
     }
     if (gaps.length) {
-      sample.itlMs = avg(gaps)!;
+      sample.itlMs = meanOrNone(gaps)!;
       sample.values.itlMs = gaps;
     }
     samples.push(sample);

@@ -1,6 +1,6 @@
 /**
  * Measuring one case: warmup runs (discarded), then repetitions, each turned into a Sample from the engine's own
- * trace. Counting rules (DESIGN.md "Honest counting", README "What it measures"): generated positions only, useful
+ * trace. Counting rules (README "What it measures"): generated positions only, useful
  * tokens up to EOS/EoT, NFE = forward passes; every sample field is per request (rates over the repetition); TTFT
  * and TPOT per answer, ITL per inter-token gap (vLLM's definitions), from per-token timestamps. Model work (FLOPs,
  * weights + KV bytes) is timed in run (session.run) and end to end, AR split at the first token.
@@ -12,7 +12,7 @@ import type { Engine, EngineInfo, EngineKind, EngineResult, GenerateOutput, Gene
 import type { PromptTokenizer } from '../models/tokenize.js';
 import { summarizeCase } from '../results/summary.js';
 import type { CaseHeader, CaseParams, CaseResult, CaseSampling, CaseSummary, CaseVariation, CompletedCase, Sample, ScenarioKind, Warning } from '../results/types.js';
-import { mean, relativeSpread } from '../stats/index.js';
+import { mean, meanOrNone, relativeSpread } from '../stats/index.js';
 import { mulberry32 } from '../util/random.js';
 import { enginePeak } from '../telemetry/peaks.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -20,6 +20,7 @@ import { hostNowMs } from '../telemetry/clock.js';
 import { FailureLog, requestsOf } from './failures.js';
 import { usefulTimeMs } from './useful.js';
 import { type CostSubject, type RequestWork, NO_REQUEST_WORK, addRequestWork, caseEfficiency, requestCost, timedWork } from './work.js';
+import { at } from '../util/indexing.js';
 
 /** The engine object of each kind as scenarios see it: the HTTP engine also sends single requests (load runs). */
 export type EngineOf<K extends EngineKind> = K extends 'openai' ? OpenAIEngine : Engine<EngineOptions<K>>;
@@ -125,11 +126,6 @@ export function caseId(scenario: ScenarioKind, engine: EngineKind, p: CaseParams
   return parts.join('/');
 }
 
-/** The stats mean, undefined (field left out) when there are no values. */
-function meanOrNone(xs: number[]): number | undefined {
-  return xs.length ? mean(xs) : undefined;
-}
-
 export interface RepOutcome {
   sample: Sample;
   /** Summed over the repetition's requests, with times; null when any has no architecture. */
@@ -138,7 +134,7 @@ export interface RepOutcome {
 
 /** Gaps between consecutive arrival times of one answer. */
 function gaps(times: readonly number[]): number[] {
-  return times.slice(1).map((t, i) => t - times[i]!);
+  return times.slice(1).map((t, i) => t - at(times, i, 'times'));
 }
 
 /**
@@ -166,11 +162,11 @@ export function toSample(h: CostSubject, reqs: GenerateRequest[], outs: Generate
     nfe += o.trace.length;
     errors += o.failures.length;
     for (const times of o.tokenTimesMs ?? []) {
-      if (times.length > 0) ttfts.push(times[0]!);
-      if (times.length > 1) tpots.push((times.at(-1)! - times[0]!) / (times.length - 1));
+      if (times.length > 0) ttfts.push(at(times, 0, 'times'));
+      if (times.length > 1) tpots.push((times.at(-1)! - at(times, 0, 'times')) / (times.length - 1));
       itls.push(...gaps(times));
     }
-    const c = requestCost(h, reqs[i]!, o.trace.length, params);
+    const c = requestCost(h, at(reqs, i, 'reqs'), o.trace.length, params);
     work = c && work ? addRequestWork(work, timedWork(c, o)) : null;
   });
   const n = outs.length;
@@ -444,7 +440,7 @@ function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
   const out = [...xs];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
+    [out[i], out[j]] = [at(out, j, 'out'), at(out, i, 'out')];
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { packageRoot } from '../util/version.js';
 import { formatZodError, readJsonFile } from '../config/load.js';
 import type { GenerateRequest } from '../engines/types.js';
 import type { PromptTokenizer } from '../models/tokenize.js';
+import { at } from '../util/indexing.js';
 
 const PromptSet = z
   .object({
@@ -58,7 +59,7 @@ export function contextPrompt(set: PromptSet, tokenizer: PromptTokenizer | null,
 
 /** Cycles through the prompts to fill `count` rows. */
 export function pick(prompts: PreparedPrompt[], count: number, offset = 0): PreparedPrompt[] {
-  return Array.from({ length: count }, (_, i) => prompts[(offset + i) % prompts.length]!);
+  return Array.from({ length: count }, (_, i) => at(prompts, (offset + i) % prompts.length, 'prompts'));
 }
 
 /** A request of these rows; `idsOnly` (a served side on the completions endpoint) sends the token ids, not the text. */

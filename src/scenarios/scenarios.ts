@@ -14,6 +14,7 @@ import { type CaseRun, type EngineCall, type EngineHandle, type SamplingPolicy, 
 import { measureHttpLoad } from './http.js';
 import { measureQuality } from './quality.js';
 import { type PreparedPrompt, contextPrompt, pick, promptTokens, toRequest } from './prompts.js';
+import { at } from '../util/indexing.js';
 
 export type { ScenarioContext } from './context.js';
 
@@ -44,7 +45,7 @@ interface CasePlan {
 function plan(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, rows: PreparedPrompt[][], extra: Partial<CaseParams> = {}, withQuality = false): CasePlan | null {
   const c = ctx.config;
   const params: CaseParams = {
-    batchSize: rows[0]!.length,
+    batchSize: at(rows, 0, 'rows').length,
     promptTokens: Math.round(rows.reduce((a, r) => a + promptTokens(r), 0) / rows.length),
     genLength: c.genLength,
     ...(h.kind === 'llada' ? lladaParams(c) : {}),
@@ -108,7 +109,7 @@ async function runPlans(ctx: ScenarioContext, plans: CasePlan[]): Promise<CaseRe
   let emitted = 0;
   const flush = (all = false) => {
     for (; emitted < plans.length; emitted++) {
-      const r = results.get(plans[emitted]!);
+      const r = results.get(at(plans, emitted, 'plans'));
       if (r) ctx.emit(r);
       else if (!all) break;
     }
@@ -251,7 +252,7 @@ export async function batch(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const measured = await runPlans(ctx, plans.map((x) => x.p));
   plans.forEach(({ h, B }, i) => {
     if (!byEngine.has(h)) byEngine.set(h, new Map());
-    byEngine.get(h)!.set(B, measured[i]!);
+    byEngine.get(h)!.set(B, at(measured, i, 'measured'));
   });
   const efficiency: BatchEfficiency[] = [];
   for (const m of byEngine.values()) {

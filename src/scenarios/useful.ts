@@ -6,6 +6,7 @@
  * exists) keep the whole call's time.
  */
 import type { GenerateOutput } from '../engines/types.js';
+import { at } from '../util/indexing.js';
 
 /** When the useful part of one generate call was complete, ms since its start (max over batch rows). */
 export function usefulTimeMs(out: Pick<GenerateOutput, 'tokens' | 'usefulTokens' | 'tokenTimesMs' | 'totalMs'>): number {
@@ -13,9 +14,9 @@ export function usefulTimeMs(out: Pick<GenerateOutput, 'tokens' | 'usefulTokens'
   if (!times || times.length !== out.tokens.length) return out.totalMs;
   let latest = 0;
   for (let b = 0; b < out.tokens.length; b++) {
-    const u = out.usefulTokens[b]!;
+    const u = at(out.usefulTokens, b, 'out.usefulTokens');
     // A row that stopped (EOS at index u) was done when its EOS arrived; a row without EOS needed the whole call.
-    const t = u < out.tokens[b]!.length ? times[b]![u] : undefined;
+    const t = u < at(out.tokens, b, 'out.tokens').length ? at(times, b, 'times')[u] : undefined;
     latest = Math.max(latest, t ?? out.totalMs);
   }
   return latest;

@@ -8,6 +8,7 @@ import type { TransformerSpec } from '../models/spec.js';
 import type { CaseParams, Efficiency } from '../results/types.js';
 import { type ForwardCost, type PhaseWork, NO_WORK, addWork, forwardCost, phaseEfficiency } from '../telemetry/flops.js';
 import type { PeakFigures } from '../telemetry/peaks.js';
+import { at } from '../util/indexing.js';
 
 /** What FLOPs and bytes per request are computed from. */
 export interface CostSubject {
@@ -68,7 +69,7 @@ export function requestCost(h: CostSubject, req: GenerateRequest, nfe: number, p
 export function timedWork(cost: RequestWork, o: GenerateOutput): RequestWork {
   const all = { ...cost.all, inRunMs: o.forwardMs, endToEndMs: o.totalMs };
   if (!cost.prefill || !cost.decode || o.trace.length === 0) return { all };
-  const first = o.trace[0]!;
+  const first = at(o.trace, 0, 'o.trace');
   const prefillRun = first.durationMs;
   // End to end, the prefill lasts until the first token is out (every row gets it from the same forward).
   const firstTokens = (o.tokenTimesMs ?? []).map((t) => t[0]).filter((t): t is number => t !== undefined);

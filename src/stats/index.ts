@@ -55,6 +55,11 @@ export function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+/** The mean, undefined (a field left out) when there are no values. */
+export function meanOrNone(values: readonly number[]): number | undefined {
+  return values.length ? mean(values) : undefined;
+}
+
 export function median(values: readonly number[]): number {
   return percentileSorted([...values].sort((a, b) => a - b), 0.5);
 }

@@ -21,7 +21,7 @@
  */
 import { familyOf } from '../models/families.js';
 import type { PhaseEfficiency } from './schema.js';
-import type { TransformerSpec } from '../models/spec.js';
+import { type TransformerSpec, layerMatmulParams } from '../models/spec.js';
 import type { PeakFigures } from './peaks.js';
 
 export type AttentionKind = 'bidirectional' | 'causal';
@@ -55,15 +55,6 @@ export interface ForwardCost {
     kvCacheBytes: number;
     activationBytes: number;
   };
-}
-
-/** Parameters inside one layer's matmuls (q, k, v, o, gate, up, down). */
-export function layerMatmulParams(s: TransformerSpec): number {
-  const q = s.hiddenSize * s.numHeads * s.headDim;
-  const kv = 2 * s.hiddenSize * s.numKvHeads * s.headDim;
-  const o = s.numHeads * s.headDim * s.hiddenSize;
-  const mlp = 3 * s.hiddenSize * s.intermediateSize;
-  return q + kv + o + mlp;
 }
 
 export function forwardCost(spec: TransformerSpec, shape: ForwardShape): ForwardCost {

@@ -168,7 +168,7 @@ describe('defects 5 and 9: a model folder whose ONNX file is cut', () => {
     cpSync(full, dir, { recursive: true });
     const onnx = join(dir, 'onnx', 'model.onnx');
     const bytes = readFileSync(onnx);
-    bytes[100_000] ^= 0xff;
+    bytes[100_000]! ^= 0xff;
     writeFileSync(onnx, bytes);
     const [gen, doctor] = await Promise.all([cli(['generate', '--model', dir, '--prompt', 'hi'], env, root, 30_000), cli(['doctor', '--model', dir, '--format', 'json'], env, root, 60_000)]);
     expect(gen.code).toBe(2);

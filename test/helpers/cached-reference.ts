@@ -97,7 +97,7 @@ export function cachedForward(spec: RefSpec, w: Weights, fed: number[], offset: 
           sc[t] = dot / Math.sqrt(hd);
         }
         const p = softmax(sc);
-        for (let t = 0; t < T; t++) for (let j = 0; j < hd; j++) ctx[h * hd + j] += p[t]! * vals[t]![g * hd + j]!;
+        for (let t = 0; t < T; t++) for (let j = 0; j < hd; j++) ctx[h * hd + j]! += p[t]! * vals[t]![g * hd + j]!;
       }
       const r = x.map((v, j) => v + matVec(P('o'), ctx, d)[j]!);
       const m = rms(r, P('fn'), spec.eps);

@@ -198,7 +198,7 @@ export function referenceForward(
           const z = e.reduce((a, c) => a + c, 0);
           for (let t = 0; t < L; t++) {
             if (!e[t]) continue;
-            for (let i = 0; i < hd; i++) o[hh * hd + i] += (e[t]! / z) * v[t]![kh * hd + i]!;
+            for (let i = 0; i < hd; i++) o[hh * hd + i]! += (e[t]! / z) * v[t]![kh * hd + i]!;
           }
         }
         return o;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchEfficiency, madOutliers, mannWhitneyU, mean, percentile, relativeSpread, studentTCdf, studentTQuantile, summarize, welchDifferenceCi } from '../../src/stats/index.js';
+import { batchEfficiency, madOutliers, mannWhitneyU, mean, meanOrNone, percentile, relativeSpread, studentTCdf, studentTQuantile, summarize, welchDifferenceCi } from '../../src/stats/index.js';
 
 describe('statistics', () => {
   it('Student t quantiles match tables', () => {
@@ -69,6 +69,8 @@ describe('statistics', () => {
     expect(percentile([3, 1], 1.5)).toBe(3);
     expect(mean([1, 2, 6])).toBe(3);
     expect(mean([])).toBeNaN();
+    expect(meanOrNone([1, 2, 6])).toBe(3);
+    expect(meanOrNone([])).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addWork, forwardCost, layerMatmulParams, phaseEfficiency } from '../../src/telemetry/flops.js';
+import { addWork, forwardCost, phaseEfficiency } from '../../src/telemetry/flops.js';
 import { resolvePeak } from '../../src/telemetry/peaks.js';
-import { parameterCount, type TransformerSpec } from '../../src/models/spec.js';
+import { layerMatmulParams, parameterCount, type TransformerSpec } from '../../src/models/spec.js';
 
 function spec(over: Partial<TransformerSpec>): TransformerSpec {
   return {

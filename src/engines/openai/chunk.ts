@@ -4,6 +4,7 @@
  * `usage`; a failing server may send `{"error": ...}`. Unknown fields are allowed (every server adds its own).
  */
 import { z } from 'zod';
+import { at } from '../../util/indexing.js';
 
 const count = z.number().int().nonnegative();
 
@@ -50,7 +51,7 @@ export function parseChunk(data: string): ParsedChunk {
   }
   const parsed = StreamChunk.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = at(parsed.error.issues, 0, 'parsed.error.issues');
     return { kind: 'malformed', message: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
   }
   const chunk = parsed.data;

@@ -15,6 +15,7 @@ import {
 } from './options.js';
 import type { CountTokens, RequestError, RequestMeasurement, TokenCountSource } from './measurement.js';
 import { streamRequest } from './request.js';
+import { at } from '../../util/indexing.js';
 
 export interface OpenAIEngineDeps {
   /** Where apiKeyEnv is looked up; default process.env. Read at every request, never stored. */
@@ -228,7 +229,7 @@ export function createOpenAIEngine(config: OpenAIEngineConfigInput, deps: OpenAI
 
     const failed = requests.filter((r) => r.state === 'errored');
     if (failed.length === rows) {
-      const first = failed[0]!;
+      const first = at(failed, 0, 'failed');
       const error = first.state === 'errored' ? first.error : { code: 'stream-cut' as const, message: '' };
       return { ok: false, error: { ...engineError(error, rows), requests } };
     }

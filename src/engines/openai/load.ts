@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { OpenAIEngine, OpenAIPrompt } from './engine.js';
 import type { RequestError, RequestMeasurement, RequestNote, TokenCountSource } from './measurement.js';
+import { at } from '../../util/indexing.js';
 
 export type LoadPrompt = OpenAIPrompt;
 
@@ -140,7 +141,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   const worker = async (w: number): Promise<void> => {
     while (started < options.maxRequests && now() < options.durationMs && !stop.signal.aborted) {
       const index = started++;
-      const prompt = options.prompts[index % options.prompts.length]!;
+      const prompt = at(options.prompts, index % options.prompts.length, 'options.prompts');
       const startMs = now();
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
@@ -177,7 +178,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         startMs,
         ttftMs: m.ttftMs,
         itlMs: m.itlMs,
-        chunkGapsMs: m.chunks.slice(1).map((c, i) => c.atMs - m.chunks[i]!.atMs),
+        chunkGapsMs: m.chunks.slice(1).map((c, i) => c.atMs - at(m.chunks, i, 'm.chunks').atMs),
         e2eMs: m.e2eMs,
         outputTokens: m.outputTokens,
         tokenCountSource: m.tokenCountSource,

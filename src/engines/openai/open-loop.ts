@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { mulberry32 } from '../../util/random.js';
 import type { ClosedLoopCommon, ClosedLoopResult, LoadRequestRecord, SendFn } from './load.js';
 import type { OpenAIEngine } from './engine.js';
+import { at } from '../../util/indexing.js';
 
 export type ArrivalProcess = 'poisson' | 'constant';
 
@@ -76,7 +77,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<ClosedLoopResult>
   let lastEndMs = 0;
   const pending: Promise<void>[] = [];
   const one = async (index: number): Promise<void> => {
-    const prompt = o.prompts[index % o.prompts.length]!;
+    const prompt = at(o.prompts, index % o.prompts.length, 'o.prompts');
     const startMs = now();
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -89,7 +90,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<ClosedLoopResult>
         startMs,
         ttftMs: m.ttftMs,
         itlMs: m.itlMs,
-        chunkGapsMs: m.chunks.slice(1).map((c, i) => c.atMs - m.chunks[i]!.atMs),
+        chunkGapsMs: m.chunks.slice(1).map((c, i) => c.atMs - at(m.chunks, i, 'm.chunks').atMs),
         e2eMs: m.e2eMs,
         outputTokens: m.outputTokens,
         tokenCountSource: m.tokenCountSource,
@@ -120,7 +121,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<ClosedLoopResult>
   let drainTimer: NodeJS.Timeout | undefined;
   try {
     for (let i = 0; i < arrivals.length; i++) {
-      await until(arrivals[i]!);
+      await until(at(arrivals, i, 'arrivals'));
       if (stop.signal.aborted) break;
       pending.push(one(i));
     }

@@ -10,6 +10,7 @@ import type { ContentChunk, CountTokens, RequestError, RequestMeasurement, Reque
 import { causeOf, redact, scrub } from './redact.js';
 import { abortableSleep, nextWait } from './retry.js';
 import { allocateTokens, chunkWeights, countOutputTokens, interTokenLatencyMs } from './tokens.js';
+import { at } from '../../util/indexing.js';
 
 export interface StreamRequestSpec {
   url: string;
@@ -61,7 +62,7 @@ async function readExcerpt(response: Response, maxBytes = 2048): Promise<string>
   return text;
 }
 
-const isEventStream = (contentType: string): boolean => contentType.split(';')[0]!.trim().toLowerCase() === 'text/event-stream';
+const isEventStream = (contentType: string): boolean => at(contentType.split(';'), 0, 'media type').trim().toLowerCase() === 'text/event-stream';
 
 async function attempt(spec: StreamRequestSpec, got: Received, now: () => number): Promise<AttemptOutcome> {
   const secrets = spec.secrets ?? [];
@@ -167,7 +168,7 @@ export async function streamRequest(spec: StreamRequestSpec): Promise<RequestMea
     const text = scrub(got.texts.join(''), secrets);
     const { tokens, source } = countOutputTokens(got.usageCompletion, text, got.texts.length, spec.countTokens);
     const perChunk = allocateTokens(tokens, chunkWeights(got.texts, source, spec.countTokens));
-    const chunks: ContentChunk[] = got.texts.map((t, i) => ({ atMs: got.times[i]!, text: scrub(t, secrets), tokens: perChunk[i]! }));
+    const chunks: ContentChunk[] = got.texts.map((t, i) => ({ atMs: at(got.times, i, 'got.times'), text: scrub(t, secrets), tokens: at(perChunk, i, 'perChunk') }));
     const firstTokenMs = got.times[0] ?? null;
     const timings = {
       sendMs,

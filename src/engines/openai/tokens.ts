@@ -1,5 +1,6 @@
 /** Token accounting for streamed answers: how many tokens, from which source, and when each one arrived. */
 import type { CountTokens, TokenCountSource } from './measurement.js';
+import { at } from '../../util/indexing.js';
 
 /**
  * Inter-token latency: (last token time - first token time) / (tokens - 1).
@@ -57,7 +58,7 @@ export function allocateTokens(total: number, weights: readonly number[]): numbe
   let cum = 0;
   let given = 0;
   for (let i = 0; i < n; i++) {
-    cum += extra[i]!;
+    cum += at(extra, i, 'extra');
     const upTo = i === n - 1 ? rest : Math.min(rest, Math.floor((rest * cum) / esum + 0.5));
     out.push(base + upTo - given);
     given = upTo;

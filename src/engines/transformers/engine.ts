@@ -14,6 +14,7 @@ import { localEngineInfo } from '../local-info.js';
 import type { ArGenerateOptions, EngineLocation } from '../options.js';
 import { validateRequest } from '../request.js';
 import { ABORTED, type Engine, type EngineResult, type GenerateRequest, completed, runtimeError } from '../types.js';
+import { at } from '../../util/indexing.js';
 
 interface TimedSession {
   run: (...args: unknown[]) => Promise<unknown>;
@@ -43,7 +44,7 @@ export async function createTransformersEngine(opts: EngineLocation): Promise<En
   const dtypeBytes = folder.meta.dtype === 'fp16' ? 2 : 4;
   // Time every forward from the inside: transformers.js calls session.run once per generated token.
   const sessions = (model as unknown as { sessions: Record<string, TimedSession> }).sessions;
-  const timed = sessions.model ?? Object.values(sessions)[0]!;
+  const timed = sessions.model ?? at(Object.values(sessions), 0, 'sessions');
   const run = timed.run.bind(timed);
   let onForward: ((start: number, end: number) => void) | null = null;
   timed.run = async (...args: unknown[]) => {
@@ -84,7 +85,7 @@ export async function createTransformersEngine(opts: EngineLocation): Promise<En
         const now = timer.elapsedMs();
         value.forEach((row, b) => {
           if (done[b]) return;
-          times[b]!.push(now);
+          at(times, b, 'times').push(now);
           if (o.mode === 'natural' && spec.eosTokenIds.includes(Number(row[0]))) done[b] = true;
         });
       },
@@ -128,7 +129,7 @@ export async function createTransformersEngine(opts: EngineLocation): Promise<En
       const stop = genIds.findIndex((t) => spec.eosTokenIds.includes(t));
       return stop < 0 ? genIds : genIds.slice(0, stop + 1);
     });
-    tokens.forEach((t, b) => (times[b] = times[b]!.slice(0, t.length)));
+    tokens.forEach((t, b) => (times[b] = at(times, b, 'times').slice(0, t.length)));
     // Each forward's trace entry counted rows still running before the step's tokens arrived.
     return completed(tokens, spec.eosTokenIds, timing, {
       tokenTimesMs: times,
