@@ -6,6 +6,7 @@
  * Peak RSS is the child's VmHWM, read from /proc every 50 ms while it runs (VmHWM only grows, so the last reading
  * is the peak unless it came in the final 50 ms).
  */
+import { at } from '../util/indexing.js';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,7 +68,7 @@ export interface StartupBench {
   ratio: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => at([...xs].sort((a, b) => a - b), Math.floor(xs.length / 2), '[...xs].sort((a, b) => a - b)');
 
 /** `generate --cache none|dual` start-up, alternating the modes so machine load hits both alike. */
 export async function startupBench(modelDir: string, repeats = 3): Promise<StartupBench> {

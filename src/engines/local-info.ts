@@ -1,3 +1,4 @@
+import { at } from '../util/indexing.js';
 import type { ModelFolder } from '../models/folder.js';
 import type { DeviceChoice } from './device.js';
 import type { HandicapCode } from '../config/kinds.js';
@@ -17,7 +18,7 @@ export function localEngineInfo(kind: EngineKind, model: string, folder: ModelFo
     model,
     family: folder.meta.family,
     device: choice.device,
-    executionProvider: choice.executionProviders[0]!,
+    executionProvider: at(choice.executionProviders, 0, 'choice.executionProviders'),
     dtype: folder.meta.dtype,
     synthetic: folder.meta.synthetic !== null,
     handicaps: handicaps.map((h) => h.text),

@@ -14,6 +14,7 @@
  * position's rank among the block's masked positions (higher confidence first, ties: lower position first) is
  * compared with the step's budget k, or (threshold mode) rank 0 or confidence >= threshold commits.
  */
+import { field } from '../util/indexing.js';
 import { DataType, type DataTypeCode, Graph } from '../onnx/graph.js';
 import type { OnnxDtype } from './dtype.js';
 import { IO, emitCachedDiffusion } from './emit.js';
@@ -156,7 +157,7 @@ export function emitBlockLoop(spec: TransformerSpec, weights: SafetensorsReader,
   const zero = g.constI64([0]);
   const first = inline(fwd, g, root, wiring(g, ids, zero, L, () => empty, start, stepBase), 'start_');
   const k0 = g.op('Gather', [schedule, g.constI64([0], [])]);
-  const c0 = commit(g, ids, first[IO.x0]!, first[IO.confidence]!, k0);
+  const c0 = commit(g, ids, field(first, IO.x0, 'first'), field(first, IO.confidence, 'first'), k0);
 
   // ---- block-only calls: a Loop body over (iteration, condition, canvas) with the block-start K/V from the outer scope.
   const body = new Graph('block_step', 'body_');
@@ -166,10 +167,10 @@ export function emitBlockLoop(spec: TransformerSpec, weights: SafetensorsReader,
   const callIndex = body.op('Add', [iter, body.constI64([1], [])]);
   const window = body.op('Slice', [canvasIn, start, windowEnd, body.constI64([1])]);
   const step = body.op('Add', [stepBase, body.op('Unsqueeze', [callIndex, body.constI64([0])])]);
-  const pastOf = (name: string) => first[name.replace('past_key_values', 'present')]!;
+  const pastOf = (name: string) => field(first, name.replace('past_key_values', 'present'), 'first');
   const outs = inline(fwd, body, root, wiring(body, window, start, windowEnd, pastOf, body.constI64([0]), step), 'step_');
   const kI = body.op('Gather', [schedule, callIndex]);
-  const ci = commit(body, canvasIn, outs[IO.x0]!, outs[IO.confidence]!, kI);
+  const ci = commit(body, canvasIn, field(outs, IO.x0, 'outs'), field(outs, IO.confidence, 'outs'), kI);
   body.node('Identity', [ci.left], {}, { outputs: ['body_cond_out'] });
   body.node('Identity', [ci.next], {}, { outputs: ['body_canvas_out'] });
   body.node('Identity', [ci.committed], {}, { outputs: ['body_committed'] });
@@ -179,7 +180,7 @@ export function emitBlockLoop(spec: TransformerSpec, weights: SafetensorsReader,
 
   const trips = g.op('Sub', [scalar(g, g.op('Shape', [schedule])), g.constI64([1], [])]);
   const [finalCanvas, committed] = g.node('Loop', [trips, c0.left, c0.next], { body }, { outputs: 2 });
-  const B = g.op('Shape', [first[IO.x0]!], { start: 0, end: 1 });
+  const B = g.op('Shape', [field(first, IO.x0, 'first')], { start: 0, end: 1 });
   const cond = g.op('Slice', [finalCanvas!, g.constI64([0, 0]), g.op('Concat', [B, end], { axis: 0 }), g.constI64([0, 1])]);
   g.node('Slice', [cond, start, end, g.constI64([1])], {}, { outputs: [LOOP_IO.blockIds] });
   g.node('Identity', [c0.committed], {}, { outputs: [LOOP_IO.firstCommitted] });

@@ -2,6 +2,7 @@
  * Model references in configs: a preset name is built once into a cache folder and reused; anything else must be
  * an existing model folder. The cache key includes the model format version, so an upgraded tool rebuilds.
  */
+import { at, field } from '../util/indexing.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -46,12 +47,12 @@ export function isPresetName(ref: string): boolean {
 
 /** The shipped checkpoint folder of a trained preset for one family. */
 export function trainedCheckpointDir(ref: string, family: Family): string {
-  return join(packageRoot, TRAINED_PRESETS[ref]!.folder, family);
+  return join(packageRoot, field(TRAINED_PRESETS, ref, 'TRAINED_PRESETS').folder, family);
 }
 
 /** The family a preset reference builds on one side (trained presets ship llada and llama checkpoints). */
 export function presetFamilyOf(ref: string, role: FamilyRole): Family {
-  return Object.hasOwn(PRESETS, ref) ? presetFamily(PRESETS[ref]!, role) : DEFAULT_FAMILY[role];
+  return Object.hasOwn(PRESETS, ref) ? presetFamily(field(PRESETS, ref, 'PRESETS'), role) : DEFAULT_FAMILY[role];
 }
 
 /** A side of the comparison, or a family (which names its side, and the family a preset is built in). */
@@ -96,7 +97,7 @@ const ENTRY = new RegExp(`^(.+)-(${FAMILY_NAMES.join('|')})-(fp32|fp16)-(seed\\d
 /** The inverse of cacheEntryName; null for a name it never gives. */
 export function parseCacheEntryName(name: string): CacheEntryKey | null {
   const m = ENTRY.exec(name);
-  return m ? { preset: m[1]!, family: m[2] as Family, dtype: m[3] as OnnxDtype, variant: m[4]!, formatVersion: Number(m[5]) } : null;
+  return m ? { preset: at(m, 1, 'm'), family: m[2] as Family, dtype: m[3] as OnnxDtype, variant: at(m, 4, 'm'), formatVersion: Number(m[5]) } : null;
 }
 
 /** "seed 0" or "trained weights c476520d1910". */

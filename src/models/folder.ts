@@ -1,4 +1,5 @@
 /** Reading a built model folder: its config.json's "dllm_bench" block says everything the engines need. */
+import { at } from '../util/indexing.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -103,7 +104,7 @@ export function loadModelFolder(dirArg: string): ModelFolder {
   }
   const parsed = ModelMetaSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = at(parsed.error.issues, 0, 'parsed.error.issues');
     throw new UserError(`${dirArg}: config.json's "${META_KEY}" block is invalid at ${[META_KEY, ...issue.path.map(String)].join('.')}: ${issue.message}; rebuild the model folder`);
   }
   const meta = parsed.data;

@@ -11,7 +11,7 @@ import { packageRoot } from '../util/version.js';
 import type { Accuracy, CaseQuality } from './schema.js';
 import { type Gsm8kData, GSM8K_SOURCE, GSM8K_STOPS, gsm8kPrompt, loadGsm8k, scoreGsm8k } from './gsm8k.js';
 import { type Heldout, type HeldoutItem, checkAnswer, loadHeldout, sliceItems, wilsonInterval } from './tasks.js';
-import { at } from '../util/indexing.js';
+import { at, field } from '../util/indexing.js';
 
 export type QualitySuite =
   | {
@@ -47,7 +47,7 @@ export interface ItemSelection {
 /** The held-out file of a model reference: a trained preset's, or `heldout.json` in a model folder; else null. */
 export function heldoutFileFor(ref: string, dir: string | null): string | null {
   if (Object.hasOwn(TRAINED_PRESETS, ref)) {
-    const file = join(packageRoot, TRAINED_PRESETS[ref]!.folder, 'heldout.json');
+    const file = join(packageRoot, field(TRAINED_PRESETS, ref, 'TRAINED_PRESETS').folder, 'heldout.json');
     return existsSync(file) ? file : null;
   }
   if (dir && existsSync(join(dir, 'heldout.json'))) return join(dir, 'heldout.json');

@@ -4,6 +4,7 @@
  * quote or newline, CRLF-free "\n" line ends) or `--format jsonl` (one JSON object per line, same keys, numbers as
  * numbers, null where a figure does not apply). Columns are documented in FLAT_COLUMNS (and README, "Flat export").
  */
+import { field } from '../util/indexing.js';
 import type { CaseResult, MetricName, ResultsFile } from '../results/types.js';
 
 type Value = string | number | boolean | null;
@@ -73,7 +74,7 @@ export function csvField(v: Value): string {
 }
 
 export function renderCsv(r: ResultsFile): string {
-  const lines = [FLAT_COLUMNS.map((c) => c.name).join(','), ...flatRows(r).map((row) => FLAT_COLUMNS.map((c) => csvField(row[c.name]!)).join(','))];
+  const lines = [FLAT_COLUMNS.map((c) => c.name).join(','), ...flatRows(r).map((row) => FLAT_COLUMNS.map((c) => csvField(field(row, c.name, 'row'))).join(','))];
   return lines.join('\n');
 }
 

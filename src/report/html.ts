@@ -1,3 +1,4 @@
+import { at } from '../util/indexing.js';
 import { type ClaimVerdict, type Headline, VERDICT_LABEL, VERDICT_SHORT, claimsPreamble, conditionText, evaluateClaims, headlineOf, verdictDetail } from '../claims/index.js';
 import type { CaseResult, ResultsFile } from '../results/types.js';
 import { fmt, pct, ratio } from '../util/format.js';
@@ -8,7 +9,7 @@ import { servingTable } from './serving.js';
 import { notCompleted } from './state.js';
 import { ENGINES_NOTE, ENGINE_COLUMNS, SKIPPED_TITLE, engineRows, skippedLines } from './engines.js';
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] ?? ch);
 
 /** An element id for a case row (case ids hold slashes and dots). */
 export const caseAnchor = (id: string) => `case-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
@@ -44,7 +45,7 @@ function claimCards(results: ResultsFile, verdicts: readonly ClaimVerdict[], h: 
   const ids = results.scenarios.flatMap((s) => s.cases.map((c) => c.id));
   const cards = verdicts.map((v, i) => {
     const detail = verdictDetail(v);
-    return `<article class="card v-${v.verdict}" id="claim-${esc(v.id)}"><header><span class="verdict">${esc(VERDICT_LABEL[v.verdict].toLowerCase())}</span> <b>${esc(h.claims[i]!.name)}</b>: ${esc(h.claims[i]!.deciding)}</header>
+    return `<article class="card v-${v.verdict}" id="claim-${esc(v.id)}"><header><span class="verdict">${esc(VERDICT_LABEL[v.verdict].toLowerCase())}</span> <b>${esc(at(h.claims, i, 'h.claims').name)}</b>: ${esc(at(h.claims, i, 'h.claims').deciding)}</header>
 <q>${esc(v.claim)}</q>
 <details><summary>evidence</summary><p>${linked(v.evidence, ids)}</p>${detail ? `<p><i>${linked(detail, ids)}</i></p>` : ''}</details>
 <details><summary>conditions</summary><ul>${conditionText(v).map((l) => `<li>${linked(l, ids)}</li>`).join('')}</ul></details></article>`;
@@ -70,7 +71,7 @@ function settingsOf(cases: readonly CaseResult[]): { cols: typeof SETTINGS; capt
   if (!cases.length) return { cols: [], caption: '' };
   const cols = SETTINGS.filter(([, get]) => new Set(cases.map(get)).size > 1);
   const caption = SETTINGS.filter((s) => !cols.includes(s))
-    .map(([n, get]) => [n, get(cases[0]!)] as const)
+    .map(([n, get]) => [n, get(at(cases, 0, 'cases'))] as const)
     .filter(([, v]) => v !== null)
     .map(([n, v]) => `${n} ${v}`)
     .join(', ');

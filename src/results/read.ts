@@ -30,7 +30,11 @@ export function parseResults(value: unknown, label: string): ResultsFile {
   let migrated = '';
   if (version !== SCHEMA_VERSION) {
     const steps: ((f: Record<string, unknown>) => Record<string, unknown>)[] = [];
-    for (let n = version; typeof n === 'number' && n < SCHEMA_VERSION && MIGRATIONS[n]; n++) steps.push(MIGRATIONS[n]!);
+    for (let n = version; typeof n === 'number' && n < SCHEMA_VERSION; n++) {
+      const step = MIGRATIONS[n];
+      if (!step) break;
+      steps.push(step);
+    }
     if (typeof version !== 'number' || version + steps.length !== SCHEMA_VERSION) {
       const newer = typeof version === 'number' && version > SCHEMA_VERSION;
       throw new UserError(

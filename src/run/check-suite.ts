@@ -45,9 +45,10 @@ export function checkSuiteFits(c: RunConfig, subjects: readonly SuiteSubject[]):
     const label = c.quality.tasks ?? suite.name;
     // Every character the items use, and the first item whole, must come back from encode + decode (whitespace aside).
     const texts = items.filter((it) => !it.promptIds).map((it) => it.prompt); // a file's own ids need no spelling
-    if (texts.length) {
+    const [firstText] = texts;
+    if (firstText !== undefined) {
       const chars = [...new Set([...texts.join('')])].join('');
-      for (const text of [texts[0]!, chars]) {
+      for (const text of [firstText, chars]) {
         const lost = spellingDifference(text, tok.decode(tok.encode(text, false)));
         if (lost !== null) {
           throw new UserError(`--tasks ${label}: the tokenizer of ${h.model} (${h.role} side) cannot spell the suite's text (it comes back different near ${lost}); use a model whose tokenizer can (a converted checkpoint, or a synthetic preset such as tiny-long)`);

@@ -137,7 +137,7 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     const decoded = tokenizer.decode(useful);
     return suite ? normalizeAnswer(decoded) : decoded;
   });
-  const padding = v.tokens.map((t, i) => t.length - v.usefulTokens[i]!);
+  const padding = v.tokens.map((t, i) => t.length - at(v.usefulTokens, i, 'v.usefulTokens'));
   const generated = v.tokens.reduce((a, t) => a + t.length, 0);
   const out = {
     schemaVersion: 1,

@@ -4,6 +4,7 @@
  * uses; or what --gpu-memory / --cpu-memory say). `run --plan` prints it; `run` refuses the cases that do not fit.
  * Shapes come from a preset's spec or a model folder's config.json: nothing is built or loaded.
  */
+import { at } from '../util/indexing.js';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
@@ -125,7 +126,7 @@ export function buildPlan(c: RunConfig, sides: SideShape[], free: FreeMemory): M
   const perSide = (['diffusion', 'ar'] as const).map((role) => engines.filter((e) => e.role === role).map((e) => e.largest.need));
   const sideMax = perSide.map((needs) => (needs.length ? Math.max(...needs.map((n) => n.totalBytes - n.runtimeBytes)) : 0));
   const runtime = Math.max(0, ...engines.map((e) => e.largest.need.runtimeBytes));
-  const pairBytes = sideMax[0]! + sideMax[1]! + runtime;
+  const pairBytes = at(sideMax, 0, 'sideMax') + at(sideMax, 1, 'sideMax') + runtime;
   const alone = engines.every((e) => e.largest.need.totalBytes <= free.bytes);
   const verdict = alone && pairBytes <= free.bytes ? 'pair' : alone ? 'one-at-a-time' : 'does-not-fit';
   return { free, engines, verdict, pairBytes };
@@ -140,7 +141,7 @@ export function refusal(need: MemoryNeed, free: FreeMemory): string | null {
 export function renderPlan(plan: MemoryPlan): string {
   const { free } = plan;
   const lines = [`memory plan: ${free.device}, ${formatBytes(free.bytes)} free (${free.source})`];
-  const row = (cells: string[]) => cells.map((x, i) => (i < 3 ? x.padEnd([8, 12, 26][i]!) : x.padStart(12))).join(' ');
+  const row = (cells: string[]) => cells.map((x, i) => (i < 3 ? x.padEnd(at([8, 12, 26], i, '[8, 12, 26]')) : x.padStart(12))).join(' ');
   lines.push(row(['engine', 'model', 'largest case', 'weights', 'KV cache', 'activations', 'runtime', 'needs']));
   for (const e of plan.engines) {
     const n = e.largest.need;

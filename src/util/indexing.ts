@@ -25,3 +25,10 @@ export function first<T>(xs: ArrayLike<T>, what = 'array'): T {
 export function last<T>(xs: ArrayLike<T>, what = 'array'): T {
   return at(xs, xs.length - 1, what);
 }
+
+/** rec[key] of a string-keyed record (a session's outputs, a graph's named values); a RangeError naming the key when absent. */
+export function field<T>(rec: Readonly<Record<string, T>>, key: string, what = 'record'): T {
+  const v = rec[key];
+  if (v === undefined) throw new RangeError(`${what} has no "${key}"`);
+  return v;
+}

@@ -8,6 +8,7 @@
  * every token. Per-token times inside the loop are not observable: token i > 0 is stamped at
  * prefill + i * (loop time / loop iterations), so the inter-token figure is (total - prefill) / (n - 1).
  */
+import { at, field } from '../../util/indexing.js';
 import ort from 'onnxruntime-node';
 import { IO } from '../../models/emit.js';
 import { LOOP_IO } from '../../models/emit-loop.js';
@@ -46,7 +47,7 @@ export async function createArLoopEngine(opts: EngineLocation): Promise<Engine<A
   const eosIds = new ort.Tensor('int64', BigInt64Array.from((spec.eosTokenIds.length ? spec.eosTokenIds : [-1]).map(BigInt)), [Math.max(1, spec.eosTokenIds.length)]);
   const scalarI64 = (v: number) => new ort.Tensor('int64', BigInt64Array.from([BigInt(v)]), []);
   const bool = (v: boolean[], dims: number[]) => new ort.Tensor('bool', Uint8Array.from(v.map(Number)), dims);
-  const i64 = (rows: bigint[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat()), [rows.length, rows[0]!.length]);
+  const i64 = (rows: bigint[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat()), [rows.length, at(rows, 0, 'rows').length]);
   const cacheNames = Array.from({ length: spec.numLayers }, (_, l) => [IO.presentKey(l), IO.presentValue(l)]).flat();
 
   async function generate(req: Parameters<Engine<ArGenerateOptions>['generate']>[0], o: ArGenerateOptions): Promise<EngineResult> {
@@ -80,7 +81,7 @@ export async function createArLoopEngine(opts: EngineLocation): Promise<Engine<A
       const pre = await session.run(feeds, [LOOP_IO.tokens, ...cacheNames]);
       const pe = performance.now();
       forwardMs += pe - ps;
-      const first = Array.from(pre[LOOP_IO.tokens]!.data as BigInt64Array, Number);
+      const first = Array.from(field(pre, LOOP_IO.tokens, 'pre').data as BigInt64Array, Number);
       trace.push({ startMs: ps - t0, durationMs: pe - ps, tokensCommitted: B });
       const tokens = first.map((t) => [t]);
       const times: number[][] = first.map(() => [pe - t0]);
@@ -99,15 +100,15 @@ export async function createArLoopEngine(opts: EngineLocation): Promise<Engine<A
           [LOOP_IO.finished]: bool(finished, [B]),
         };
         for (let l = 0; l < spec.numLayers; l++) {
-          loopFeeds[IO.pastKey(l)] = pre[IO.presentKey(l)]!;
-          loopFeeds[IO.pastValue(l)] = pre[IO.presentValue(l)]!;
+          loopFeeds[IO.pastKey(l)] = field(pre, IO.presentKey(l), 'pre');
+          loopFeeds[IO.pastValue(l)] = field(pre, IO.presentValue(l), 'pre');
         }
         const ls = performance.now();
         const out = await session.run(loopFeeds, [LOOP_IO.tokens]);
         const le = performance.now();
         forwardMs += le - ls;
-        const scanned = out[LOOP_IO.tokens]!;
-        const iterations = scanned.dims[0]!;
+        const scanned = field(out, LOOP_IO.tokens, 'out');
+        const iterations = at(scanned.dims, 0, 'scanned.dims');
         const data = scanned.data as BigInt64Array;
         const per = iterations > 0 ? (le - ls) / iterations : 0;
         for (let i = 0; i < iterations; i++) {
@@ -115,8 +116,8 @@ export async function createArLoopEngine(opts: EngineLocation): Promise<Engine<A
           for (let b = 0; b < B; b++) {
             if (finished[b]) continue;
             const tok = Number(data[i * B + b]);
-            tokens[b]!.push(tok);
-            times[b]!.push(ls - t0 + (i + 1) * per);
+            at(tokens, b, 'tokens').push(tok);
+            at(times, b, 'times').push(ls - t0 + (i + 1) * per);
             committed++;
             if (natural && isEos(tok)) finished[b] = true;
           }

@@ -3,6 +3,7 @@
  * Node. Prefill with num_logits_to_keep = 1, then one token per step feeding present.* back as past_key_values.*;
  * greedy argmax on the host.
  */
+import { at, field } from '../../util/indexing.js';
 import ort from 'onnxruntime-node';
 import { IO } from '../../models/emit.js';
 import { loadModelFolder } from '../../models/folder.js';
@@ -23,7 +24,8 @@ function argmaxRows(logits: Float32Array, rows: number, V: number): number[] {
     let bestV = -Infinity;
     const off = b * V;
     for (let k = 0; k < V; k++) {
-      const v = logits[off + k]!;
+      // Past the end (a short output) reads as -Infinity: it never wins the argmax.
+      const v = logits[off + k] ?? -Infinity;
       if (v > bestV) {
         bestV = v;
         best = k;
@@ -52,7 +54,7 @@ export async function createOrtArEngine(opts: EngineLocation): Promise<Engine<Ar
     const B = req.prompts.length;
     const gen = req.genLength;
     const { P, ids, mask, positions } = leftPad(req.prompts, padIdOf(spec));
-    const i64 = (rows: bigint[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat()), [rows.length, rows[0]!.length]);
+    const i64 = (rows: bigint[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat()), [rows.length, at(rows, 0, 'rows').length]);
     const keepOne = new ort.Tensor('int64', BigInt64Array.from([1n]), []);
     let feeds: Record<string, ort.Tensor> = { [IO.inputIds]: i64(ids), [IO.attentionMask]: i64(mask), [IO.positionIds]: i64(positions), [IO.numLogitsToKeep]: keepOne };
     for (let l = 0; l < spec.numLayers; l++) {
@@ -69,21 +71,21 @@ export async function createOrtArEngine(opts: EngineLocation): Promise<Engine<Ar
       for (let step = 0; step < gen; step++) {
         if (o.shouldStop?.()) return ABORTED;
         const { out, commit } = await timer.time(() => session.run(feeds));
-        const next = argmaxRows(out[IO.logits]!.data as Float32Array, B, spec.vocabSize);
+        const next = argmaxRows(field(out, IO.logits, 'out').data as Float32Array, B, spec.vocabSize);
         const now = timer.elapsedMs();
         let committed = 0;
         next.forEach((tok, b) => {
           if (done[b]) return;
-          tokens[b]!.push(tok);
-          times[b]!.push(now);
+          at(tokens, b, 'tokens').push(tok);
+          at(times, b, 'times').push(now);
           committed++;
           if (o.mode === 'natural' && spec.eosTokenIds.includes(tok)) done[b] = true;
         });
         commit(committed);
         if (done.every(Boolean) || step === gen - 1) break;
         for (let b = 0; b < B; b++) {
-          maskRows[b]!.push(1n);
-          lastPos[b] = lastPos[b]! + 1n;
+          at(maskRows, b, 'maskRows').push(1n);
+          lastPos[b] = at(lastPos, b, 'lastPos') + 1n;
         }
         const nextFeeds: Record<string, ort.Tensor> = {
           [IO.inputIds]: new ort.Tensor('int64', BigInt64Array.from(next.map(BigInt)), [B, 1]),
@@ -92,8 +94,8 @@ export async function createOrtArEngine(opts: EngineLocation): Promise<Engine<Ar
           [IO.numLogitsToKeep]: keepOne,
         };
         for (let l = 0; l < spec.numLayers; l++) {
-          nextFeeds[IO.pastKey(l)] = out[IO.presentKey(l)]!;
-          nextFeeds[IO.pastValue(l)] = out[IO.presentValue(l)]!;
+          nextFeeds[IO.pastKey(l)] = field(out, IO.presentKey(l), 'out');
+          nextFeeds[IO.pastValue(l)] = field(out, IO.presentValue(l), 'out');
         }
         feeds = nextFeeds;
       }

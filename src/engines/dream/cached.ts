@@ -11,6 +11,7 @@
  * Tokens: argmax at temperature 0, else sampled after temperature / top_p / top_k (as in sampler.ts). Rows are
  * decoded independently (Fast-dLLM's Dream code decodes one row).
  */
+import { at } from '../../util/indexing.js';
 import { type DreamSamplerOptions, scorePosition } from './sampler.js';
 
 export type DreamCacheMode = 'prefix' | 'dual';
@@ -46,14 +47,14 @@ export async function dreamSampleCached<C>(prompt: number[], f: DreamCachedForwa
     const e = s + o.blockLength;
     const start = await f.full(x);
     if (x[s] === o.maskId) {
-      x[s] = scorePosition(start.logits[s]!, 'maskgit_plus', o, random).token;
+      x[s] = scorePosition(at(start.logits, s, 'start.logits'), 'maskgit_plus', o, random).token;
       committed.push(1);
     } else committed.push(0);
     while (x.slice(s, e).includes(o.maskId)) {
       const to = o.cache === 'dual' ? e : L;
       const logits = await f.window(x.slice(s, to), s, L, start.cache);
       const cands: { p: number; confidence: number; token: number }[] = [];
-      for (let p = s; p < e; p++) if (x[p] === o.maskId) cands.push({ p, ...scorePosition(logits[p - s]!, 'maskgit_plus', o, random) });
+      for (let p = s; p < e; p++) if (x[p] === o.maskId) cands.push({ p, ...scorePosition(at(logits, p - s, 'logits'), 'maskgit_plus', o, random) });
       cands.sort((a, c) => c.confidence - a.confidence || a.p - c.p);
       const take = cands.filter((c, r) => r === 0 || c.confidence >= o.threshold);
       for (const c of take) x[c.p] = c.token;

@@ -1,3 +1,4 @@
+import { at } from '../../util/indexing.js';
 /**
  * Dream's masked-diffusion sampler, as `diffusion_generate` / `_sample` define it in Dream-v0's generation_utils.py
  * (HKUNLP/Dream), written here from its description over any forward that returns (already shifted) logits:
@@ -59,28 +60,28 @@ export function dreamTimesteps(steps: number, eps: number): number[] {
 export function filterLogits(logits: ArrayLike<number>, temperature: number, topP: number | null, topK: number | null): Float64Array {
   const out = Float64Array.from(logits, (v) => (temperature > 0 ? v / temperature : v));
   if (topP !== null && topP < 1) {
-    const order = [...out.keys()].sort((a, b) => out[b]! - out[a]! || a - b);
-    const p = softmax(order.map((i) => out[i]!));
+    const order = [...out.keys()].sort((a, b) => at(out, b, 'out') - at(out, a, 'out') || a - b);
+    const p = softmax(order.map((i) => at(out, i, 'out')));
     let cum = 0;
     const removed: number[] = [];
     for (let r = 0; r < order.length; r++) {
       // A position is dropped when the mass before it already exceeds top_p (the first always stays).
-      if (r > 0 && cum > topP) removed.push(order[r]!);
-      cum += p[r]!;
+      if (r > 0 && cum > topP) removed.push(at(order, r, 'order'));
+      cum += at(p, r, 'p');
     }
     for (const i of removed) out[i] = -Infinity;
   }
   if (topK !== null) {
     const k = Math.min(topK, out.length);
-    const kth = [...out].sort((a, b) => b - a)[k - 1]!;
-    for (let i = 0; i < out.length; i++) if (out[i]! < kth) out[i] = -Infinity;
+    const kth = at([...out].sort((a, b) => b - a), k - 1, '[...out].sort((a, b) => b - a)');
+    for (let i = 0; i < out.length; i++) if (at(out, i, 'out') < kth) out[i] = -Infinity;
   }
   return out;
 }
 
 function softmax(v: ArrayLike<number>): Float64Array {
   let m = -Infinity;
-  for (let i = 0; i < v.length; i++) m = Math.max(m, v[i]!);
+  for (let i = 0; i < v.length; i++) m = Math.max(m, at(v, i, 'v'));
   const e = Float64Array.from(v, (x) => (x === -Infinity ? 0 : Math.exp(x - m)));
   const z = e.reduce((a, b) => a + b, 0);
   return e.map((x) => x / z);
@@ -89,13 +90,13 @@ function softmax(v: ArrayLike<number>): Float64Array {
 /** Index drawn from unnormalised non-negative weights with one uniform number. */
 function draw(weights: ArrayLike<number>, u: number): number {
   let total = 0;
-  for (let i = 0; i < weights.length; i++) total += weights[i]!;
+  for (let i = 0; i < weights.length; i++) total += at(weights, i, 'weights');
   let acc = 0;
   let last = -1;
   for (let i = 0; i < weights.length; i++) {
-    if (weights[i]! <= 0) continue;
+    if (at(weights, i, 'weights') <= 0) continue;
     last = i;
-    acc += weights[i]! / total;
+    acc += at(weights, i, 'weights') / total;
     if (u < acc) return i;
   }
   return last;
@@ -106,7 +107,7 @@ export function scorePosition(logits: ArrayLike<number>, alg: DreamAlg, o: Pick<
   const probs = softmax(filterLogits(logits, o.temperature, o.topP, o.topK));
   let token = 0;
   if (o.temperature > 0) token = draw(probs, random());
-  else for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[token]!) token = i;
+  else for (let i = 1; i < probs.length; i++) if (at(probs, i, 'probs') > at(probs, token, 'probs')) token = i;
   if (alg === 'topk_margin') {
     let a = -Infinity;
     let b = -Infinity;
@@ -121,12 +122,12 @@ export function scorePosition(logits: ArrayLike<number>, alg: DreamAlg, o: Pick<
     for (const p of probs) s += p * Math.log(p + 1e-10);
     return { confidence: s, token };
   }
-  return { confidence: probs[token]!, token };
+  return { confidence: at(probs, token, 'probs'), token };
 }
 
 /** Dream's `_sample` for rows of equal prompt length (no padding). */
 export async function dreamSample(prompts: number[][], forward: DreamForward, o: DreamSamplerOptions, random: () => number): Promise<DreamResult> {
-  const P = prompts[0]!.length;
+  const P = at(prompts, 0, 'prompts').length;
   if (prompts.some((p) => p.length !== P)) throw new Error('dreamSample: prompts must have equal length');
   const canvas = prompts.map((p) => [...p, ...Array<number>(o.genLength).fill(o.maskId)]);
   const ts = dreamTimesteps(o.steps, o.eps);
@@ -134,22 +135,22 @@ export async function dreamSample(prompts: number[][], forward: DreamForward, o:
   for (let i = 0; i < o.steps; i++) {
     const masked = canvas.map((row) => row.flatMap((id, p) => (id === o.maskId ? [p] : [])));
     const logits = await forward(canvas.map((r) => [...r]));
-    const ratio = i < o.steps - 1 ? 1 - ts[i + 1]! / ts[i]! : 1;
+    const ratio = i < o.steps - 1 ? 1 - at(ts, i + 1, 'ts') / at(ts, i, 'ts') : 1;
     let n = 0;
     if (o.alg === 'origin') {
       // Row-major over the masked positions: one uniform number decides each reveal, then the revealed are sampled.
       const reveal = masked.map((ps) => ps.map(() => random() < ratio));
       masked.forEach((ps, r) =>
         ps.forEach((p, j) => {
-          if (!reveal[r]![j]) return;
-          canvas[r]![p] = scorePosition(logits[r]![p]!, 'maskgit_plus', o, random).token;
+          if (!at(reveal, r, 'reveal')[j]) return;
+          at(canvas, r, 'canvas')[p] = scorePosition(at(at(logits, r, 'logits'), p, 'logits[r]'), 'maskgit_plus', o, random).token;
           n++;
         }),
       );
     } else {
       const total = masked.reduce((a, ps) => a + ps.length, 0);
       const k = Math.floor((total / canvas.length) * ratio);
-      const scored = masked.map((ps, r) => ps.map((p) => ({ p, ...scorePosition(logits[r]![p]!, o.alg, o, random) })));
+      const scored = masked.map((ps, r) => ps.map((p) => ({ p, ...scorePosition(at(at(logits, r, 'logits'), p, 'logits[r]'), o.alg, o, random) })));
       if (k > 0) {
         scored.forEach((cands, r) => {
           let chosen: typeof cands;
@@ -160,12 +161,12 @@ export async function dreamSample(prompts: number[][], forward: DreamForward, o:
             chosen = [];
             const left = [...cands.keys()];
             for (let j = 0; j < Math.min(k, cands.length); j++) {
-              const pick = draw(left.map((c) => w[c]!), random());
-              chosen.push(cands[left[pick]!]!);
+              const pick = draw(left.map((c) => at(w, c, 'w')), random());
+              chosen.push(at(cands, at(left, pick, 'left'), 'cands'));
               left.splice(pick, 1);
             }
           }
-          for (const c of chosen) canvas[r]![c.p] = c.token;
+          for (const c of chosen) at(canvas, r, 'canvas')[c.p] = c.token;
           n += chosen.length;
         });
       }

@@ -8,6 +8,7 @@
  * The block is checked for a mask before every block-only call (Fast-dLLM's first release made one wasted call).
  * `fresh` (tests only) rebuilds the cache at every call, so it must reproduce the uncached sampler exactly.
  */
+import { at, field } from '../../util/indexing.js';
 import ort from 'onnxruntime-node';
 import { IO } from '../../models/emit.js';
 import type { TransformerSpec } from '../../models/spec.js';
@@ -117,21 +118,21 @@ export async function generateCached(session: EntrySession, spec: TransformerSpe
         const out = await session.run(feeds, fetches);
         const re = performance.now();
         forwardMs += re - rs;
-        if (full && o.mode !== 'fresh') past = Object.fromEntries(cacheFetches.map((n) => [n.replace('present', 'past_key_values'), out[n]!]));
+        if (full && o.mode !== 'fresh') past = Object.fromEntries(cacheFetches.map((n) => [n.replace('present', 'past_key_values'), field(out, n, 'out')]));
         // What crosses the bus on a GPU: every input fed, every output fetched.
         if (device !== 'cpu') {
           for (const t of Object.values(feeds)) hostDeviceBytes += byteSize(t);
-          for (const n of fetches) hostDeviceBytes += byteSize(out[n]!);
+          for (const n of fetches) hostDeviceBytes += byteSize(field(out, n, 'out'));
         }
-        const x0 = out[IO.x0]!.data as BigInt64Array;
-        let conf = out[IO.confidence]!.data as Float32Array;
+        const x0 = field(out, IO.x0, 'out').data as BigInt64Array;
+        let conf = field(out, IO.confidence, 'out').data as Float32Array;
         if (rand) conf = Float32Array.from({ length: B * o.blockLength }, () => rand());
         let committed = 0;
         for (let b = 0; b < B; b++) {
           const base = b * o.blockLength;
-          const k = o.threshold === null ? schedules[b]![i]! : { threshold: o.threshold };
-          for (const p of selectPositions(candidates[b]!, (q) => conf[base + q]!, k)) {
-            const tok = x0[base + p]!;
+          const k = o.threshold === null ? at(at(schedules, b, 'schedules'), i, 'schedules[b]') : { threshold: o.threshold };
+          for (const p of selectPositions(at(candidates, b, 'candidates'), (q) => at(conf, base + q, 'conf'), k)) {
+            const tok = at(x0, base + p, 'x0');
             x[b * genLength + bs + p] = Number(tok);
             c.ids[b * L + s + p] = tok;
             if (rows > B) c.ids[(B + b) * L + s + p] = tok;

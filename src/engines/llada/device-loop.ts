@@ -4,6 +4,7 @@
  * K/V cache never leaving the device). Only token ids cross: the canvas in, the decoded block out. It must agree
  * token for token with the host-driven path (cached.ts), which stays the readable reference.
  */
+import { at, field } from '../../util/indexing.js';
 import ort from 'onnxruntime-node';
 import { LOOP_IO } from '../../models/block-loop.js';
 import type { TransformerSpec } from '../../models/spec.js';
@@ -56,11 +57,11 @@ export async function generateDeviceLoop(session: EntrySession, spec: Transforme
       const out = await session.run(feeds);
       const re = performance.now();
       forwardMs += re - rs;
-      const ids = out[LOOP_IO.blockIds]!.data as BigInt64Array;
-      const counts = [...(out[LOOP_IO.firstCommitted]!.data as BigInt64Array), ...(out[LOOP_IO.loopCommitted]!.data as BigInt64Array)].map(Number);
+      const ids = field(out, LOOP_IO.blockIds, 'out').data as BigInt64Array;
+      const counts = [...(field(out, LOOP_IO.firstCommitted, 'out').data as BigInt64Array), ...(field(out, LOOP_IO.loopCommitted, 'out').data as BigInt64Array)].map(Number);
       for (let b = 0; b < B; b++) {
         for (let p = 0; p < o.blockLength; p++) {
-          const tok = ids[b * o.blockLength + p]!;
+          const tok = at(ids, b * o.blockLength + p, 'ids');
           x[b * genLength + blk * o.blockLength + p] = Number(tok);
           for (let r = b; r < rows; r += B) c.ids[r * L + s + p] = tok;
         }

@@ -3,6 +3,7 @@
  * generated region (as in the reference: no KV cache); the graph's fused head returns x0 and its confidence for the
  * generated region only, so a step moves 12 bytes per generated position off the device instead of the logits.
  */
+import { at, field } from '../../util/indexing.js';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { UserError } from '../../util/errors.js';
@@ -84,7 +85,7 @@ async function generate(
   const attn = new BigInt64Array(rows * L);
   const pos = new BigInt64Array(rows * L);
   for (let r = 0; r < rows; r++) {
-    const prompt = prompts[r % B]!;
+    const prompt = at(prompts, r % B, 'prompts');
     const pad = P - prompt.length;
     for (let t = 0; t < L; t++) {
       const i = r * L + t;
@@ -92,7 +93,7 @@ async function generate(
       attn[i] = t < pad ? 0n : 1n;
       if (t >= P) ids[i] = mask64;
       else if (r >= B) ids[i] = mask64; // CFG's unconditional copy: the whole prompt region masked
-      else ids[i] = t < pad ? padId : BigInt(prompt[t - pad]!);
+      else ids[i] = t < pad ? padId : BigInt(at(prompt, t - pad, 'prompt'));
     }
   }
   if ((o.cache ?? 'none') !== 'none') {
@@ -140,8 +141,8 @@ async function generate(
         if (o.shouldStop?.()) return ABORTED;
         noiseSeed[0] = BigInt(stepNoiseSeed(o.seed, step));
         const { out, commit } = await timer.time(() => modes.forward.run(feeds, fetches));
-        const x0 = out[IO.x0]!.data as BigInt64Array;
-        let conf = out[IO.confidence]!.data as Float32Array;
+        const x0 = field(out, IO.x0, 'out').data as BigInt64Array;
+        let conf = field(out, IO.confidence, 'out').data as Float32Array;
         if (randomConf && rand) {
           for (let i = 0; i < randomConf.length; i++) randomConf[i] = rand();
           conf = randomConf;
@@ -149,9 +150,9 @@ async function generate(
         let committed = 0;
         for (let b = 0; b < B; b++) {
           const base = b * genLength;
-          const k = o.threshold === null ? schedules[b]![s]! : { threshold: o.threshold };
-          for (const p of selectPositions(candidates[b]!, (q) => conf[base + q]!, k)) {
-            const tok = x0[base + p]!;
+          const k = o.threshold === null ? at(at(schedules, b, 'schedules'), s, 'schedules[b]') : { threshold: o.threshold };
+          for (const p of selectPositions(at(candidates, b, 'candidates'), (q) => at(conf, base + q, 'conf'), k)) {
+            const tok = at(x0, base + p, 'x0');
             x[base + p] = Number(tok);
             ids[b * L + P + p] = tok;
             if (cfg) ids[(B + b) * L + P + p] = tok;
