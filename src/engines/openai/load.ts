@@ -114,6 +114,43 @@ function checkArgs(o: ClosedLoopCommon): void {
  * Runs the closed loop. Failed requests are records, never throws; throws RangeError only for invalid arguments
  * (the config layer validates them first).
  */
+
+/** One request's record from its measurement (open and closed loops alike). */
+export function requestRecord(m: RequestMeasurement, index: number, worker: number, startMs: number): LoadRequestRecord {
+  return {
+    index,
+    worker,
+    startMs,
+    ttftMs: m.ttftMs,
+    itlMs: m.itlMs,
+    chunkGapsMs: m.chunks.slice(1).map((c, i) => c.atMs - at(m.chunks, i, 'm.chunks').atMs),
+    e2eMs: m.e2eMs,
+    outputTokens: m.outputTokens,
+    tokenCountSource: m.tokenCountSource,
+    promptTokens: m.promptTokens,
+    notes: m.notes,
+    ...(m.state === 'errored' ? { error: m.error } : {}),
+  };
+}
+
+/** The record of a request whose send threw (a bug, not a server fault): no tokens, its wall time, the message. */
+export function thrownRecord(thrown: unknown, index: number, worker: number, startMs: number, endMs: number): LoadRequestRecord {
+  return {
+    index,
+    worker,
+    startMs,
+    ttftMs: null,
+    itlMs: null,
+    chunkGapsMs: [],
+    e2eMs: endMs - startMs,
+    outputTokens: 0,
+    tokenCountSource: 'chunks',
+    promptTokens: null,
+    notes: [],
+    error: { code: 'internal', message: `send threw: ${thrown instanceof Error ? thrown.message : String(thrown)}` },
+  };
+}
+
 export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   checkArgs(options);
   const clock = options.now ?? (() => performance.now());
@@ -155,38 +192,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       inFlight--;
       const endMs = now();
       lastEndMs = Math.max(lastEndMs, endMs);
-      if (m === null) {
-        records.push({
-          index,
-          worker: w,
-          startMs,
-          ttftMs: null,
-          itlMs: null,
-          chunkGapsMs: [],
-          e2eMs: endMs - startMs,
-          outputTokens: 0,
-          tokenCountSource: 'chunks',
-          promptTokens: null,
-          notes: [],
-          error: { code: 'internal', message: `send threw: ${thrown instanceof Error ? thrown.message : String(thrown)}` },
-        });
-        continue;
-      }
-      const record: LoadRequestRecord = {
-        index,
-        worker: w,
-        startMs,
-        ttftMs: m.ttftMs,
-        itlMs: m.itlMs,
-        chunkGapsMs: m.chunks.slice(1).map((c, i) => c.atMs - at(m.chunks, i, 'm.chunks').atMs),
-        e2eMs: m.e2eMs,
-        outputTokens: m.outputTokens,
-        tokenCountSource: m.tokenCountSource,
-        promptTokens: m.promptTokens,
-        notes: m.notes,
-      };
-      if (m.state === 'errored') record.error = m.error;
-      records.push(record);
+      records.push(m === null ? thrownRecord(thrown, index, w, startMs, endMs) : requestRecord(m, index, w, startMs));
     }
   };
 

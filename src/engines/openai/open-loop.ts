@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { mulberry32 } from '../../util/random.js';
-import type { ClosedLoopCommon, ClosedLoopResult, LoadRequestRecord, SendFn } from './load.js';
+import { type ClosedLoopCommon, type ClosedLoopResult, type LoadRequestRecord, type SendFn, requestRecord, thrownRecord } from './load.js';
 import type { OpenAIEngine } from './engine.js';
 import { at } from '../../util/indexing.js';
 
@@ -84,35 +84,9 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<ClosedLoopResult>
     let record: LoadRequestRecord;
     try {
       const m = await send(prompt, o.genLength, { signal: stop.signal, now });
-      record = {
-        index,
-        worker: 0,
-        startMs,
-        ttftMs: m.ttftMs,
-        itlMs: m.itlMs,
-        chunkGapsMs: m.chunks.slice(1).map((c, i) => c.atMs - at(m.chunks, i, 'm.chunks').atMs),
-        e2eMs: m.e2eMs,
-        outputTokens: m.outputTokens,
-        tokenCountSource: m.tokenCountSource,
-        promptTokens: m.promptTokens,
-        notes: m.notes,
-        ...(m.state === 'errored' ? { error: m.error } : {}),
-      };
+      record = requestRecord(m, index, 0, startMs);
     } catch (err) {
-      record = {
-        index,
-        worker: 0,
-        startMs,
-        ttftMs: null,
-        itlMs: null,
-        chunkGapsMs: [],
-        e2eMs: now() - startMs,
-        outputTokens: 0,
-        tokenCountSource: 'chunks',
-        promptTokens: null,
-        notes: [],
-        error: { code: 'internal', message: `send threw: ${err instanceof Error ? err.message : String(err)}` },
-      };
+      record = thrownRecord(err, index, 0, startMs, now());
     }
     inFlight--;
     lastEndMs = Math.max(lastEndMs, now());
