@@ -34,7 +34,8 @@ export async function loadTokenizer(folder: ModelFolder): Promise<PromptTokenize
       }
       return ids(text);
     },
-    decode: (t) => tok.decode(t, { skip_special_tokens: false }),
+    // An empty answer (EOS first) decodes to no text; transformers.js refuses an empty id list.
+    decode: (t) => (t.length ? tok.decode(t, { skip_special_tokens: false }) : ''),
     count: (text) => ids(text).length,
   };
 }

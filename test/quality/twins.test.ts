@@ -85,6 +85,12 @@ describe('trained twins (shipped weights, dllm-bench engines)', () => {
     }
   });
 
+  it('an empty answer (EOS first) decodes to no text instead of failing', async () => {
+    const tok = await loadTokenizer(loadModelFolder(lladaDir));
+    expect(tok.decode([])).toBe('');
+    expect(tok.decode(tok.encode('12+34', false)).replace(/ /g, '')).toBe('12+34');
+  });
+
   it('LLaDA at steps = gen length and at threshold 0.9 reaches its card on a held-out slice, threshold with far fewer forwards', async () => {
     const folder = loadModelFolder(lladaDir);
     const tok = await loadTokenizer(folder);
