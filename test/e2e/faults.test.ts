@@ -3,16 +3,17 @@
  * fault is one line with the right exit code. The zero-width terminal needs `script` (util-linux) and the full disk a
  * mountable tmpfs (root); those tests skip, saying why, where the machine cannot provide them.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPreset } from '../../src/models/build.js';
 import { resolveModelRef } from '../../src/models/cache.js';
 import type { ResultsFile } from '../../src/results/types.js';
 import { buildCase, buildResults } from '../fixtures/results/builder.js';
 import { bin, cli, cliAsync, root, run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/models.js';
+import { smallTmpfs } from '../helpers/tmpfs.js';
 
 const cache = tempDir('dllm-cache-');
 const env = { DLLM_BENCH_CACHE: cache };
@@ -238,17 +239,7 @@ describe('a run on the twins: zero-width terminal, damaged cache entry, full dis
   }, 200_000);
 
   describe('defect 3: a full disk (a 64 KiB tmpfs as --out)', () => {
-    const mnt = tempDir('dllm-tmpfs-');
-    let mounted = false;
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' });
-      mounted = true;
-    } catch {
-      mounted = false;
-    }
-    afterAll(() => {
-      if (mounted) execFileSync('umount', [mnt], { stdio: 'ignore' });
-    });
+    const { dir: mnt, mounted } = smallTmpfs(64);
 
     it.skipIf(!mounted)('says "disk full" in one line, leaves no temporary file, and the results.json it keeps is valid and named (skips where a tmpfs cannot be mounted: needs root)', async () => {
       const out = join(mnt, 'out');

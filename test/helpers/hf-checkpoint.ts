@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32 } from '../../src/util/random.js';
+import type { RefSpec } from './reference-forward.js';
 
 export interface HfTensor {
   name: string;
@@ -51,15 +52,8 @@ export function writeShardedCheckpoint(dir: string, config: object, tensors: HfT
   return files;
 }
 
-export interface DecoderShape {
-  vocab: number;
-  d: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  mlp: number;
-}
+/** The shape fields of a reference spec: what a checkpoint's tensors need. */
+export type DecoderShape = Pick<RefSpec, 'vocab' | 'd' | 'layers' | 'heads' | 'kvHeads' | 'headDim' | 'mlp'>;
 
 /** The config.json fields a Qwen2-layout checkpoint (Qwen2, Dream) of this shape states; add the family's own. */
 export function qwen2LayoutConfig(s: DecoderShape, tied: boolean): Record<string, unknown> {

@@ -11,25 +11,7 @@ import { UserError } from '../../src/util/errors.js';
 import { mulberry32 } from '../../src/models/synthetic.js';
 import { tempDir } from '../helpers/models.js';
 import { argmax, loadCheckpoint, referenceForward } from '../helpers/reference-forward.js';
-
-/** Minimal independent safetensors writer (BF16 by truncation-with-rounding). */
-function writeShard(file: string, tensors: { name: string; shape: number[]; values: Float32Array }[]): void {
-  const header: Record<string, unknown> = {};
-  let off = 0;
-  const bufs: Buffer[] = [];
-  for (const t of tensors) {
-    const b = Buffer.alloc(t.values.length * 2);
-    const u32 = new Uint32Array(t.values.buffer);
-    for (let i = 0; i < u32.length; i++) b.writeUInt16LE(((u32[i]! + 0x8000) >>> 16) & 0xffff, i * 2);
-    header[t.name] = { dtype: 'BF16', shape: t.shape, data_offsets: [off, off + b.length] };
-    off += b.length;
-    bufs.push(b);
-  }
-  const h = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(h.length));
-  writeFileSync(file, Buffer.concat([len, h, ...bufs]));
-}
+import { writeBf16Shard } from '../helpers/hf-checkpoint.js';
 
 const V = 80;
 const D = 32;
@@ -90,7 +72,7 @@ function writeSharded(dir: string, config: object = llamaConfig, mutate?: (ts: R
   const map: Record<string, string> = {};
   shards.forEach((s, i) => {
     const name = `model-0000${i + 1}-of-00002.safetensors`;
-    writeShard(join(dir, name), s);
+    writeBf16Shard(join(dir, name), s);
     for (const t of s) map[t.name] = name;
   });
   writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: map }));

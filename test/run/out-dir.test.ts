@@ -3,10 +3,9 @@
  * inputs, and a full disk keeps the last complete results.json (simulated with an injected ENOSPC, and for real on
  * a 64 KiB tmpfs where the machine allows mounting one).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assertOutNotInput, parseResults } from '../../src/results/read.js';
 import { ResultsWriteError, writeResultsAtomic } from '../../src/results/writer.js';
 import type { ResultsFile } from '../../src/results/types.js';
@@ -14,6 +13,7 @@ import { checkOutDir, createPersister, describeWriteFailure } from '../../src/ru
 import { UserError } from '../../src/util/errors.js';
 import { buildCase, buildResults } from '../fixtures/results/builder.js';
 import { tempDir } from '../helpers/models.js';
+import { smallTmpfs } from '../helpers/tmpfs.js';
 
 const results = (n: number): ResultsFile => buildResults({ cases: Array.from({ length: n }, (_, i) => buildCase({ id: `throughput/llada/case${i}` })) });
 const emptyRun = (): ResultsFile => ({ ...results(0), scenarios: [] });
@@ -106,17 +106,7 @@ describe('defect 3: a full disk keeps the last complete results.json', () => {
   });
 
   describe('on a real 64 KiB tmpfs', () => {
-    const mnt = tempDir('dllm-tmpfs-');
-    let mounted = false;
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' });
-      mounted = true;
-    } catch {
-      mounted = false;
-    }
-    afterAll(() => {
-      if (mounted) execFileSync('umount', [mnt], { stdio: 'ignore' });
-    });
+    const { dir: mnt, mounted } = smallTmpfs(64);
     it.skipIf(!mounted)('fills up: ENOSPC is a ResultsWriteError, no temp file, the last complete file parses (skips where a tmpfs cannot be mounted: needs root)', () => {
       const p = createPersister(join(mnt, 'out'), { force: false });
       let n = 1;

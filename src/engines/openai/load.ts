@@ -115,6 +115,36 @@ function checkArgs(o: ClosedLoopCommon): void {
  * (the config layer validates them first).
  */
 
+/** The records in index order and their summary (open and closed loops alike): aborted requests are cancelled, not errors. */
+export function loadResult(
+  records: LoadRequestRecord[],
+  o: { maxErrorRate: number; wallMs: number; maxInFlight: number; stoppedBy: ClosedLoopSummary['stoppedBy'] },
+): ClosedLoopResult {
+  records.sort((a, b) => a.index - b.index);
+  const cancelled = records.filter((r) => r.error?.code === 'aborted').length;
+  const finished = records.filter((r) => r.error?.code !== 'aborted');
+  const errors = finished.filter((r) => r.error !== undefined).length;
+  const outputTokens = finished.reduce((sum, r) => sum + (r.error ? 0 : r.outputTokens), 0);
+  const errorRate = finished.length > 0 ? errors / finished.length : 0;
+  return {
+    records,
+    summary: {
+      requests: finished.length,
+      completed: finished.length - errors,
+      errors,
+      cancelled,
+      errorRate,
+      maxErrorRate: o.maxErrorRate,
+      failed: errorRate > o.maxErrorRate,
+      outputTokens,
+      wallMs: o.wallMs,
+      outputTokensPerSec: o.wallMs > 0 ? outputTokens / (o.wallMs / 1000) : 0,
+      maxInFlight: o.maxInFlight,
+      stoppedBy: o.stoppedBy,
+    },
+  };
+}
+
 /** One request's record from its measurement (open and closed loops alike). */
 export function requestRecord(m: RequestMeasurement, index: number, worker: number, startMs: number): LoadRequestRecord {
   return {
@@ -203,30 +233,5 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     clearTimeout(drainTimer);
     options.signal?.removeEventListener('abort', onCallerAbort);
   }
-  records.sort((a, b) => a.index - b.index);
-
-  const cancelled = records.filter((r) => r.error?.code === 'aborted').length;
-  const finished = records.filter((r) => r.error?.code !== 'aborted');
-  const errors = finished.filter((r) => r.error !== undefined).length;
-  const completed = finished.length - errors;
-  const outputTokens = finished.reduce((sum, r) => sum + (r.error ? 0 : r.outputTokens), 0);
-  const errorRate = finished.length > 0 ? errors / finished.length : 0;
-  const wallMs = lastEndMs;
-  return {
-    records,
-    summary: {
-      requests: finished.length,
-      completed,
-      errors,
-      cancelled,
-      errorRate,
-      maxErrorRate,
-      failed: errorRate > maxErrorRate,
-      outputTokens,
-      wallMs,
-      outputTokensPerSec: wallMs > 0 ? outputTokens / (wallMs / 1000) : 0,
-      maxInFlight,
-      stoppedBy: options.signal?.aborted ? 'signal' : started >= options.maxRequests ? 'max-requests' : 'duration',
-    },
-  };
+  return loadResult(records, { maxErrorRate, wallMs: lastEndMs, maxInFlight, stoppedBy: options.signal?.aborted ? 'signal' : started >= options.maxRequests ? 'max-requests' : 'duration' });
 }

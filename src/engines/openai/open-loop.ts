@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { mulberry32 } from '../../util/random.js';
-import { type ClosedLoopCommon, type ClosedLoopResult, type LoadRequestRecord, type SendFn, requestRecord, thrownRecord } from './load.js';
+import { type ClosedLoopCommon, type ClosedLoopResult, type LoadRequestRecord, type SendFn, loadResult, requestRecord, thrownRecord } from './load.js';
 import type { OpenAIEngine } from './engine.js';
 import { at } from '../../util/indexing.js';
 
@@ -105,27 +105,5 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<ClosedLoopResult>
     clearTimeout(drainTimer);
     o.signal?.removeEventListener('abort', onAbort);
   }
-  records.sort((a, b) => a.index - b.index);
-  const cancelled = records.filter((r) => r.error?.code === 'aborted').length;
-  const finished = records.filter((r) => r.error?.code !== 'aborted');
-  const errors = finished.filter((r) => r.error !== undefined).length;
-  const outputTokens = finished.reduce((sum, r) => sum + (r.error ? 0 : r.outputTokens), 0);
-  const errorRate = finished.length > 0 ? errors / finished.length : 0;
-  return {
-    records,
-    summary: {
-      requests: finished.length,
-      completed: finished.length - errors,
-      errors,
-      cancelled,
-      errorRate,
-      maxErrorRate,
-      failed: errorRate > maxErrorRate,
-      outputTokens,
-      wallMs: lastEndMs,
-      outputTokensPerSec: lastEndMs > 0 ? outputTokens / (lastEndMs / 1000) : 0,
-      maxInFlight,
-      stoppedBy: o.signal?.aborted ? 'signal' : arrivals.length < o.maxRequests ? 'duration' : 'max-requests',
-    },
-  };
+  return loadResult(records, { maxErrorRate, wallMs: lastEndMs, maxInFlight, stoppedBy: o.signal?.aborted ? 'signal' : arrivals.length < o.maxRequests ? 'duration' : 'max-requests' });
 }
