@@ -7,13 +7,22 @@ Tasks (prompt -> answer; answers are sequences of single characters, decoded wit
   copy     "copy h e l l o"    -> "hello"        letters, 3-8
   split    "split 13 into 2"   -> e.g. "49"      k digits (k = 2 or 3) summing to N: several valid answers whose
                                                  tokens depend on each other (the parallel-decoding trap)
-  reversal "bwd x y z"         -> "abc"          reversal-curse probe: 40 made-up pairs A -> B are all taught
-                                                 forward ("fwd a b c" -> "xyz"); half are also taught backward;
-                                                 the test asks the other half backward.
+  chain    "chain 7 +3 +5 +8"  -> "053"          a running value (mod 10) updated by k = 1..4 additions; the
+                                                 answer writes every intermediate value, so each answer token
+                                                 depends on the one before it (scored per k: chain-1 .. chain-4)
+  reversal "fwd a b c"         -> "xyz"          the reversal-curse probe: 60 made-up pairs A -> B. Pretraining
+           "bwd x y z"         -> "abc"          states every pair forward ("fwd a b c x y z"), and the control
+                                                 half also backward; fine-tuning asks every pair forward and the
+                                                 control half backward. The test asks the probe half forward
+                                                 (reversal-forward) and backward (reversal-backward: a direction
+                                                 never seen for these pairs), and the control half backward
+                                                 (reversal-control).
 
-The held-out split: exact-answer prompts drawn first and excluded from training; the split task's prompt space is
-small (every (k, N) with several valid answers), so its test asks every prompt once and scores validity; the
-reversal test asks the backward direction of pairs only ever seen forward.
+Two phases share one stream of examples: pretraining "documents" (an example's prompt and answer as one plain text,
+no chat template, and the pairs stated as facts) and fine-tuning (the chat template around the prompt; the answer
+to be produced). The held-out split: exact-answer prompts drawn first and excluded from both phases; the split
+task's prompt space is small (every (k, N) with several valid answers), so its test asks every prompt once and
+scores validity.
 """
 from __future__ import annotations
 
@@ -33,13 +42,13 @@ SPECIALS = [
     "<|mdm_mask|>",  # 5: LLaDA's mask
     "<unk>",  # 6
 ]
-WORDS = ["user", "assistant", "sort", "reverse", "add", "copy", "split", "into", "fwd", "bwd"]
+WORDS = ["user", "assistant", "sort", "reverse", "add", "copy", "split", "into", "fwd", "bwd", "chain"]
 CHARS = ["+"] + list(DIGITS) + list(LETTERS)
 RESERVED = ["<|reserved_0|>", "<|reserved_1|>"]
 VOCAB = SPECIALS + WORDS + CHARS + RESERVED
 ID = {tok: i for i, tok in enumerate(VOCAB)}
 EOS, BOS, START_HEADER, END_HEADER, EOT, MASK, UNK = range(7)
-VOCAB_SIZE = len(VOCAB)  # 56
+VOCAB_SIZE = len(VOCAB)  # 57
 
 CHAT_TEMPLATE = (
     "{{ '<|startoftext|>' }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + "
@@ -122,13 +131,17 @@ def tokenizer_files(max_length: int) -> tuple[dict, dict]:
 
 # ---- tasks
 EXACT_TASKS = ["sort", "reverse", "add", "copy"]
-TASKS = EXACT_TASKS + ["split", "reversal"]
-N_PAIRS = 40
+CHAIN_K = (1, 2, 3, 4)
+CHAIN_TASKS = [f"chain-{k}" for k in CHAIN_K]
+REVERSAL_TASKS = ["reversal-forward", "reversal-backward", "reversal-control"]
+TASKS = EXACT_TASKS + ["split"] + CHAIN_TASKS + REVERSAL_TASKS
+N_PAIRS = 60  # the first half is the control (stated both ways), the second the probe (stated forward only)
 MAX_ANSWER = 8  # longest answer in characters (tokens), EOT not included
+CHAIN_TEST_PER_K = 50
 # The training stream's task weights (they sum to 1). Addition, with its carries, is learned last, so it gets the
-# largest share; sort is learned first and gets the smallest.
-TRAIN_MIX = [("sort", 0.10), ("reverse", 0.15), ("add", 0.30), ("copy", 0.15), ("split", 0.15), ("fwd", 0.08),
-             ("bwd", 0.07)]
+# largest share; sort is learned first, but it is the simple task with the least margin, so it keeps its share.
+TRAIN_MIX = [("sort", 0.10), ("reverse", 0.12), ("add", 0.28), ("copy", 0.12), ("split", 0.12), ("chain", 0.14),
+             ("fwd", 0.07), ("bwd", 0.05)]
 
 
 def spaced(s: str) -> str:
@@ -150,6 +163,18 @@ def make_exact(task: str, rng: random.Random) -> tuple[str, str]:
     if task == "copy":
         return f"copy {spaced(s)}", s
     raise ValueError(task)
+
+
+def make_chain(k: int, rng: random.Random) -> tuple[str, str]:
+    """A start digit and k additions mod 10; the answer is every running value."""
+    start = value = rng.randrange(10)
+    ops, values = [], []
+    for _ in range(k):
+        d = rng.randrange(1, 10)
+        value = (value + d) % 10
+        ops.append(f"+{d}")
+        values.append(str(value))
+    return f"chain {start} " + " ".join(ops), "".join(values)
 
 
 def split_answers(k: int, total: int) -> list[str]:
@@ -174,11 +199,12 @@ def reversal_pairs(seed: int) -> list[tuple[str, str]]:
 
 
 class Suite:
-    """The training stream and the held-out split for one seed."""
+    """The example stream (both phases draw from it) and the held-out split for one seed."""
 
     def __init__(self, seed: int, test_per_task: int = 200):
         self.seed = seed
         self.pairs = reversal_pairs(seed)
+        self.control, self.probe = self.pairs[: N_PAIRS // 2], self.pairs[N_PAIRS // 2:]
         rng = random.Random(f"test-{seed}")
         self.test: list[dict] = []
         self.test_prompts: set[str] = set()
@@ -194,22 +220,38 @@ class Suite:
         for k, n in split_prompts():
             self.test.append({"task": "split", "prompt": f"split {n} into {k}", "digits": k, "total": n,
                               "answers": split_answers(k, n)})
-        for a, b in self.pairs[N_PAIRS // 2:]:
-            self.test.append({"task": "reversal", "prompt": f"bwd {spaced(b)}", "answer": a})
+        for k in CHAIN_K:
+            seen = set()
+            while len(seen) < CHAIN_TEST_PER_K:
+                prompt, answer = make_chain(k, rng)
+                if prompt in seen:
+                    continue
+                seen.add(prompt)
+                self.test.append({"task": f"chain-{k}", "prompt": prompt, "answer": answer})
+            self.test_prompts |= seen
+        for a, b in self.probe:
+            self.test.append({"task": "reversal-forward", "prompt": f"fwd {spaced(a)}", "answer": b})
+        for a, b in self.probe:
+            self.test.append({"task": "reversal-backward", "prompt": f"bwd {spaced(b)}", "answer": a})
+        for a, b in self.control:
+            self.test.append({"task": "reversal-control", "prompt": f"bwd {spaced(b)}", "answer": a})
         self.rng = random.Random(f"train-{seed}")
         self.splits = split_prompts()
 
     def sample(self) -> tuple[str, str]:
-        """One training example (prompt, answer), the task drawn with TRAIN_MIX's weights."""
+        """One fine-tuning example (prompt, answer), the task drawn with TRAIN_MIX's weights."""
         r, task = self.rng.random(), "bwd"
         for name, weight in TRAIN_MIX:
             if r < weight:
                 task = name
                 break
             r -= weight
-        if task in EXACT_TASKS:
+        if task in EXACT_TASKS or task == "chain":
             while True:
-                prompt, answer = make_exact(task, self.rng)
+                if task == "chain":
+                    prompt, answer = make_chain(self.rng.choice(CHAIN_K), self.rng)
+                else:
+                    prompt, answer = make_exact(task, self.rng)
                 if prompt not in self.test_prompts:
                     return prompt, answer
         if task == "split":
@@ -218,8 +260,15 @@ class Suite:
         if task == "fwd":
             a, b = self.rng.choice(self.pairs)
             return f"fwd {spaced(a)}", b
-        a, b = self.rng.choice(self.pairs[: N_PAIRS // 2])
+        a, b = self.rng.choice(self.control)
         return f"bwd {spaced(b)}", a
+
+    def document(self) -> str:
+        """One pretraining document: the next fine-tuning example written as one plain text (prompt, then answer),
+        except that the pairs are stated as facts: forward for every pair, backward for the control half only. A
+        `bwd` draw states a control pair backward; a `fwd` draw states any pair forward."""
+        prompt, answer = self.sample()
+        return f"{prompt} {spaced(answer)}"
 
 
 def check(item: dict, answer: str) -> bool:

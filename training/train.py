@@ -38,7 +38,11 @@ GEN_LENGTH = 16  # diffusion answers are padded with EOS to this many positions 
 # the same number of steps (the same data and budget); only the peak learning rate is per model. The masked-diffusion
 # model learns addition last: at a peak of 3e-3 it never learned positional copying, at 1e-3 or with 7000 steps
 # addition was still climbing when the schedule ended. Side by side, a core each, this is about 30 minutes on 2 cores.
-STEPS = 12000
+STEPS = 11000
+# The pretraining phase before it (the same stream, written as plain documents: see tasks.Suite.document): LLaDA's
+# masked objective over the whole sequence for the diffusion model, next-token loss over the whole sequence for the
+# autoregressive one. It is what can teach the diffusion model a pair backward that it was only ever told forward.
+PRETRAIN_STEPS = 3000
 FAMILY_LR = {"llada": 1.5e-3, "llama": 3e-3}
 SHAPE = dict(d_model=128, n_layers=4, n_heads=4, mlp=352, rope_theta=10000.0, eps=1e-5, max_positions=2048)
 
@@ -145,6 +149,33 @@ def ar_batch(examples):
         valid[i, P - len(p): P + len(a)] = True
         target[i, P - 1: P + len(a) - 1] = torch.tensor(a)  # position j predicts token j+1
     return ids, valid, target
+
+
+def document_batch(docs: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pretraining documents: <|startoftext|> text <|endoftext|>, left-padded (padding is invalid: never attended
+    to, never scored)."""
+    return left_pad([[T.BOS] + T.encode_text(d) + [T.EOS] for d in docs])
+
+
+def pretrain_loss_diffusion(model: Twin, docs: list[str], gen: torch.Generator) -> torch.Tensor:
+    """LLaDA pretraining: t ~ U(eps, 1] per sequence, every token after <|startoftext|> masked with probability t,
+    cross-entropy on masked tokens weighted 1/t, normalised by the number of tokens that could be masked."""
+    ids, valid = document_batch(docs)
+    B, L = ids.shape
+    t = (1 - 1e-3) * torch.rand(B, 1, generator=gen) + 1e-3
+    maskable = valid & (ids != T.BOS)
+    masked = (torch.rand(B, L, generator=gen) < t) & maskable
+    logits = model(ids.masked_fill(masked, T.MASK), valid)
+    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids.reshape(-1), reduction="none").view(B, L)
+    return (ce * masked / t).sum() / maskable.sum()
+
+
+def pretrain_loss_ar(model: Twin, docs: list[str], gen: torch.Generator) -> torch.Tensor:
+    """Next-token cross-entropy over the whole document (every token after the first, <|endoftext|> included)."""
+    ids, valid = document_batch(docs)
+    target = ids[:, 1:].masked_fill(~valid[:, 1:], -100)
+    logits = model(ids, valid)[:, :-1]
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
 
 
 def loss_diffusion(model: Twin, examples, gen: torch.Generator) -> torch.Tensor:
@@ -367,18 +398,26 @@ def model_card(family: str, info: dict) -> str:
         "",
         f"- command: `{info['command']}`",
         f"- seed {info['seed']}; {info['steps']} steps of batch {info['batch']} "
-        f"({info['steps'] * info['batch']:,} examples); AdamW lr {info['lr']}, cosine; {info['seconds']:.0f} s on "
-        f"{info['threads']} CPU thread(s) (bf16 autocast matmuls, fp32 weights)"
+        f"({info['steps'] * info['batch']:,} examples): {info['pretrainSteps']} pretraining steps, then "
+        f"{info['sftSteps']} fine-tuning steps; AdamW lr {info['lr']}, warmup then cosine over both phases; "
+        f"{info['seconds']:.0f} s on {info['threads']} CPU thread(s) (bf16 autocast matmuls, fp32 weights)"
         + (" - stopped by the wall-clock cap" if info["capped"] else ""),
-        "- objective: "
+        "- pretraining: plain documents, no chat template (`<|startoftext|>` text `<|endoftext|>`): each example's "
+        "prompt and answer as one text, and the made-up pairs stated as facts (`fwd a b c x y z`), every pair forward "
+        "and the control half also backward; objective "
+        + ("LLaDA's: per sequence t ~ U(0,1], every token masked with probability t, cross-entropy on masked tokens "
+           "weighted 1/t" if family == "llada" else "next-token cross-entropy over the whole document"),
+        "- fine-tuning: "
         + ("LLaDA SFT - per sequence t ~ U(0,1], each answer position masked with probability t, cross-entropy on "
            f"masked positions weighted 1/t; answers end with <|eot_id|> and are padded with <|endoftext|> to "
            f"{GEN_LENGTH} positions" if family == "llada"
            else "next-token cross-entropy on the answer tokens and the closing <|eot_id|>"),
         f"- final loss (mean of the last 100 steps): {info['final_loss']:.4f}",
         "- data: sort digits, reverse letters, add two numbers, copy letters (exact answers); split N into k digits "
-        "(several valid answers with dependent tokens); a reversal probe (40 made-up pairs taught forward, half of "
-        "them backward). Training mix: " + ", ".join(f"{t} {100 * w:.0f}%" for t, w in T.TRAIN_MIX)
+        "(several valid answers with dependent tokens); chain (a digit updated by k = 1..4 additions mod 10, every "
+        "running value written: each answer token depends on the previous one); a reversal probe (60 made-up "
+        "pairs, all asked forward, the control half also asked backward). Mix: "
+        + ", ".join(f"{t} {100 * w:.0f}%" for t, w in T.TRAIN_MIX)
         + ". The held-out split (`../heldout.json`) was drawn first and never trained on.",
         "",
         "## Held-out accuracy",
@@ -400,8 +439,23 @@ def model_card(family: str, info: dict) -> str:
         "Measured in PyTorch (bf16 matmuls) on the fp16 weights; dllm-bench's ONNX engines agree within a couple of "
         "points.",
         "",
+        "## The reversal probe",
+        "",
+        "`reversal-forward` asks the probe pairs the way they were taught (`fwd a b c` -> `xyz`); `reversal-backward` "
+        "asks them the other way (`bwd x y z` -> `abc`), a direction neither phase ever showed for these pairs; "
+        "`reversal-control` asks the control pairs backward, which both phases taught. "
+        + reversal_summary(ev),
+        "",
     ]
     return "\n".join(lines)
+
+
+def reversal_summary(ev: dict) -> str:
+    """What the probe shows at the first (full-steps or greedy) setting, from the measured accuracies."""
+    per = next(iter(ev.values()))
+    fwd, bwd, ctl = (per[t] for t in T.REVERSAL_TASKS)
+    return (f"At {next(iter(ev))}: forward {fwd['correct']}/{fwd['n']}, backward {bwd['correct']}/{bwd['n']}, "
+            f"control {ctl['correct']}/{ctl['n']}.")
 
 
 def export(model: Twin, family: str, out: str, info: dict) -> None:
@@ -428,12 +482,12 @@ def write_heldout(suite: T.Suite, out: str) -> None:
     os.makedirs(out, exist_ok=True)
     items = [{**it, "promptIds": T.encode_chat(it["prompt"])} for it in suite.test]
     doc = {
-        "schemaVersion": 1,
+        "schemaVersion": 2,
         "seed": suite.seed,
         "genLength": GEN_LENGTH,
         "tasks": T.TASKS,
         "checkers": {
-            "sort": "exact", "reverse": "exact", "add": "exact", "copy": "exact", "reversal": "exact",
+            **{t: "exact" for t in T.EXACT_TASKS + T.CHAIN_TASKS + T.REVERSAL_TASKS},
             "split": "digits: exactly `digits` digit characters summing to `total`",
         },
         "note": "answers are characters; a decoded answer is compared with whitespace removed, up to the first "
@@ -462,24 +516,27 @@ def train(family: str, args, suite_seed: int) -> None:
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
     loss_fn = loss_diffusion if family == "llada" else loss_ar
+    pretrain_fn = pretrain_loss_diffusion if family == "llada" else pretrain_loss_ar
+    total = args.pretrain_steps + args.steps
     t0 = time.time()
     cap = args.max_minutes * 60 if args.max_minutes else math.inf
     losses: list[float] = []
     step, capped = 0, False
-    while step < args.steps:
+    while step < total:
         elapsed = time.time() - t0
         if elapsed > cap:
             capped = True
             break
         # Warmup, then cosine to 10%, on the step count alone: the same seed gives the same weights from run to run
         # (a --max-minutes cap only cuts the run short, and the model card says so).
-        progress = step / args.steps
+        progress = step / total
         lr = args.lr * min(1.0, (step + 1) / 200) * (0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress))))
         for g in opt.param_groups:
             g["lr"] = lr
-        examples = [suite.sample() for _ in range(args.batch)]
+        pretraining = step < args.pretrain_steps
+        examples = [suite.document() if pretraining else suite.sample() for _ in range(args.batch)]
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = loss_fn(model, examples, gen)
+            loss = (pretrain_fn if pretraining else loss_fn)(model, examples, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -488,10 +545,10 @@ def train(family: str, args, suite_seed: int) -> None:
         step += 1
         if step % args.log_every == 0 or step == 1:
             recent = losses[-args.log_every:]
-            print(f"[{family}] step {step}/{args.steps} loss {sum(recent) / len(recent):.4f} lr {lr:.2e} "
+            print(f"[{family}] {'pretrain' if pretraining else 'sft'} step {step}/{total} loss {sum(recent) / len(recent):.4f} lr {lr:.2e} "
                   f"{time.time() - t0:.0f}s ({(time.time() - t0) / step:.3f} s/step)", flush=True)
         if args.eval_every and step % args.eval_every == 0:
-            quick = [it for it in suite.test if it["task"] != "reversal"][::8]
+            quick = [it for it in suite.test if not it["task"].startswith("reversal")][::8]
             ev = evaluate(model, family, quick)
             first = next(iter(ev.values()))
             print(f"[{family}] quick eval " + " ".join(f"{k} {v['accuracy']:.2f}" for k, v in first.items()), flush=True)
@@ -502,7 +559,8 @@ def train(family: str, args, suite_seed: int) -> None:
             p.copy_(p.half().float())
     ev = evaluate(model, family, suite.test)
     info = {
-        "family": family, "seed": args.seed, "steps": step, "plannedSteps": args.steps, "batch": args.batch,
+        "family": family, "seed": args.seed, "steps": step, "plannedSteps": total,
+        "pretrainSteps": args.pretrain_steps, "sftSteps": args.steps, "batch": args.batch,
         "lr": args.lr, "threads": torch.get_num_threads(), "seconds": round(seconds, 1), "capped": capped,
         "final_loss": sum(losses[-100:]) / len(losses[-100:]), "parameters": params, "genLength": GEN_LENGTH,
         "command": args.command, "eval": ev,
@@ -520,7 +578,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="models/twins")
     ap.add_argument("--models", default="llada,llama", help="comma list: llada, llama")
-    ap.add_argument("--steps", type=int, default=STEPS, help=f"optimizer steps per model (default {STEPS})")
+    ap.add_argument("--steps", type=int, default=STEPS, help=f"fine-tuning steps per model (default {STEPS})")
+    ap.add_argument("--pretrain-steps", type=int, default=PRETRAIN_STEPS,
+                    help=f"pretraining steps per model, before fine-tuning (default {PRETRAIN_STEPS})")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop a model's training after this long (0 = no cap)")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=None, help="peak learning rate (default: llada 1.5e-3, llama 3e-3)")

@@ -14,6 +14,7 @@ import { contextScaling, contextWindow } from './context.js';
 import { type EvaluateOptions, PROMPT_TOLERANCE_TOKENS, QUALITY_MARGIN_POINTS, recordedAccuracy } from './evidence.js';
 import { gpuEfficiency } from './gpu.js';
 import type { ClaimVerdict } from './schema.js';
+import { competitiveAccuracy, multiStepChains, reversalCurse } from './quality.js';
 import { batchEff, h100, speed10x } from './speed.js';
 
 /** Every claim, in the blog's order of appearance. */
@@ -23,5 +24,15 @@ export function evaluateClaims(results: ResultsFile, options: EvaluateOptions = 
     qualityMarginPoints: options.qualityMarginPoints ?? QUALITY_MARGIN_POINTS,
     promptToleranceTokens: options.promptToleranceTokens ?? PROMPT_TOLERANCE_TOKENS,
   };
-  return [speed10x(results, o), h100(results, o), gpuEfficiency(results), batchEff(results), contextScaling(results), contextWindow(results)];
+  return [
+    speed10x(results, o),
+    competitiveAccuracy(results, o),
+    h100(results, o),
+    gpuEfficiency(results),
+    batchEff(results),
+    contextScaling(results),
+    contextWindow(results),
+    multiStepChains(results, o),
+    reversalCurse(results, o),
+  ];
 }

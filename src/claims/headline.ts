@@ -9,6 +9,7 @@ import type { CompletedCase, ResultsFile } from '../results/types.js';
 import { fmt, pct, ratio } from '../util/format.js';
 export { terminalWidth } from '../util/format.js';
 import { evaluateClaims } from './claims.js';
+import { QUALITY_EFFECT_POINTS } from './quality.js';
 import { FULL_SCALE_PARAMS, paramsText, settingText, uniq } from './evidence.js';
 import type { ClaimId, ClaimVerdict, VerdictKind } from './schema.js';
 import { at } from '../util/indexing.js';
@@ -59,6 +60,9 @@ export const CLAIM_NAME: Record<ClaimId, string> = {
   'batch-efficiency': '92% batch efficiency',
   'context-scaling': 'quadratic vs linear context',
   'context-window-3000': '3,000-token window',
+  'reversal-curse': 'reversal curse solved',
+  'multi-step-chains': 'weak on multi-step chains',
+  'competitive-accuracy': 'competitive accuracy',
 };
 
 const num = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -83,6 +87,9 @@ const SHORT_NEEDS: Partial<Record<ClaimId, string>> = {
   'h100-1000-tokens-per-sec': 'LLaDA on an H100/H200-class GPU (CUDA provider)',
   'gpu-efficiency': 'both sides on an H100/H200-class GPU (CUDA provider)',
 };
+
+const pointsOf = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${fmt(v * 100, 0)} pts` : '-');
+const pointsText = (d: Interval) => `${pointsOf(d.value)}${d.ci95 ? ` (95% CI ${pointsOf(d.ci95[0])} to ${pointsOf(d.ci95[1])})` : ''}`;
 
 const ciText = (ci: [number, number] | null, f: (v: number) => string) => (ci ? ` (95% CI ${f(ci[0])}-${f(ci[1])})` : '');
 
@@ -112,6 +119,18 @@ function decidingOf(v: ClaimVerdict): string {
         return k ? pct(f[k], 0) : '-';
       };
       return `L² share of cost at longest L: diffusion step ${share('diffusion-step')}, AR decode ${share('ar-decode')}`;
+    }
+    case 'reversal-curse': {
+      const d = interval(f, 'backwardDifference', 'backwardDifferenceCiLow', 'backwardDifferenceCiHigh');
+      return `backward ${pct(f.lladaBackwardAccuracy, 0)} vs ${pct(f.arBackwardAccuracy, 0)}${d ? `, ${pointsText(d)}` : ''}; above 0 needed`;
+    }
+    case 'multi-step-chains': {
+      const d = interval(f, 'fallDifference', 'fallDifferenceCiLow', 'fallDifferenceCiHigh');
+      return `fall k=1..4: diffusion ${pointsOf(f.lladaFall)} vs AR ${pointsOf(f.arFall)}${d ? `, ${pointsText(d)} more` : ''}; above 0 needed`;
+    }
+    case 'competitive-accuracy': {
+      const d = interval(f, 'accuracyDifference', 'accuracyDifferenceCiLow', 'accuracyDifferenceCiHigh');
+      return `accuracy ${pct(f.lladaAccuracy, 1)} vs ${pct(f.arAccuracy, 1)}${d ? `, ${pointsText(d)}` : ''}; >= -${QUALITY_EFFECT_POINTS} needed`;
     }
     case 'context-window-3000':
       return `longest accepted ${f.longestAcceptedTokens ?? '-'}, shortest refused ${f.shortestRefusedTokens ?? '-'} tokens`;
@@ -171,8 +190,8 @@ const accText = (a: Interval | null) => (a ? `${pct(a.value, 1)}${a.ci95 ? ` (${
 const fpt = (v: number | null) => (v === null ? '-' : fmt(v, 2));
 
 /**
- * The headline as plain lines (no colour; the caller styles them), each at most `width` characters: at most 15 lines
- * (2 + the comparison's 5 + a title and one line per claim).
+ * The headline as plain lines (no colour; the caller styles them), each at most `width` characters: at most 16 lines
+ * (2 + the comparison's 4 + a title and one line per claim: 9).
  */
 export function headlineLines(h: Headline, width = 120): string[] {
   const out: string[] = [];
@@ -183,8 +202,7 @@ export function headlineLines(h: Headline, width = 120): string[] {
     out.push(`  diffusion: the best setting within the quality floor, ${c.diffusion.setting} (${c.diffusion.caseId})`);
     out.push(`  vs AR: the strongest engine without a handicap, ${c.ar.engine} (${c.ar.caseId})`);
     out.push(`    speed      ${ratio(c.speedRatio.value)} useful tokens/s${c.speedRatio.ci95 ? ` (95% CI ${ratio(c.speedRatio.ci95[0])} to ${ratio(c.speedRatio.ci95[1])})` : ''}: ${fmt(c.diffusion.usefulTokensPerSec, 0)} vs ${fmt(c.ar.usefulTokensPerSec, 0)}`);
-    out.push(`    accuracy   ${accText(c.diffusion.accuracy)} vs ${accText(c.ar.accuracy)} on held-out tasks`);
-    out.push(`    forwards   ${fpt(c.diffusion.forwardsPerToken)} vs ${fpt(c.ar.forwardsPerToken)} forward passes per generated token`);
+    out.push(`    accuracy   ${accText(c.diffusion.accuracy)} vs ${accText(c.ar.accuracy)} on held-out tasks; forward passes per token ${fpt(c.diffusion.forwardsPerToken)} vs ${fpt(c.ar.forwardsPerToken)}`);
   } else {
     out.push(`  no speed comparison: ${h.why ?? ''}`);
   }

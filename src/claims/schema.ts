@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { Ci95 } from '../results/schema.js';
 
-export const ClaimId = z.enum(['speed-10x', 'h100-1000-tokens-per-sec', 'gpu-efficiency', 'batch-efficiency', 'context-scaling', 'context-window-3000']);
+export const ClaimId = z.enum(['speed-10x', 'h100-1000-tokens-per-sec', 'gpu-efficiency', 'batch-efficiency', 'context-scaling', 'context-window-3000', 'reversal-curse', 'multi-step-chains', 'competitive-accuracy']);
 
 export const VerdictKind = z.enum(['reproduced', 'not-reproduced', 'inconclusive', 'not-measurable']);
 
@@ -61,4 +61,7 @@ export const CLAIM_TEXT: Record<ClaimId, string> = {
   'batch-efficiency': 'Batch document generation: 92% batch efficiency',
   'context-scaling': 'Context Scaling: Quadratic complexity (autoregressive) vs Linear scaling (diffusion)',
   'context-window-3000': 'Context Window: only 3,000 tokens',
+  'reversal-curse': 'LLaDA ... Solves reversal curse better than GPT-4',
+  'multi-step-chains': 'Reasoning Depth: Struggles with multi-step logic chains',
+  'competitive-accuracy': 'achieving 10x speed boost while maintaining competitive performance',
 };

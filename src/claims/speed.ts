@@ -116,6 +116,22 @@ function speedup(r: ResultsFile, l: CompletedCase, a: CompletedCase) {
   return bootstrap([pooledFigure(r, l, 'usefulTokensPerSec').values, pooledFigure(r, a, 'usefulTokensPerSec').values], ([x, y]) => mean(x!) / mean(y!));
 }
 
+function bestOf(r: ResultsFile, pairs: readonly Pairing[]) {
+  return pairs.map((p) => ({ p, b: speedup(r, p.l, p.a) })).reduce((x, y) => (y.b.estimate > x.b.estimate ? y : x));
+}
+
+/**
+ * The pair the speed verdict and the headline judge: the fastest diffusion setting within the quality floor against
+ * the strongest AR engine without a handicap (the same scenario, generation length and batch), with the useful
+ * tokens/s ratio and its interval; null when the run has no such pair. The quality verdicts read the same pair.
+ */
+export function speedPair(r: ResultsFile, o: Required<EvaluateOptions>): { diffusion: CompletedCase; ar: CompletedCase; ratio: number; ci95: [number, number] | null } | null {
+  const { pairs } = pairings(r, o);
+  if (!pairs.length) return null;
+  const best = bestOf(r, pairs);
+  return { diffusion: best.p.l, ar: best.p.a, ratio: best.b.estimate, ci95: best.b.ci95 };
+}
+
 export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVerdict {
   const id = 'speed-10x';
   const s = scenario(r, 'throughput');
@@ -141,7 +157,7 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
       cases: tp,
     });
   }
-  const best = pairs.map((p) => ({ p, b: speedup(r, p.l, p.a) })).reduce((x, y) => (y.b.estimate > x.b.estimate ? y : x));
+  const best = bestOf(r, pairs);
   const { l, a, others } = best.p;
   const pm = (c: CompletedCase, metric: 'usefulTokensPerSec' | 'tokensPerSec') => pooledMean(r, c, metric);
   const tpsRatio = pm(l, 'tokensPerSec') / pm(a, 'tokensPerSec');

@@ -8,6 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { at } from '../util/indexing.js';
+import { wilsonInterval } from '../stats/proportions.js';
+
+/** Wilson's interval lives with the other proportion statistics; the task files' readers import it from here too. */
+export { wilsonInterval };
 
 const promptFields = {
   prompt: z.string().min(1),
@@ -15,7 +19,21 @@ const promptFields = {
   promptIds: z.array(z.number().int().nonnegative()).min(1),
 };
 
-const exactTaskNames = ['sort', 'reverse', 'add', 'copy', 'reversal'] as const;
+/** The multi-step chain task, one name per number of dependent steps k (scored per k). */
+export const CHAIN_TASKS = ['chain-1', 'chain-2', 'chain-3', 'chain-4'] as const;
+/**
+ * The reversal probe: the probe pairs asked the way they were taught (forward) and the way they never were
+ * (backward), and the control pairs (taught both ways) asked backward. `reversal` is schema version 1's single probe.
+ */
+export const REVERSAL_TASKS = ['reversal-forward', 'reversal-backward', 'reversal-control'] as const;
+
+const exactTaskNames = ['sort', 'reverse', 'add', 'copy', ...CHAIN_TASKS, ...REVERSAL_TASKS, 'reversal'] as const;
+
+/** The number of dependent steps of a chain task's name ("chain-3" -> 3), else null. */
+export function chainSteps(task: string): number | null {
+  const m = /^chain-([1-9])$/.exec(task);
+  return m ? Number(m[1]) : null;
+}
 
 export const exactItemSchema = z.object({
   task: z.enum(exactTaskNames),
@@ -35,7 +53,8 @@ export const splitItemSchema = z.object({
 export const heldoutItemSchema = z.discriminatedUnion('task', [exactItemSchema, splitItemSchema]);
 
 export const heldoutSchema = z.object({
-  schemaVersion: z.literal(1),
+  /** 2 adds the chain task and the three reversal rows (1: one `reversal` row). */
+  schemaVersion: z.union([z.literal(1), z.literal(2)]),
   seed: z.number().int(),
   /** Generation length the diffusion twin was trained with (answers padded with EOS to it). */
   genLength: z.number().int().positive(),
@@ -94,20 +113,6 @@ export function checkAnswer(item: HeldoutItem, decoded: string): boolean {
     return sum === item.total;
   }
   return got === item.answer;
-}
-
-/** Wilson score interval for a binomial proportion (z = 1.96: 95%). Defined for n = 0 as [0, 1]. */
-export function wilsonInterval(correct: number, n: number, z = 1.959963984540054): { low: number; high: number } {
-  if (!Number.isInteger(correct) || !Number.isInteger(n) || correct < 0 || n < 0 || correct > n) {
-    throw new RangeError(`wilsonInterval: need integers 0 <= correct <= n, got ${correct}/${n}`);
-  }
-  if (n === 0) return { low: 0, high: 1 };
-  const p = correct / n;
-  const z2 = z * z;
-  const denom = 1 + z2 / n;
-  const centre = (p + z2 / (2 * n)) / denom;
-  const half = (z / denom) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }
 
 export const taskAccuracySchema = z.object({

@@ -120,7 +120,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:1rem auto;max-width:1180px;color
 h1{font-size:1.6rem;margin:.2rem 0}#headline .where{font-size:15px;margin:.3rem 0}
 .figs{display:flex;gap:1.2rem;flex-wrap:wrap;margin:.4rem 0}.fig{border:1px solid #ddd;border-radius:6px;padding:.4rem .8rem;display:flex;flex-direction:column}
 .fig .n{font-size:22px;font-weight:600}.fig.big .n{font-size:34px;color:#b00}.fig .l{color:#555;font-size:12px}
-ul.claimlist{list-style:none;padding:0;margin:.4rem 0;columns:2;font-size:13px}ul.claimlist li{margin:.1rem 0}
+ul.claimlist{list-style:none;padding:0;margin:.4rem 0;columns:3;column-gap:1.2rem;font-size:12px;line-height:1.3}ul.claimlist li{margin:.1rem 0;break-inside:avoid}
 .verdict{font-weight:bold;text-transform:uppercase;font-size:11px;letter-spacing:.03em}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:.8rem}.card{border:1px solid #ddd;border-radius:6px;padding:.5rem .7rem}
 .card q{display:block;color:#555;font-size:12px;margin:.2rem 0}.card details{font-size:13px}

@@ -109,9 +109,9 @@ describe('fitCostModels', () => {
 });
 
 describe('evaluateClaims', () => {
-  it('returns the six claims with the blog words, each not measurable on an empty run, saying what would measure it', () => {
+  it('returns the nine claims with the blog words, each not measurable on an empty run, saying what would measure it', () => {
     const v = evaluateClaims(buildResults({ cases: [] }));
-    expect(v.map((x) => x.id)).toEqual(['speed-10x', 'h100-1000-tokens-per-sec', 'gpu-efficiency', 'batch-efficiency', 'context-scaling', 'context-window-3000']);
+    expect(v.map((x) => x.id)).toEqual(['speed-10x', 'competitive-accuracy', 'h100-1000-tokens-per-sec', 'gpu-efficiency', 'batch-efficiency', 'context-scaling', 'context-window-3000', 'multi-step-chains', 'reversal-curse']);
     for (const x of v) {
       expect(x.verdict).toBe('not-measurable');
       expect(x.verdict === 'not-measurable' && x.needs.length).toBeGreaterThan(10);
@@ -409,7 +409,7 @@ describe('claims exporters and command', () => {
     expect(text).toMatch(/holds under: L up to 1056 tokens; on cpu/);
     expect(text).toContain("Inception Labs' Mercury");
     const md = renderClaimsMarkdown(v, r);
-    expect(md.split('\n').filter((l) => l.startsWith('| "'))).toHaveLength(6);
+    expect(md.split('\n').filter((l) => l.startsWith('| "'))).toHaveLength(9);
     expect(md).toContain('**not reproduced**');
     expect(md).toContain('**not measurable here**');
   });
@@ -428,7 +428,7 @@ describe('claims exporters and command', () => {
       expect(await claimsCommand({ results: dir, format }, (s) => void (out += s))).toBe(0);
       return out;
     };
-    expect((JSON.parse(await printed('json')) as { claims: unknown[] }).claims).toHaveLength(6);
+    expect((JSON.parse(await printed('json')) as { claims: unknown[] }).claims).toHaveLength(9);
     expect(await printed('md')).toBe(renderClaimsMarkdown(v, r));
     expect(await printed('table')).toBe(`${renderClaimsText(v, r)}\n`);
     await expect(claimsCommand({ results: join(dir, 'none.json'), format: 'table' }, () => {})).rejects.toMatchObject({ exitCode: 2 });
