@@ -6,6 +6,7 @@
 import type { CaseResult, CompletedCase, EngineKind, MetricName, ResultsFile, ScenarioKind } from '../results/types.js';
 import { handicapSlows } from '../config/kinds.js';
 import { mean } from '../stats/index.js';
+import { blocksBy } from '../stats/bootstrap.js';
 import { type Role, roleOf } from '../results/sides.js';
 import { CLAIM_TEXT, type ClaimConditions, type ClaimId, type ClaimVerdict } from './schema.js';
 
@@ -44,10 +45,12 @@ export function values(c: CaseResult, metric: MetricName): number[] {
  * A case's repetitions pooled with those of the identical cases other scenarios of the run measured
  * (`sameSettingsAs`: same engine, settings and prompts): the most precise figure the run has for it.
  */
-export function pooledFigure(r: ResultsFile, c: CompletedCase, metric: MetricName): { values: number[]; ids: string[] } {
+export function pooledFigure(r: ResultsFile, c: CompletedCase, metric: MetricName): { values: number[]; ids: string[]; blocks: number[][] } {
   const ids = [c.id, ...(c.sameSettingsAs ?? []).map((x) => x.caseId)];
   const cases = [c, ...completed(r.scenarios.flatMap((s) => s.cases)).filter((x) => x !== c && ids.includes(x.id) && x.engine === c.engine)];
-  return { values: cases.flatMap((x) => values(x, metric)), ids: cases.map((x) => x.id) };
+  // One block per pass over the engines (the same engine opening measured both scenarios' cases in it).
+  const blocks = blocksBy(cases.flatMap((x) => x.samples), (s) => s[metric], (s) => s.pass);
+  return { values: cases.flatMap((x) => values(x, metric)), ids: cases.map((x) => x.id), blocks };
 }
 
 /** "pooled over throughput/... (5) and steps/... (7 repetitions)", or "" for a case measured once. */

@@ -3,7 +3,7 @@
  * miniature) and "1000+ tokens/s on H100" (a hardware claim: it needs the claimed device class).
  */
 import type { BatchEfficiency, CompletedCase, ResultsFile, ScenarioResult } from '../results/types.js';
-import { bootstrap } from '../stats/bootstrap.js';
+import { blockBootstrap } from '../stats/bootstrap.js';
 import { mean } from '../stats/index.js';
 import { fmt, pct, ratio } from '../util/format.js';
 import {
@@ -110,10 +110,12 @@ function pooledMean(r: ResultsFile, c: CompletedCase, metric: 'usefulTokensPerSe
 
 /**
  * Useful tokens/s ratio (diffusion / AR) with a bootstrap 95% interval over the two cases' repetitions, each pooled
- * with its identical case in the other scenario when the run measured one (the most precise figure).
+ * with its identical case in the other scenario when the run measured one (the most precise figure). The repetitions
+ * are resampled by pass over the engines first (blockBootstrap): each pass opened the engines at another time, so a
+ * difference between passes (the machine's speed drifting) is in the interval.
  */
 function speedup(r: ResultsFile, l: CompletedCase, a: CompletedCase) {
-  return bootstrap([pooledFigure(r, l, 'usefulTokensPerSec').values, pooledFigure(r, a, 'usefulTokensPerSec').values], ([x, y]) => mean(x!) / mean(y!));
+  return blockBootstrap([pooledFigure(r, l, 'usefulTokensPerSec').blocks, pooledFigure(r, a, 'usefulTokensPerSec').blocks], ([x, y]) => mean(x!) / mean(y!));
 }
 
 function bestOf(r: ResultsFile, pairs: readonly Pairing[]) {

@@ -92,6 +92,9 @@ export const RunConfig = z
         order: z.enum(['interleaved', 'sequential']).default('interleaved').describe("interleaved: the cases of one engine in one scenario take turns, one repetition each per round, rounds in a seeded random order; sequential: case after case"),
         seed: z.number().int().nonnegative().default(0).describe('seed of the interleaved order'),
         maxRelativeSpread: z.number().positive().default(0.1).describe("a case whose tokens/s 95% CI half-width exceeds this fraction of its mean gets a high-variation warning"),
+        passes: posInt
+          .default(2)
+          .describe('passes over the engines, each engine opened once per pass, in alternating order (ABBA: A B, then B A); each pass measures every case with its share of the repetitions and time; claims resample passes, so a slow phase of the machine widens the interval instead of moving the answer'),
       })
       .strict()
       .prefault({}),

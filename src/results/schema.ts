@@ -82,6 +82,7 @@ export const Sample = z.strictObject({
   usefulTokens: z.number().describe('generated tokens up to the first EOS/EoT per request (mean), batch rows summed'),
   tokensPerSec: z.number().describe('generated tokens of the repetition / its wall time'),
   usefulTokensPerSec: z.number().describe('useful tokens / the time at which each answer was complete'),
+  pass: z.number().int().nonnegative().optional().describe('the pass over the engines (sampling.passes: one engine opening each) the repetition was measured in; absent: one pass'),
   nfe: z.number().optional().describe('local engines: forward passes (function evaluations) per request (mean)'),
   tokensPerForward: z.number().optional().describe('local engines: generated tokens / forward passes'),
   timePerForwardMs: z.number().optional().describe('local engines: time inside the runtime per forward pass'),
@@ -145,7 +146,8 @@ export const CaseSampling = z.strictObject({
   order: z.enum(['interleaved', 'sequential']).describe('interleaved: one repetition per case per round, rounds shuffled (seeded); sequential: case after case'),
   seed: z.number().int().nonnegative().describe('seed of the shuffle'),
   group: z.array(z.string()).describe('ids of the cases measured together with this one (same engine and scenario), in the order their warmups ran'),
-  positions: z.array(z.number().int().nonnegative()).describe("0-based place of each repetition in the group's measurement sequence"),
+  positions: z.array(z.number().int().nonnegative()).describe("0-based place of each repetition in the group's measurement sequence (restarting at each pass)"),
+  passes: z.number().int().positive().optional().describe('passes over the engines the repetitions came from (sampling.passes; absent: one); the counts and times above are summed over them'),
 });
 
 /** Spread of a case's rate figures: flagged (warning high-variation) when the 95% interval is too wide to quote. */
@@ -324,6 +326,7 @@ export const RunError = z.strictObject({
  */
 export const EngineRun = z.strictObject({
   order: z.number().int().nonnegative().describe('0-based position in the run: the order engines were opened'),
+  pass: z.number().int().nonnegative().optional().describe('the pass of this opening (sampling.passes: each engine is opened once per pass, in alternating order)'),
   role: z.enum(['diffusion', 'ar']).describe('which side of the comparison the engine belongs to'),
   engine: EngineKind,
   model: z.string(),

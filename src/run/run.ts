@@ -24,7 +24,8 @@ import { loadPromptSet, preparePrompts } from '../scenarios/prompts.js';
 import { loadSuite, namedSuite, type QualitySuite } from '../quality/suite.js';
 import { checkSuiteFits } from './check-suite.js';
 import { suitePrompts } from '../scenarios/quality.js';
-import { SCENARIO_RUNNERS, type ScenarioContext, mergeAnalyses } from '../scenarios/scenarios.js';
+import { SCENARIO_RUNNERS, type ScenarioContext, analysisOf, mergeAnalyses, relinkSameSettings, samplingPolicy } from '../scenarios/scenarios.js';
+import { judgeVariation, mergePass, passOrder, passShare } from '../scenarios/passes.js';
 import { watchEngineMemory } from '../telemetry/engine-memory.js';
 import { type Telemetry } from '../telemetry/telemetry.js';
 import { type EngineSlot, type SideModel, engineSlots, openSlot } from './engines.js';
@@ -113,6 +114,19 @@ function sideSuites(c: RunConfig, sides: SideModel[]): Map<SideModel['role'], Qu
 
 /** Speed scenarios take at most this many prompts from a suite: its first items, within --task-limit (GSM8K has 1,319). */
 const SPEED_PROMPTS_FROM_SUITE = 64;
+
+/** A case into its scenario: appended in the first pass, merged into the earlier passes' case of its id after. */
+function keep(scenario: ScenarioResult, next: CaseResult, pass: number): CaseResult {
+  const i = pass > 0 ? scenario.cases.findIndex((x) => x.id === next.id) : -1;
+  const prev = i >= 0 ? scenario.cases[i] : undefined;
+  if (!prev) {
+    scenario.cases.push(next);
+    return next;
+  }
+  const merged = mergePass(prev, next);
+  scenario.cases[i] = merged;
+  return merged;
+}
 
 function describeCase(r: CaseResult): string {
   if (r.state === 'errored') return `${r.id}: ERROR ${r.error}`;
@@ -236,10 +250,20 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     // Said, not silent: with held-out tasks the "default" prompt set is replaced by the tasks' prompts.
     const fromSuite = [...new Set(slots.filter((s) => suites.has(s) && s.tokenizer && c.prompts === 'default').map((s) => suites.get(s)!.source))];
     if (fromSuite.length) opts.progress.line(`prompts: the held-out task prompts of ${fromSuite.join(', ')} (a model with held-out tasks takes them instead of the "default" set; --prompts NAME|FILE names another set)`);
-    for (const [order, slot] of slots.entries()) {
+    // ABBA: every engine once per pass, the order reversed in every other pass; each pass takes its share of each
+    // case's repetitions and time, and a later pass's cases merge into the first's (scenarios/passes.ts).
+    const passes = c.sampling.passes;
+    const share = passShare(c.repetitions, samplingPolicy(c), passes);
+    const dropped = new Set<EngineSlot>(); // skipped by the memory plan or failed to open: not tried again
+    let order = 0;
+    for (let pass = 0; pass < passes && !opts.signal.aborted; pass++)
+    for (const slot of passOrder(slots, pass)) {
       if (opts.signal.aborted) break;
+      if (dropped.has(slot)) continue;
+      const last = pass === passes - 1;
       const record: EngineRun = {
-        order,
+        order: order++,
+        ...(passes > 1 ? { pass } : {}),
         role: slot.role,
         engine: slot.kind,
         model: slot.ref,
@@ -267,6 +291,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         });
       if (slot.folder && planned && planned.cases.every((x) => refusal(x.need, free))) {
         const smallest = planned.cases.reduce((a, b) => (b.need.totalBytes < a.need.totalBytes ? b : a));
+        dropped.add(slot);
         record.state = 'skipped';
         record.reason = `memory plan: its smallest case ${refusal(smallest.need, free)}`;
         opts.progress.line(`${slot.kind}: skipped (${record.reason})`);
@@ -285,6 +310,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         record.state = 'errored';
         record.reason = errorMessage(err);
         record.closedAt = new Date().toISOString();
+        dropped.add(slot);
         if (err instanceof UserError) throw err;
         results.errors.push({ message: `engine ${slot.kind} (${slot.ref}) failed to start: ${errorMessage(err)}` });
         persistKeeping();
@@ -309,7 +335,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
       try {
         for (const kind of c.scenarios) {
           if (opts.signal.aborted || writeError) break;
-          opts.progress.phase(`scenario ${kind} (${h.kind})`);
+          opts.progress.phase(`scenario ${kind} (${h.kind}${passes > 1 ? `, pass ${pass + 1}/${passes}` : ''})`);
           const scenario = scenarioFor(kind);
           const suite = suites.get(slot);
           const ctx: ScenarioContext = {
@@ -319,15 +345,19 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
             prompts: new Map([[h, prompts.get(slot)!]]),
             suites: suite ? new Map([[h, suite]]) : new Map(),
             warmup: c.warmup,
-            repetitions: c.repetitions,
+            repetitions: share.repetitions,
+            sampling: share.sampling,
+            ...(passes > 1 ? { pass: { index: pass, of: passes } } : {}),
             maxErrorRate: c.http.maxErrorRate,
             telemetry,
             gpuName,
             signal: opts.signal,
             progress: (t) => opts.progress.detail(t),
-            emit: (r) => {
-              scenario.cases.push(r);
-              opts.progress.line(describeCase(r));
+            emit: (next) => {
+              const r = keep(scenario, next, pass);
+              // A case's line appears once, when its last pass is in.
+              if (last) opts.progress.line(describeCase(r));
+              else opts.progress.detail(`${r.id}: pass ${pass + 1}/${passes} measured`);
               if (r.state === 'errored') {
                 scenario.state = 'errored';
                 scenario.error ??= `${r.id}: ${r.error}`;
@@ -354,7 +384,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
             } else if (err instanceof AbortedError || opts.signal.aborted) {
               // The interrupted case keeps the repetitions measured before Ctrl-C.
               if (err instanceof AbortedError && err.partial) {
-                scenario.cases.push(err.partial);
+                keep(scenario, err.partial, pass);
                 opts.progress.line(`${err.partial.id}: interrupted after ${err.partial.samples.length} repetition(s)`);
               }
               scenario.state = 'aborted';
@@ -382,6 +412,20 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     if (telemetry) {
       results.telemetry = await telemetry.stop();
       for (const w of telemetry.warnings()) if (!warnings.some((x) => x.message === w.message)) warnings.push(w);
+    }
+  }
+  // Several passes: each case's variation, its agreement with its identical cases and the analyses are judged on
+  // the merged repetitions of every pass.
+  if (c.sampling.passes > 1) {
+    for (const sc of results.scenarios) {
+      sc.cases = sc.cases.map((x) => {
+        const v = judgeVariation(x, c.sampling.maxRelativeSpread);
+        if (v.warning) warn(v.warning);
+        return v.case;
+      });
+      relinkSameSettings(sc.cases, warn);
+      sc.analysis = analysisOf(sc.kind, sc.cases, sc.analysis);
+      if (sc.kind !== 'context') sc.analysis.promptParity = promptParity(sc.cases);
     }
   }
   if (fallbackNote && fellBackKinds.length) warnings.push({ code: 'device-fallback', message: `${fellBackKinds.join(', ')}: ${fallbackNote}` });

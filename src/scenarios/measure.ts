@@ -92,6 +92,11 @@ export interface MeasureContext {
    * Unset: any share short of all.
    */
   maxErrorRate?: number;
+  /**
+   * The pass over the engines this measurement belongs to (sampling.passes > 1): each repetition records it, and the
+   * variation verdict waits for the last pass (the case's repetitions are then all in: see mergePass).
+   */
+  pass?: { index: number; of: number };
 }
 
 export interface CaseRun {
@@ -360,6 +365,7 @@ class CaseMeasurement {
     const end = hostNowMs();
     if (!r.ok) return r.message;
     const out = toSample(this.run.handle, this.run.requests, r.outs, this.run.params);
+    if (this.ctx.pass) out.sample.pass = this.ctx.pass.index;
     this.samples.push(out.sample);
     this.positions.push(position);
     this.measuredMs += out.sample.latencyMs * out.sample.requests;
@@ -483,7 +489,8 @@ export async function measureGroup(ctx: MeasureContext, runs: CaseRun[], onDone:
       const err = await m.repetition(position++, of);
       if (err) return done(m, m.withFailures({ ...m.base, sampling: m.sampling(p, group, 'repetitions'), state: 'errored', error: err, samples: m.samples, ...summarizeCase(m.samples) }));
       const why = m.stop(p);
-      if (why) await done(m, m.finish(m.sampling(p, group, why), ctx.sampling ? p.maxRelativeSpread : null));
+      // With several passes the variation verdict is the merged case's (mergePass), not one pass's share.
+      if (why) await done(m, m.finish(m.sampling(p, group, why), ctx.sampling && !ctx.pass ? p.maxRelativeSpread : null));
     };
     if (p.order === 'sequential') {
       for (const m of ms) while (active.has(m)) await step(m);

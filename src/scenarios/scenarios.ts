@@ -5,7 +5,7 @@
 import type { RunConfig } from '../config/schema.js';
 import { positionsError } from '../engines/request.js';
 import { fitCostModels } from '../results/cost-model.js';
-import type { BatchEfficiency, CaseParams, CaseResult, CompletedCase, ScenarioAnalysis, ScenarioKind } from '../results/types.js';
+import type { BatchEfficiency, CaseParams, CaseResult, CompletedCase, ScenarioAnalysis, ScenarioKind, Warning } from '../results/types.js';
 import { welchDifferenceCi } from '../stats/index.js';
 import { fmt } from '../util/format.js';
 import { batchEfficiencyOf } from './batch-efficiency.js';
@@ -60,7 +60,8 @@ function plan(ctx: ScenarioContext, scenario: ScenarioKind, h: EngineHandle, row
   const call = engineCall(h, params, c.llada.seed);
   const requests = rows.map((r) => toRequest(r, c.genLength, h.promptAs === 'ids'));
   const key = JSON.stringify([params, c.llada.seed, requests.map((r) => [r.prompts, r.genLength])]);
-  return { run: { scenario, handle: h, params, requests, call }, withQuality, key };
+  // Quality is decoded in the first pass over the engines only: decoding is deterministic, the answers would repeat.
+  return { run: { scenario, handle: h, params, requests, call }, withQuality: withQuality && !laterPass(ctx), key };
 }
 
 /**
@@ -75,24 +76,78 @@ export function samplingPolicy(c: RunConfig): SamplingPolicy {
   return { minTimeMs: s.minTimeSec * 1000, maxRepetitions: s.maxRepetitions, order: s.order, seed: s.seed, maxRelativeSpread: s.maxRelativeSpread };
 }
 
-/** Links a case to its earlier identical cases, each way, warning when their tokens/s disagree beyond their intervals. */
+/** A pass over the engines after the first (sampling.passes > 1): its cases merge into the first pass's. */
+const laterPass = (ctx: { pass?: { index: number } }) => (ctx.pass?.index ?? 0) > 0;
+
+/** Whether two measurements of one case agree: their tokens/s difference's 95% interval contains 0 (null: no interval). */
+function agreement(r: CompletedCase, e: CompletedCase): boolean | null {
+  const a = r.summary.tokensPerSec;
+  const b = e.summary.tokensPerSec;
+  const ci = a && b ? welchDifferenceCi(a, b) : null;
+  return ci ? ci[0] <= 0 && ci[1] >= 0 : null;
+}
+
+function disagreement(r: CompletedCase, e: CompletedCase): Warning {
+  return {
+    code: 'case-disagreement',
+    message:
+      `${r.id} and ${e.id} are the same case (engine, settings, prompts) but measured ${fmt(r.summary.tokensPerSec?.mean, 1)} and ${fmt(e.summary.tokensPerSec?.mean, 1)} tokens/s, apart beyond their 95% intervals: ` +
+      'the machine\'s speed changed between them (other load, frequency scaling); claims pool both; rerun on a quieter machine or with a longer --min-time',
+  };
+}
+
+/**
+ * Links a case to its earlier identical cases, each way, warning when their tokens/s disagree beyond their intervals.
+ * With several passes the links are made in the first and judged once all passes are merged (relinkSameSettings).
+ */
 function linkSameSettings(ctx: ScenarioContext, r: CompletedCase, earlier: CompletedCase[]): void {
+  if (laterPass(ctx)) return;
   for (const e of earlier) {
-    const a = r.summary.tokensPerSec;
-    const b = e.summary.tokensPerSec;
-    const ci = a && b ? welchDifferenceCi(a, b) : null;
-    const agree = ci ? ci[0] <= 0 && ci[1] >= 0 : null;
+    const agree = agreement(r, e);
     r.sameSettingsAs = [...(r.sameSettingsAs ?? []), { caseId: e.id, agree }];
     e.sameSettingsAs = [...(e.sameSettingsAs ?? []), { caseId: r.id, agree }];
-    if (agree === false) {
-      ctx.warn({
-        code: 'case-disagreement',
-        message:
-          `${r.id} and ${e.id} are the same case (engine, settings, prompts) but measured ${fmt(a!.mean, 1)} and ${fmt(b!.mean, 1)} tokens/s, apart beyond their 95% intervals: ` +
-          'the machine\'s speed changed between them (other load, frequency scaling); claims pool both; rerun on a quieter machine or with a longer --min-time',
-      });
+    if (agree === false && !ctx.pass) ctx.warn(disagreement(r, e));
+  }
+}
+
+/** After the last pass: every link's agreement judged again on the merged cases, one warning per disagreeing pair. */
+export function relinkSameSettings(cases: readonly CaseResult[], warn: (w: Warning) => void): void {
+  const byId = new Map(cases.filter((c): c is CompletedCase => c.state === 'completed').map((c) => [c.id, c]));
+  const said = new Set<string>();
+  for (const r of byId.values()) {
+    if (!r.sameSettingsAs) continue;
+    r.sameSettingsAs = r.sameSettingsAs.map((link) => {
+      const e = byId.get(link.caseId);
+      const agree = e ? agreement(r, e) : link.agree;
+      const pair = [r.id, link.caseId].sort().join('|');
+      if (e && agree === false && !said.has(pair)) {
+        said.add(pair);
+        warn(disagreement(r, e));
+      }
+      return { ...link, agree };
+    });
+  }
+}
+
+/**
+ * A scenario's analysis from its cases as they stand (after the last pass, every pass's repetitions in): batch
+ * efficiency per engine and batch size, the context cost models; other figures kept from `previous`.
+ */
+export function analysisOf(kind: ScenarioKind, cases: readonly CaseResult[], previous: ScenarioAnalysis): ScenarioAnalysis {
+  if (kind === 'context') return { ...previous, costModels: fitCostModels(cases) };
+  if (kind !== 'batch') return previous;
+  const efficiency: BatchEfficiency[] = [];
+  const sides = new Map<string, CaseResult[]>();
+  for (const c of cases) sides.set(`${c.engine}|${c.role ?? ''}|${c.model}`, [...(sides.get(`${c.engine}|${c.role ?? ''}|${c.model}`) ?? []), c]);
+  for (const side of sides.values()) {
+    const one = side.find((c) => c.params.batchSize === 1);
+    if (!one) continue;
+    for (const r of side) {
+      const e = r.params.batchSize > 1 ? batchEfficiencyOf(one, r, r.params.batchSize) : null;
+      if (e) efficiency.push(e);
     }
   }
+  return { ...previous, batchEfficiency: efficiency };
 }
 
 /**
@@ -217,7 +272,7 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis
       // The suite's quality is decoded once per server, with the first (lowest) concurrency's case.
       for (const [i, concurrency] of ctx.config.http.concurrency.entries()) {
         const r = await measureHttpLoad(ctx, h, same, { concurrency });
-        if (i === 0) await addQuality(ctx, h, r, engineCall(h, r.params, ctx.config.llada.seed));
+        if (i === 0 && !laterPass(ctx)) await addQuality(ctx, h, r, engineCall(h, r.params, ctx.config.llada.seed));
         ctx.emit(r);
       }
       for (const requestRate of ctx.config.http.requestRates ?? []) {

@@ -83,13 +83,17 @@ describe('dllm-bench run (built CLI, CPU)', () => {
         }
         expect(c.summary.tokensPerSec!.n).toBe(2);
         // --min-time 0: exactly the count; the cases of one engine took turns (positions in the group's sequence).
-        expect(c.sampling).toMatchObject({ minRepetitions: 2, minTimeSec: 0, stoppedBy: 'repetitions', order: 'interleaved' });
+        // Two passes (ABBA, the default): one repetition in each, merged into one case whose repetitions say their pass.
+        expect(c.sampling).toMatchObject({ minRepetitions: 2, minTimeSec: 0, stoppedBy: 'repetitions', order: 'interleaved', passes: 2 });
+        expect(c.samples.map((x) => x.pass)).toEqual([0, 1]);
         expect(c.sampling!.group).toContain(c.id);
       }
     }
-    // One engine resident at a time, each opened once, in the recorded order; each engine's cases run while it is open.
+    // One engine resident at a time, each opened once per pass, in alternating order (A B, B A); each engine's cases
+    // run while it is open; every case id appears once.
     const engines = r.engines!;
-    expect(engines.map((e) => `${e.order}:${e.engine}`)).toEqual(['0:llada', '1:ar', '2:ar-ort', '3:ar-loop']);
+    expect(engines.map((e) => `${e.order}:${e.engine}:${e.pass}`)).toEqual(['0:llada:0', '1:ar:0', '2:ar-ort:0', '3:ar-loop:0', '4:ar-loop:1', '5:ar-ort:1', '6:ar:1', '7:llada:1']);
+    for (const s of r.scenarios) expect(new Set(s.cases.map((c) => c.id)).size).toBe(s.cases.length);
     for (const [i, e] of engines.entries()) {
       expect(e.state).toBe('completed');
       expect(e.loadMs).toBeGreaterThan(0);

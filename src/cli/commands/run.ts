@@ -58,6 +58,7 @@ const RUN_FLAGS: RunFlag[] = [
   flag('--repetitions <n>', 'measured runs per case, at least (--min-time may add more)', positiveInt, ['repetitions']),
   flag('--min-time <s>', 'measured seconds per case, at least (0: exactly --repetitions runs)', nonNegativeFloat, ['sampling', 'minTimeSec']),
   flag('--max-repetitions <n>', 'cap on the runs --min-time can add per case', positiveInt, ['sampling', 'maxRepetitions']),
+  flag('--passes <n>', 'passes over the engines in alternating order (ABBA), each opening every engine once and taking its share of each case\'s repetitions and time (1: one opening each)', positiveInt, ['sampling', 'passes']),
   flag('--gen-length <n>', 'generated tokens per row', positiveInt, ['genLength']),
   flag('--steps <n>', 'LLaDA diffusion steps', positiveInt, ['llada', 'steps']),
   flag('--block-length <n>', 'LLaDA block length (semi-autoregressive)', positiveInt, ['llada', 'blockLength']),
