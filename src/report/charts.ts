@@ -169,9 +169,12 @@ export function stepsSpec(results: ResultsFile): Spec | null {
 
 const AR_SIDE = 'AR reference';
 
-/** The diffusion side as the legend names it: its family's label (the pair a run measured, whatever it is). */
+/**
+ * A local diffusion case as the legend names it: its family's label (the pair a run measured, whatever it is); a case
+ * written before cases recorded their family ran LLaDA, the only diffusion family then.
+ */
 function diffusionSide(c: CaseResult): string {
-  return c.family && c.family !== 'remote' ? `diffusion (${familyOf(c.family).label})` : 'diffusion';
+  return c.family === 'remote' ? 'diffusion' : `diffusion (${familyOf(c.family ?? 'llada').label})`;
 }
 
 /**
