@@ -151,10 +151,14 @@ function gpuOf(r: ResultsFile, c: CaseResult): string | null {
 
 /**
  * Same id must mean same conditions: a cpu-vs-cuda "regression" is a misconfigured gate, not a slowdown; so is an
- * H100 baseline against an A100 run, another model, or synthetic weights against real ones.
+ * H100 baseline against an A100 run, another model, or synthetic weights against real ones. A case matches only a
+ * case of its own family decoded by the same sampler (a Qwen2 `ar-ort` case is no baseline for a Llama one, whatever
+ * the two were called).
  */
 function checkConditions(b: CaseResult, c: CaseResult, gpus: [string | null, string | null]): void {
   const fields: [string, unknown, unknown][] = [
+    ['family', b.family, c.family],
+    ['sampler', samplerOf(b), samplerOf(c)],
     ['device', b.conditions.device, c.conditions.device],
     ['executionProvider', b.conditions.executionProvider, c.conditions.executionProvider],
     ['dtype', b.conditions.dtype, c.conditions.dtype],
@@ -169,6 +173,11 @@ function checkConditions(b: CaseResult, c: CaseResult, gpus: [string | null, str
       throw new UserError(`case "${b.id}" ran under different conditions: ${field} is ${show(bv)} in the baseline and ${show(cv)} in the current run`);
     }
   }
+}
+
+/** The diffusion sampler a local diffusion case used; files written before cases recorded it only ran LLaDA's. */
+function samplerOf(c: CaseResult): string | undefined {
+  return c.engine === 'llada' ? (c.conditions.sampler ?? 'llada') : undefined;
 }
 
 function values(c: CaseResult, metric: MetricName): number[] | null {

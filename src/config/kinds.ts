@@ -15,6 +15,18 @@ export type AttentionImpl = z.infer<typeof AttentionImpl>;
 export const AttentionKind = z.enum([...AttentionImpl.options, 'unknown']);
 export type AttentionKind = z.infer<typeof AttentionKind>;
 
+/**
+ * Which sampler a diffusion engine decoded with: LLaDA's (ML-GSAI/LLaDA generate.py, with Fast-dLLM's threshold and
+ * caches) or Dream's (HKUNLP/Dream diffusion_generate, with Fast-dLLM's Dream caches). The model's family adapter
+ * chooses it; results record it per case.
+ */
+export const DiffusionSampler = z.enum(['llada', 'dream']);
+export type DiffusionSampler = z.infer<typeof DiffusionSampler>;
+
+/** Dream's position-selection algorithms (diffusion_generate's `alg`). */
+export const DreamAlg = z.enum(['origin', 'maskgit_plus', 'topk_margin', 'entropy']);
+export type DreamAlg = z.infer<typeof DreamAlg>;
+
 export const ScenarioKind = Scenario;
 export type ScenarioKind = z.infer<typeof ScenarioKind>;
 

@@ -4,7 +4,7 @@
  * comparison see exactly the same prompt tokens.
  */
 
-import type { AttentionKind, HandicapCode } from '../config/kinds.js';
+import type { AttentionKind, DiffusionSampler, HandicapCode } from '../config/kinds.js';
 import type { Family } from '../models/spec.js';
 import type { EngineKind } from './options.js';
 
@@ -96,6 +96,8 @@ export interface EngineInfo {
   attention?: AttentionKind;
   /** How per-token times are obtained when they are not observed token by token (ar-loop). */
   timingNote?: string;
+  /** Diffusion engines: the sampler that decodes the model (its family adapter's choice). */
+  sampler?: DiffusionSampler;
 }
 
 export const ABORTED: EngineResult = { ok: false, error: { code: 'aborted', message: 'interrupted' } };

@@ -247,11 +247,11 @@ export const HUB_ENTRY = /^hub-(.+)-([0-9a-f]{12})-(fp32|fp16)-v(\d+)$/;
 /**
  * owner/name[@revision] -> a converted model folder: the snapshot comes from the Hugging Face cache (downloaded
  * into it when missing: hub-download.ts), then is converted once into this cache, keyed by the snapshot's commit
- * and the dtype. A second call makes no request and converts nothing.
+ * and the dtype. A second call makes no request and converts nothing. `side` null accepts a model of either side.
  */
 export async function resolveHubModel(
   ref: string,
-  side: SideOrFamily,
+  side: SideOrFamily | null,
   opts: { dtype: OnnxDtype; onProgress?: (p: DownloadProgress) => void },
 ): Promise<ResolvedModel & { commit: string; downloaded: number }> {
   const h = parseHubRef(ref);
@@ -259,7 +259,8 @@ export async function resolveHubModel(
   const snap = await ensureSnapshot(h, { onProgress: opts.onProgress });
   const configFile = join(snap.dir, 'config.json');
   const spec = specFromConfig(JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>, `${ref} (config.json)`);
-  const role = roleOf(side);
+  // side null (generate): either side will do, the model's family decides how it decodes.
+  const role = side === null ? familyOf(spec.family).role : roleOf(side);
   if (familyOf(spec.family).role !== role) {
     throw new UserError(`model ${ref}: a ${spec.family} model, but this side needs ${familiesFor(role).map((f) => `a ${f} model`).join(' or ')}`);
   }

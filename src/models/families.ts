@@ -11,7 +11,7 @@ import { llama } from './family/llama.js';
 import { qwen2 } from './family/qwen2.js';
 import type { Family, TransformerSpec } from './spec.js';
 
-export type { FamilyAdapter, FamilyLayout, FamilyRole, WeightRole } from './family/base.js';
+export type { DiffusionDecoding, FamilyAdapter, FamilyLayout, FamilyRole, WeightRole } from './family/base.js';
 export { expectedShape, ropeScalingConfig, ropeScalingFromConfig } from './family/base.js';
 
 export const FAMILIES: Record<Family, FamilyAdapter> = { llada, llama, qwen2, dream };

@@ -3,8 +3,9 @@
  * Each chart is built from results.json alone, so any past run can be re-reported.
  */
 import { costAt, fitCostModels } from '../results/cost-model.js';
-import type { CostModelFit, ResultsFile, ScenarioResult } from '../results/types.js';
+import type { CaseResult, CostModelFit, ResultsFile, ScenarioResult } from '../results/types.js';
 import { roleOf } from '../results/sides.js';
+import { familyOf } from '../models/families.js';
 import { loadCases, loadLevel } from './serving.js';
 
 type Spec = Record<string, unknown>;
@@ -21,16 +22,29 @@ function scenario(results: ResultsFile, kind: ScenarioResult['kind']): ScenarioR
   return results.scenarios.find((s) => s.kind === kind);
 }
 
+/**
+ * One row label per throughput case: its engine, with the side when one engine serves both (openai) and the case's
+ * settings when an engine has several cases, so that no two cases' bars share a row and draw over each other.
+ */
+function throughputLabels(cases: readonly CaseResult[]): Map<CaseResult, string> {
+  const withSide = (c: CaseResult) => (c.engine === 'openai' ? `${c.engine} (${roleOf(c)})` : c.engine);
+  const count = new Map<string, number>();
+  for (const c of cases) count.set(withSide(c), (count.get(withSide(c)) ?? 0) + 1);
+  return new Map(cases.map((c) => [c, (count.get(withSide(c)) ?? 0) > 1 ? `${withSide(c)} ${c.id.split('/').slice(2).join('/')}` : withSide(c)]));
+}
+
 export function throughputSpec(results: ResultsFile): Spec | null {
   const s = scenario(results, 'throughput');
-  const rows = (s?.cases ?? []).flatMap((c) =>
+  const completed = (s?.cases ?? []).filter((c) => c.state === 'completed');
+  const label = throughputLabels(completed);
+  const rows = completed.flatMap((c) =>
     c.state !== 'completed'
       ? []
       : (['tokensPerSec', 'usefulTokensPerSec'] as const).flatMap((m) => {
           const v = c.summary[m];
           if (!v) return [];
           // A rate is never negative: a wide t interval over few repetitions is cut at 0 (the axis starts there).
-          return [{ engine: c.engine, metric: m === 'tokensPerSec' ? 'all positions' : 'useful (to EOS)', mean: v.mean, lo: Math.max(0, v.ci95?.[0] ?? v.mean), hi: v.ci95?.[1] ?? v.mean, case: c.id }];
+          return [{ engine: label.get(c) ?? c.engine, metric: m === 'tokensPerSec' ? 'all positions' : 'useful (to EOS)', mean: v.mean, lo: Math.max(0, v.ci95?.[0] ?? v.mean), hi: v.ci95?.[1] ?? v.mean, case: c.id }];
         }),
   );
   if (rows.length === 0) return null;
@@ -38,10 +52,16 @@ export function throughputSpec(results: ResultsFile): Spec | null {
     title: 'Throughput by engine (tokens/s, mean and 95% CI)',
     data: { values: rows },
     width: 420,
-    height: 220,
-    encoding: { y: { field: 'engine', type: 'nominal', title: null }, yOffset: { field: 'metric' }, color: { field: 'metric', type: 'nominal', title: 'tokens counted', legend: { orient: 'bottom' } } },
+    // A band of 2 x 14 px per case, so the row labels (one per case) never crowd each other.
+    height: Math.max(220, 28 * label.size),
+    encoding: {
+      y: { field: 'engine', type: 'nominal', title: null, axis: { labelLimit: 0 } },
+      yOffset: { field: 'metric' },
+      color: { field: 'metric', type: 'nominal', title: 'tokens counted', legend: { orient: 'bottom' } },
+    },
     layer: [
-      { mark: 'bar', encoding: { x: { field: 'mean', type: 'quantitative', title: 'tokens/s', scale: { domainMin: 0 } } } },
+      // The axis starts at 0 and "nice" only rounds its end up: zero forces 0 into the domain, domainMin pins it there.
+      { mark: 'bar', encoding: { x: { field: 'mean', type: 'quantitative', title: 'tokens/s', scale: { domainMin: 0, zero: true, nice: true }, axis: { labelOverlap: true } } } },
       { mark: { type: 'rule', color: 'black' }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
     ],
   };
@@ -147,6 +167,16 @@ export function stepsSpec(results: ResultsFile): Spec | null {
   };
 }
 
+const AR_SIDE = 'AR reference';
+
+/**
+ * A local diffusion case as the legend names it: its family's label (the pair a run measured, whatever it is); a case
+ * written before cases recorded their family ran LLaDA, the only diffusion family then.
+ */
+function diffusionSide(c: CaseResult): string {
+  return c.family === 'remote' ? 'diffusion' : `diffusion (${familyOf(c.family ?? 'llada').label})`;
+}
+
 /**
  * The speed-quality frontier of the steps scenario: accuracy (with its Wilson 95% interval) against tokens/s, one
  * point per diffusion setting (steps, threshold, cache mode), the AR engines marked as the reference; the
@@ -161,13 +191,14 @@ export function frontierSpec(results: ResultsFile): Spec | null {
       c.engine === 'llada'
         ? `${p.threshold != null ? `thr ${p.threshold}` : `${p.steps} steps`}${p.cache && p.cache !== 'none' ? ` ${p.cache}` : ''}`
         : `${c.engine} (AR)`;
-    return [{ side: c.engine === 'llada' ? 'diffusion (LLaDA)' : 'AR reference', engine: c.engine, setting, tps: c.summary.tokensPerSec.mean, acc: c.quality.overall.accuracy * 100, lo: c.quality.overall.ci95[0] * 100, hi: c.quality.overall.ci95[1] * 100, nfe: c.summary.nfe?.mean ?? null }];
+    return [{ side: c.engine === 'llada' ? diffusionSide(c) : AR_SIDE, engine: c.engine, setting, tps: c.summary.tokensPerSec.mean, acc: c.quality.overall.accuracy * 100, lo: c.quality.overall.ci95[0] * 100, hi: c.quality.overall.ci95[1] * 100, nfe: c.summary.nfe?.mean ?? null }];
   });
   if (points.length === 0) return null;
   const x = { field: 'tps', type: 'quantitative', scale: { type: 'log' }, title: 'tokens/s (log)' };
   const color = { field: 'engine', type: 'nominal', scale: engineScale(points.map((p) => p.engine)), title: 'engine' };
   // Labels on the Pareto frontier and the AR points only: with a dozen settings, labelling each one overlaps.
-  const labelled = points.filter((p) => p.side === 'AR reference' || onFrontier(p, points));
+  const labelled = points.filter((p) => p.side === AR_SIDE || onFrontier(p, points));
+  const sides = [...new Set(points.map((p) => p.side).filter((d) => d !== AR_SIDE)), AR_SIDE];
   return {
     title: 'Speed-quality frontier: held-out accuracy vs tokens/s (one point per setting; AR marked)',
     width: 480,
@@ -181,13 +212,13 @@ export function frontierSpec(results: ResultsFile): Spec | null {
           x,
           y: { field: 'acc', type: 'quantitative', title: 'accuracy % (95% CI)', scale: { domain: [0, 100] } },
           color,
-          shape: { field: 'side', type: 'nominal', scale: { domain: ['diffusion (LLaDA)', 'AR reference'], range: ['circle', 'diamond'] }, title: null },
+          shape: { field: 'side', type: 'nominal', scale: { domain: sides, range: sides.map((d) => (d === AR_SIDE ? 'diamond' : 'circle')) }, title: null },
           tooltip: [{ field: 'setting' }, { field: 'acc', title: 'accuracy %', format: '.1f' }, { field: 'tps', title: 'tokens/s', format: '.0f' }, { field: 'nfe', title: 'NFE', format: '.1f' }],
         },
       },
-      { data: { values: labelled.filter((p) => p.side !== 'AR reference') }, mark: { type: 'text', dx: 7, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'acc', type: 'quantitative' }, text: { field: 'setting' } } },
+      { data: { values: labelled.filter((p) => p.side !== AR_SIDE) }, mark: { type: 'text', dx: 7, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'acc', type: 'quantitative' }, text: { field: 'setting' } } },
       // The AR engines sit close together: their labels slant up and away from the points, so neighbours do not overlap.
-      { data: { values: labelled.filter((p) => p.side === 'AR reference') }, mark: { type: 'text', dx: 5, dy: -6, angle: -40, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'acc', type: 'quantitative' }, text: { field: 'setting' } } },
+      { data: { values: labelled.filter((p) => p.side === AR_SIDE) }, mark: { type: 'text', dx: 5, dy: -6, angle: -40, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'acc', type: 'quantitative' }, text: { field: 'setting' } } },
     ],
   };
 }

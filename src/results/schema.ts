@@ -7,7 +7,7 @@
  * field is one line here (optional when older files of the same version lack it).
  */
 import { z } from 'zod';
-import { AttentionKind, EngineKind, HandicapCode, ScenarioKind, Warning } from '../config/kinds.js';
+import { AttentionKind, DiffusionSampler, EngineKind, HandicapCode, ScenarioKind, Warning } from '../config/kinds.js';
 import { Arrival, CacheMode, RequestRate, Slo } from '../config/schema.js';
 import { FAMILY_IDS } from '../models/spec.js';
 import { CaseQuality } from '../quality/schema.js';
@@ -55,6 +55,7 @@ export const CaseConditions = z.strictObject({
   maxPositions: z.number().int().positive().optional().describe("the model's maximum sequence length (prompt + generated), when known (not over HTTP)"),
   attention: AttentionKind.optional().describe("attention kernel of the engine's graph (local engines)"),
   timingNote: z.string().optional().describe('how per-token times were obtained when not observed token by token (ar-loop)'),
+  sampler: DiffusionSampler.optional().describe("diffusion cases: the sampler that decoded (llada: LLaDA's generate.py; dream: Dream's diffusion_generate), chosen by the model's family; absent in older files (llada)"),
 });
 
 /**

@@ -11,8 +11,11 @@ import { maskInPromptError, positionsError } from '../engines/request.js';
 import { spawnTagged } from '../engines/worker/client.js';
 import type { DeviceRequest, EngineResult } from '../engines/types.js';
 import { loadVerifiedModelFolder } from '../models/folder.js';
-import { isPresetName, resolveModelRef } from '../models/cache.js';
-import { openModel } from '../models/hub.js';
+import { type SideOrFamily, isPresetName, resolveHubModel, resolveModelRef } from '../models/cache.js';
+import { NoSafetensorsError } from '../models/hub-download.js';
+import { isHubId, openModel } from '../models/hub.js';
+import { familyOf } from '../models/families.js';
+import { byteSize } from '../util/format.js';
 import { heldoutFileFor } from '../quality/suite.js';
 import { normalizeAnswer } from '../quality/tasks.js';
 import { type PromptTokenizer, loadTokenizer } from '../models/tokenize.js';
@@ -40,8 +43,8 @@ export interface GenerateFlags {
   device: DeviceRequest;
   threads?: number;
   json?: boolean;
-  /** A preset names two models: which one (default llada, the diffusion side). */
-  family?: 'llada' | 'llama';
+  /** A preset names two models: which one (a side, or a family; default the diffusion side). */
+  family?: SideOrFamily;
 }
 
 /** Redraws the answer in place: committed tokens as text, masked positions as dim blocks. */
@@ -62,13 +65,14 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
   const fileEntries = f.promptsFile === undefined ? [] : readPromptsFile(f.promptsFile);
   const entries: (string | number[])[] = [...(f.prompt ?? []), ...(f.promptIds ?? []), ...fileEntries];
   if (entries.length === 0) throw new UserError('give a prompt: --prompt TEXT, --prompt-ids 1,2,3 (both repeatable) or --prompts-file FILE');
-  // A preset that `run` accepts works here too: built (or found) in the cache like `run` does, one family of it.
+  // A preset that `run` accepts works here too: built (or found) in the cache like `run` does, one side of it.
   let modelDir = f.model;
   if (isPresetName(f.model)) {
-    const m = resolveModelRef(f.model, f.family ?? 'llada', { dtype: 'fp32', seed: 0 });
-    if (m.built && !f.json) process.stderr.write(`${chalk.dim(`built preset ${f.model} (${f.family ?? 'llada'}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`)}\n`);
+    const m = resolveModelRef(f.model, f.family ?? 'diffusion', { dtype: 'fp32', seed: 0 });
+    if (m.built && !f.json) process.stderr.write(`${chalk.dim(`built preset ${f.model} (${m.family ?? '?'}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`)}\n`);
     modelDir = m.dir;
-  } else if (f.family) throw new UserError('--family picks one model of a preset; a model folder has its own family');
+  } else if (f.family) throw new UserError('--family picks one model of a preset; a model folder or hub id has its own family');
+  else if (isHubId(f.model)) modelDir = await resolveHub(f);
   const folder = await openModel(modelDir);
   // What is about to be loaded: the sizes and hashes recorded when the folder was built.
   if (!folder.hubId) loadVerifiedModelFolder(folder.dir);
@@ -143,6 +147,7 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     schemaVersion: 1,
     model: folder.dir,
     engine: kind,
+    ...(engine.info.sampler ? { sampler: engine.info.sampler } : {}),
     family: folder.meta.family,
     device: engine.info.device,
     executionProvider: engine.info.executionProvider,
@@ -158,7 +163,8 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     forwardMs: v.forwardMs,
     tokensPerSec: generated / (v.totalMs / 1000),
     ...(v.tokenTimesMs ? { ttftMs: v.tokenTimesMs[0]?.[0] ?? null } : {}),
-    options: diffusion ? { genLength, steps: llada.steps, blockLength: llada.blockLength, temperature: llada.temperature, cfgScale: llada.cfgScale, remasking: llada.remasking, threshold: llada.threshold, seed: llada.seed, cache: llada.cache } : { maxNewTokens: genLength, mode: f.mode },
+    // Diffusion: the run-wide settings, and the family's own sampler settings (Dream: alg, alg_temp, eps, top_p, top_k).
+    options: diffusion ? { decoding: familyOf(folder.meta.family).decoding, genLength, steps: llada.steps, blockLength: llada.blockLength, temperature: llada.temperature, cfgScale: llada.cfgScale, remasking: llada.remasking, threshold: llada.threshold, seed: llada.seed, cache: llada.cache } : { maxNewTokens: genLength, mode: f.mode },
   };
   if (f.json) {
     process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -170,10 +176,32 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
       process.stderr.write(chalk.dim(`${batch.length > 1 ? `${padded.length} of ${batch.length} answers` : 'the answer'} ended at an end token; ${padding.reduce((a, b) => a + b, 0)} end/padding token(s) after ${batch.length > 1 ? 'them' : 'it'} not shown (--json: tokens, text)\n`));
     }
     process.stderr.write(
-      chalk.dim(`${kind} on ${engine.info.device}: ${generated} tokens, ${v.trace.length} forward passes, ${v.totalMs.toFixed(1)} ms (${out.tokensPerSec.toFixed(1)} tok/s)\n`),
+      chalk.dim(`${kind}${engine.info.sampler ? ` (${engine.info.sampler} sampler)` : ''} on ${engine.info.device}: ${generated} tokens, ${v.trace.length} forward passes, ${v.totalMs.toFixed(1)} ms (${out.tokensPerSec.toFixed(1)} tok/s)\n`),
     );
   }
   return 0;
+}
+
+/**
+ * A hub id, as `run` takes it: the snapshot from the Hugging Face cache (downloaded into it when missing, with
+ * progress on stderr), converted once into the dllm-bench cache. A repository without safetensors (an ONNX export)
+ * still runs on --engine ar, which loads the export itself.
+ */
+async function resolveHub(f: GenerateFlags): Promise<string> {
+  try {
+    const m = await resolveHubModel(f.model, null, {
+      dtype: 'fp32',
+      onProgress: (p) => {
+        if (f.json || !p.done) return;
+        process.stderr.write(`${chalk.dim(`downloaded ${f.model} ${p.file}: ${byteSize(p.bytes)}, ${byteSize(p.bytesPerSecond)}/s`)}\n`);
+      },
+    });
+    if (m.built && !f.json) process.stderr.write(`${chalk.dim(`converted ${f.model} (${m.family}, commit ${m.commit.slice(0, 12)}) in ${m.buildSeconds.toFixed(1)} s -> ${m.dir}`)}\n`);
+    return m.dir;
+  } catch (err) {
+    if (err instanceof NoSafetensorsError && f.engine === 'ar') return f.model;
+    throw err;
+  }
 }
 
 /** --prompts-file: a JSON array whose entries are prompt texts or arrays of token ids. */

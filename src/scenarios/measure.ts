@@ -237,6 +237,7 @@ export function caseBase(ctx: MeasureContext, scenario: ScenarioKind, h: EngineH
       handicapCodes: h.info.handicapCodes,
       ...(h.info.attention ? { attention: h.info.attention } : {}),
       ...(h.info.timingNote ? { timingNote: h.info.timingNote } : {}),
+      ...(h.info.sampler ? { sampler: h.info.sampler } : {}),
       ...(h.info.maxPositions !== undefined ? { maxPositions: h.info.maxPositions } : {}),
     },
     warmupRuns: ctx.warmup,

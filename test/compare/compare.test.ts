@@ -195,6 +195,21 @@ describe('compareResults', () => {
       expect(userError(() => compareResults(run(), run({ ar: { conditions: { synthetic: false } } }))).message).toContain('weights is "synthetic" in the baseline and "real"');
     });
 
+    it('a case matches only its own family: a Qwen2 case is no baseline for a Llama case of the same id and name', () => {
+      const withFamily = (family: 'llama' | 'qwen2', over: Partial<CaseSpec> = {}) => {
+        const c = buildCase({ engine: 'ar-ort', model: 'models/ar', tokensPerSec: { mean: 700, sd: 7 }, ...over });
+        return buildResults({ cases: [{ ...c, family }] });
+      };
+      const e = userError(() => compareResults(withFamily('qwen2'), withFamily('llama')));
+      expect(e.exitCode).toBe(ExitCode.usage);
+      expect(e.message).toBe('case "throughput/ar-ort/b1/p64/g32" ran under different conditions: family is "qwen2" in the baseline and "llama" in the current run');
+      expect(compareResults(withFamily('qwen2'), withFamily('qwen2')).cases).toMatchObject([{ id: 'throughput/ar-ort/b1/p64/g32', state: 'compared' }]);
+      // The diffusion sampler too; a file from before cases recorded it ran LLaDA's.
+      const diffusion = (sampler?: 'llada' | 'dream') => buildResults({ cases: [buildCase({ engine: 'llada', ...(sampler ? { conditions: { sampler } } : {}) })] });
+      expect(compareResults(diffusion(), diffusion('llada')).failures).toEqual([]);
+      expect(userError(() => compareResults(diffusion(), diffusion('dream'))).message).toContain('sampler is "llada" in the baseline and "dream" in the current run');
+    });
+
     it('a baseline case missing from current, named', () => {
       const cur = run();
       cur.scenarios[1]!.cases = [];

@@ -17,8 +17,11 @@ const title = `npm pack -> npm install <tarball> -> npx dllm-bench${skip ? ' (sk
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 
-/** No colour, no spinner; skip onnxruntime-node's CUDA download (the repo's .npmrc does not apply to the temp folder). */
-const baseEnv = { ...process.env, NO_COLOR: '1', CI: '1', npm_config_onnxruntime_node_install: 'skip' };
+/**
+ * No colour, no spinner; skip onnxruntime-node's CUDA download (the repo's .npmrc does not apply to the temp folder)
+ * through the variable its install script reads first: npm 11 warns about an unknown npm_config_* variable.
+ */
+const baseEnv = { ...process.env, NO_COLOR: '1', CI: '1', ONNXRUNTIME_NODE_INSTALL: 'skip' };
 
 /** `--no`: never fetch a package of that name from the registry; `--`: the rest is the CLI's, not npx's (--help). */
 const installed = ['--no', '--', 'dllm-bench'];

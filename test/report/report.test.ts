@@ -164,6 +164,53 @@ describe('charts a reader can read', () => {
     expect(svg).not.toMatch(/>[−-]\d/); // vega writes negative ticks with U+2212
   });
 
+  it('throughput: one row per case (no two cases draw over each other), the x axis pinned at 0 with only its end rounded', async () => {
+    const { renderSvg } = await import('../../src/report/charts.js');
+    const r = buildResults({
+      cases: [
+        buildCase({ engine: 'llada', tokensPerSec: [100, 900] }),
+        buildCase({ engine: 'llada', params: { steps: 16 }, tokensPerSec: [300, 310] }),
+        buildCase({ engine: 'ar-loop', tokensPerSec: [3000, 3100] }),
+        buildCase({ engine: 'openai', role: 'ar', tokensPerSec: [300, 310] }),
+        buildCase({ engine: 'openai', role: 'diffusion', id: 'throughput/openai-diffusion/b1/p64/g32', tokensPerSec: [30, 31] }),
+      ],
+    });
+    const spec = throughputSpec(r)!;
+    const rows = (spec.data as { values: { engine: string; metric: string }[] }).values;
+    const labels = [...new Set(rows.map((x) => x.engine))];
+    expect(labels).toEqual(['llada b1/p64/g32/s32/bl32', 'llada b1/p64/g32/s16/bl32', 'ar-loop', 'openai (ar)', 'openai (diffusion)']);
+    // Each (row, metric) pair is one bar: nothing shares a slot.
+    expect(new Set(rows.map((x) => `${x.engine}|${x.metric}`)).size).toBe(rows.length);
+    expect(spec.height).toBeGreaterThanOrEqual(28 * labels.length);
+    const bar = (spec.layer as { mark: unknown; encoding: { x: { scale: unknown } } }[]).find((l) => l.mark === 'bar')!;
+    expect(bar.encoding.x.scale).toEqual({ domainMin: 0, zero: true, nice: true });
+    const svg = await renderSvg(spec);
+    for (const l of labels) expect(svg).toContain(`>${l}</text>`);
+    expect(svg).not.toMatch(/>[−-]\d/);
+  });
+
+  it('context: the rendered legend lies inside the SVG, every engine named', async () => {
+    const vega = await import('vega');
+    const { compile } = await import('vega-lite');
+    const engines = ['llada', 'ar', 'ar-ort', 'ar-loop'] as const;
+    const spec = contextSpec(buildResults({ cases: [32, 64, 128].flatMap((p) => engines.map((engine) => buildCase({ scenario: 'context', engine, params: { promptTokens: p } }))) }))!;
+    const view = new vega.View(vega.parse(compile(spec as never).spec), { renderer: 'none' });
+    try {
+      const svg = await view.toSVG();
+      const [width, height] = svg.match(/width="(\d+)" height="(\d+)"/)!.slice(1).map(Number) as [number, number];
+      const [ox, oy] = view.origin();
+      const b = (view.scenegraph() as unknown as { root: { bounds: { x1: number; y1: number; x2: number; y2: number } } }).root.bounds;
+      // Everything drawn (legend included) within the SVG's box, to the pixel.
+      expect(b.x1 + ox).toBeGreaterThanOrEqual(-1);
+      expect(b.y1 + oy).toBeGreaterThanOrEqual(-1);
+      expect(b.x2 + ox).toBeLessThanOrEqual(width + 1);
+      expect(b.y2 + oy).toBeLessThanOrEqual(height + 1);
+      for (const e of engines) expect(svg).toMatch(new RegExp(`>${e} \\(c2 `));
+    } finally {
+      view.finalize();
+    }
+  });
+
   it('context: the legend sits under the panels with its labels unclipped', () => {
     const spec = contextSpec(buildResults({ cases: [32, 64, 128].flatMap((p) => [buildCase({ scenario: 'context', engine: 'llada', params: { promptTokens: p } })]) }));
     const color = JSON.stringify(spec);

@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
 import { ArEngine, CacheMode, Device, Remasking } from '../../config/schema.js';
+import { FAMILY_NAMES } from '../../models/families.js';
 import { idList, nonNegativeFloat, nonNegativeInt, oneOf, positiveInt, probability } from '../parse.js';
+
+const SIDES_OR_FAMILIES = ['diffusion', 'ar', ...FAMILY_NAMES] as const;
 
 export function register(program: Command): void {
   program
     .command('generate')
     .description('decode prompts (one batch, left-padded) with the engine the model folder implies (llada: diffusion, llama: autoregressive)')
-    .requiredOption('--model <dir>', 'model folder (built by "models build" or "models convert"), or a preset run accepts (twins, tiny, ...)')
-    .option('--family <family>', 'with a preset: llada (the diffusion model, default) | llama (its AR twin)', oneOf(['llada', 'llama'] as const))
+    .requiredOption('--model <dir>', 'model folder (built by "models build" or "models convert"), a preset run accepts (twins, tiny, ...), or a Hugging Face hub id owner/name[@revision]')
+    .option('--family <family>', `with a preset: which of its models, by side or family: ${SIDES_OR_FAMILIES.join(' | ')} (default diffusion)`, oneOf(SIDES_OR_FAMILIES))
     .option('--prompt <text>', 'prompt text (wrapped in the model\'s chat template unless --raw); repeat for a batch', (v: string, prev: string[] = []) => [...prev, v])
     .option('--prompt-ids <ids>', 'prompt token ids, e.g. 1,2,3; repeat for a batch', (v: string, prev: number[][] = []) => [...prev, idList(v)])
     .option('--prompts-file <file>', 'a JSON array of prompts, each a text or an array of token ids')

@@ -50,7 +50,8 @@ export async function dreamSampleCached<C>(prompt: number[], f: DreamCachedForwa
       x[s] = scorePosition(at(start.logits, s, 'start.logits'), 'maskgit_plus', o, random).token;
       committed.push(1);
     } else committed.push(0);
-    while (x.slice(s, e).includes(o.maskId)) {
+    // A model that predicts [MASK] itself leaves its position masked; the cap (as LLaDA's threshold loop has) ends the block.
+    for (let calls = 0; calls < 4 * o.blockLength && x.slice(s, e).includes(o.maskId); calls++) {
       const to = o.cache === 'dual' ? e : L;
       const logits = await f.window(x.slice(s, to), s, L, start.cache);
       const cands: { p: number; confidence: number; token: number }[] = [];

@@ -1,4 +1,3 @@
-import { at } from '../../util/indexing.js';
 /**
  * Dream's masked-diffusion sampler, as `diffusion_generate` / `_sample` define it in Dream-v0's generation_utils.py
  * (HKUNLP/Dream), written here from its description over any forward that returns (already shifted) logits:
@@ -14,8 +13,11 @@ import { at } from '../../util/indexing.js';
  * Randomness comes from the caller's uniform generator, consumed in a fixed order, so a seed reproduces a run.
  */
 
-export type DreamAlg = 'origin' | 'maskgit_plus' | 'topk_margin' | 'entropy';
-export const DREAM_ALGS: readonly DreamAlg[] = ['origin', 'maskgit_plus', 'topk_margin', 'entropy'];
+import { DreamAlg } from '../../config/kinds.js';
+import { at } from '../../util/indexing.js';
+
+export type { DreamAlg } from '../../config/kinds.js';
+export const DREAM_ALGS: readonly DreamAlg[] = DreamAlg.options;
 
 export interface DreamSamplerOptions {
   genLength: number;

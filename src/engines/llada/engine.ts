@@ -1,7 +1,8 @@
 /**
- * The LLaDA diffusion engine on onnxruntime-node. Each step is one full bidirectional forward over prompt +
- * generated region (as in the reference: no KV cache); the graph's fused head returns x0 and its confidence for the
- * generated region only, so a step moves 12 bytes per generated position off the device instead of the logits.
+ * The diffusion engine on onnxruntime-node. The model's family adapter names its sampler: LLaDA's (here) or Dream's
+ * (src/engines/dream/engine.ts, over the same session). LLaDA: each step is one full bidirectional forward over
+ * prompt + generated region (as in the reference: no KV cache); the graph's fused head returns x0 and its confidence
+ * for the generated region only, so a step moves 12 bytes per generated position off the device instead of the logits.
  */
 import { at, field } from '../../util/indexing.js';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import ort from 'onnxruntime-node';
 import { UserError } from '../../util/errors.js';
 import { LLADA_ENTRY } from '../../models/compose.js';
 import { IO } from '../../models/emit.js';
+import { familyOf } from '../../models/families.js';
 import { loadModelFolder, type ModelFolder } from '../../models/folder.js';
 import { mulberry32 } from '../../util/random.js';
 import { padIdOf } from '../../models/spec.js';
@@ -20,6 +22,7 @@ import type { EngineLocation, LladaGenerateOptions } from '../options.js';
 import { maskInPromptError, validateRequest } from '../request.js';
 import { sessionOptions } from '../session.js';
 import { ABORTED, type Engine, type EngineResult, completed, runtimeError } from '../types.js';
+import { generateDream } from '../dream/engine.js';
 import { generateCached } from './cached.js';
 import { generateDeviceLoop } from './device-loop.js';
 import { selectPositions, stepNoiseSeed, transferSchedule, validateLladaOptions } from './sampler.js';
@@ -29,15 +32,16 @@ export type { LladaGenerateOptions, StepEvent } from '../options.js';
 export async function createLladaEngine(opts: EngineLocation): Promise<Engine<LladaGenerateOptions>> {
   const folder = loadModelFolder(opts.modelDir);
   if (folder.meta.graph !== 'diffusion') {
-    throw new UserError(`${opts.modelDir}: a ${folder.meta.family} autoregressive model; the llada engine needs a LLaDA diffusion model folder`);
+    throw new UserError(`${opts.modelDir}: a ${folder.meta.family} autoregressive model; the diffusion engine needs a diffusion model folder`);
   }
+  const decoding = familyOf(folder.meta.family).decoding ?? { sampler: 'llada' };
   const file = folder.meta.entriesOnnxFile;
   if (!file) throw new UserError(`${opts.modelDir}: the model folder has no decoding-modes graph; rebuild it`);
   // One session over every decoding mode (src/models/compose.ts): the weights are in memory once.
   const { session, choice } = await withDevice(opts.device, (providers) =>
     ort.InferenceSession.create(join(folder.dir, file), sessionOptions(opts.session, providers)),
   );
-  const info = localEngineInfo('llada', opts.modelDir, folder, choice);
+  const info = { ...localEngineInfo('llada', opts.modelDir, folder, choice), sampler: decoding.sampler };
   const modes: Modes = {
     forward: entrySession(session, LLADA_ENTRY.forward),
     cached: entrySession(session, LLADA_ENTRY.cached),
@@ -45,7 +49,10 @@ export async function createLladaEngine(opts: EngineLocation): Promise<Engine<Ll
   };
   return {
     info,
-    generate: (request, options) => generate(modes, folder, choice.device, request.prompts, request.genLength, options),
+    generate: (request, options) =>
+      decoding.sampler === 'dream'
+        ? checked(folder, request.prompts, request.genLength, options, () => generateDream(modes, folder.meta.spec, choice.device, request.prompts, request.genLength, options, decoding))
+        : generate(modes, folder, choice.device, request.prompts, request.genLength, options),
     dispose: () => session.release(),
   };
 }
@@ -64,6 +71,11 @@ async function generate(
   genLength: number,
   o: LladaGenerateOptions,
 ): Promise<EngineResult> {
+  return checked(folder, prompts, genLength, o, () => generateLlada(modes, folder, device, prompts, genLength, o));
+}
+
+/** The checks either sampler needs before any work: options, request size, a mask id absent from the prompts. */
+async function checked(folder: ModelFolder, prompts: number[][], genLength: number, o: LladaGenerateOptions, run: () => Promise<EngineResult>): Promise<EngineResult> {
   const spec = folder.meta.spec;
   const invalid = validateLladaOptions(genLength, o);
   if (invalid) return { ok: false, error: { code: 'invalid-options', message: invalid } };
@@ -73,6 +85,19 @@ async function generate(
   if (maskId === null) return { ok: false, error: { code: 'model', message: 'the model has no mask token id' } };
   const withMask = maskInPromptError(prompts, maskId);
   if (withMask) return { ok: false, error: { code: 'invalid-options', message: withMask } };
+  return run();
+}
+
+async function generateLlada(
+  modes: Modes,
+  folder: ModelFolder,
+  device: string,
+  prompts: number[][],
+  genLength: number,
+  o: LladaGenerateOptions,
+): Promise<EngineResult> {
+  const spec = folder.meta.spec;
+  const maskId = spec.maskTokenId!;
   const P = Math.max(...prompts.map((p) => p.length));
   const L = P + genLength;
 

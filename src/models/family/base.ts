@@ -4,6 +4,7 @@
  * family-specific decision in the project reads an adapter (models/families.ts is the registry); nothing else
  * compares family names.
  */
+import type { DreamAlg } from '../../config/kinds.js';
 import { UserError } from '../../util/errors.js';
 import type { Family, RopeScaling, TransformerSpec } from '../spec.js';
 
@@ -38,6 +39,23 @@ export interface TokenNames {
   mask?: string;
 }
 
+/**
+ * How a diffusion family's models are decoded: the sampler its authors' code defines, and the settings of that
+ * sampler the run's config has no place for (the run's `llada` block gives steps, block length, temperature,
+ * threshold and cache mode to either sampler).
+ */
+export type DiffusionDecoding =
+  | { sampler: 'llada' }
+  | {
+      sampler: 'dream';
+      /** Position selection (diffusion_generate's `alg`), `alg_temp`, last timestep `eps`, `top_p` and `top_k`. */
+      alg: DreamAlg;
+      algTemp: number;
+      eps: number;
+      topP: number | null;
+      topK: number | null;
+    };
+
 export interface FamilyAdapter {
   name: Family;
   /** Human label ("LLaDA", "Qwen2"). */
@@ -48,6 +66,8 @@ export interface FamilyAdapter {
   architectures: string[];
   layout: FamilyLayout;
   features: GraphFeatures;
+  /** Diffusion families: the sampler that decodes the model, with its defaults; null on the AR side. */
+  decoding: DiffusionDecoding | null;
   specFromConfig(config: Record<string, unknown>, file: string): TransformerSpec;
   /** The family's native config.json for a spec (what a synthetic preset writes into checkpoint/). */
   configFromSpec(spec: TransformerSpec, extra?: Record<string, unknown>): Record<string, unknown>;

@@ -17,6 +17,9 @@ export const dream: FamilyAdapter = {
   architectures: ['DreamModel'],
   layout: hfDecoderLayout,
   features: { qkvBias: true, logitShift: true },
+  // Dream's own sampler with the settings of the Dream README's example (entropy ordering, alg_temp 0, top_p 0.95,
+  // eps 1e-3); temperature, steps and the Fast-dLLM threshold/cache come from the run, as for LLaDA.
+  decoding: { sampler: 'dream', alg: 'entropy', algTemp: 0, eps: 1e-3, topP: 0.95, topK: null },
   specFromConfig(config, file) {
     refuseSlidingWindow(config, file);
     if (typeof config.mask_token_id !== 'number') throw new UserError(`${file}: a Dream config needs "mask_token_id"`);

@@ -33,6 +33,7 @@ export const llada: FamilyAdapter = {
     layer: (i, role) => `model.transformer.blocks.${i}.${layer[role]}.${role.endsWith('Bias') ? 'bias' : 'weight'}`,
   },
   features: { qkvBias: false, logitShift: false },
+  decoding: { sampler: 'llada' },
   specFromConfig(config: Record<string, unknown>, file: string): TransformerSpec {
     const d = num(config, 'd_model', file);
     const h = num(config, 'n_heads', file);

@@ -33,6 +33,7 @@ export const llama: FamilyAdapter = {
   architectures: ['LlamaForCausalLM'],
   layout: hfDecoderLayout,
   features: { qkvBias: false, logitShift: false },
+  decoding: null,
   specFromConfig: (config, file) => specFromHfKeys('llama', config, file, { maskTokenId: null, eosTokenIds: ids(config.eos_token_id), maxPositionsFallback: 8192 }),
   configFromSpec: (spec, extra = {}) => ({
     architectures: ['LlamaForCausalLM'],

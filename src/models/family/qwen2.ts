@@ -30,6 +30,7 @@ export const qwen2: FamilyAdapter = {
   architectures: ['Qwen2ForCausalLM'],
   layout: hfDecoderLayout,
   features: { qkvBias: true, logitShift: false },
+  decoding: null,
   specFromConfig(config, file) {
     refuseSlidingWindow(config, file);
     return specFromHfKeys('qwen2', { rms_norm_eps: 1e-6, ...config }, file, { maskTokenId: null, eosTokenIds: ids(config.eos_token_id), maxPositionsFallback: 32768 });
