@@ -6,6 +6,8 @@
 import type { CaseResult, CompletedCase, EngineKind, MetricName, ResultsFile, ScenarioKind } from '../results/types.js';
 import { handicapSlows } from '../config/kinds.js';
 import { mean } from '../stats/index.js';
+import { FAMILIES, familyOf } from '../models/families.js';
+import type { Family } from '../models/spec.js';
 import { blocksBy } from '../stats/bootstrap.js';
 import { type Role, roleOf } from '../results/sides.js';
 import { CLAIM_TEXT, type ClaimConditions, type ClaimId, type ClaimVerdict } from './schema.js';
@@ -13,6 +15,11 @@ import { CLAIM_TEXT, type ClaimConditions, type ClaimId, type ClaimVerdict } fro
 /** Each side by the role a case (or an analysis of its cases) records: local or served alike. */
 export const isAr = (c: { engine: EngineKind; role?: Role | undefined }) => roleOf(c) === 'ar';
 export const isLlada = (c: { engine: EngineKind; role?: Role | undefined }) => roleOf(c) === 'diffusion';
+/** The diffusion model's family as a verdict names it ("LLaDA", "Dream"): its adapter's label, LLaDA when unrecorded. */
+export function diffusionLabel(c: { family?: string | undefined }): string {
+  return c.family && Object.hasOwn(FAMILIES, c.family) ? familyOf(c.family as Family).label : 'LLaDA';
+}
+
 /** A side measured over HTTP: its decoding settings, size and device are the server's, unseen by the client. */
 export const isServed = (c: { engine: EngineKind }) => c.engine === 'openai';
 /** One request at a time, as the local engines run: a served side's closed loop at concurrency 1. */

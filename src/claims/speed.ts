@@ -8,6 +8,7 @@ import { mean } from '../stats/index.js';
 import { fmt, pct, ratio } from '../util/format.js';
 import {
   CLAIMED_DEVICE,
+  diffusionLabel,
   type Decision,
   type EvaluateOptions,
   REAL_WEIGHTS_NEEDED,
@@ -173,7 +174,7 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
   const { decision, scaleNote } = weightsGate([l, a], decided);
   const ci = best.b.ci95 ? ` (95% CI ${ratio(best.b.ci95[0])} to ${ratio(best.b.ci95[1])})` : '';
   const evidence =
-    `LLaDA ${f1(pm(l, 'usefulTokensPerSec'))} useful tokens/s (${f1(pm(l, 'tokensPerSec'))} all positions; ${steps}${isServed(l) ? '' : `, block ${l.params.blockLength}, NFE ${f0(m(l, 'nfe'))}`}) ` +
+    `${diffusionLabel(l)} ${f1(pm(l, 'usefulTokensPerSec'))} useful tokens/s (${f1(pm(l, 'tokensPerSec'))} all positions; ${steps}${isServed(l) ? '' : `, block ${l.params.blockLength}, NFE ${f0(m(l, 'nfe'))}`}) ` +
     `vs the strongest AR engine without a handicap, ${sideName(a)}, ${f1(pm(a, 'usefulTokensPerSec'))} useful tokens/s` +
     `${others.length ? ` (other AR: ${others.map((x) => `${sideName(x)} ${f1(pooledMean(r, x, 'usefulTokensPerSec'))}${unhandicapped(x) ? '' : ', handicapped'}`).join(', ')})` : ''}, ` +
     `batch ${l.params.batchSize}, ${prompts}, ${l.params.genLength} generated tokens: ${ratio(best.b.estimate)}${ci} in useful tokens/s, ${ratio(tpsRatio)} in all positions ` +
@@ -181,7 +182,7 @@ export function speed10x(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVer
   return verdict(r, id, decision, {
     evidence,
     cases: [l, a, ...others],
-    holdsUnder: [`${l.scenario} scenario`, `batch ${l.params.batchSize}`, `${l.params.genLength} generated tokens`, `LLaDA ${steps}`, `against ${sideName(a)}`, scaleNote],
+    holdsUnder: [`${l.scenario} scenario`, `batch ${l.params.batchSize}`, `${l.params.genLength} generated tokens`, `${diffusionLabel(l)} ${steps}`, `against ${sideName(a)}`, scaleNote],
     figures: {
       lladaUsefulTokensPerSec: pm(l, 'usefulTokensPerSec'),
       lladaTokensPerSec: pm(l, 'tokensPerSec'),
@@ -237,7 +238,7 @@ export function h100(r: ResultsFile, o: Required<EvaluateOptions>): ClaimVerdict
   const counted = metric === 'tokensPerSec' ? 'all positions (synthetic weights: useful tokens are noise)' : 'useful tokens';
   const steps = settingText(c);
   const evidence =
-    `LLaDA on ${dev.gpu} (${c.conditions.dtype}, ${sizeNote(c)}, ${steps}): ${f0(est)} tokens/s counting ${counted}` +
+    `${diffusionLabel(c)} on ${dev.gpu} (${c.conditions.dtype}, ${sizeNote(c)}, ${steps}): ${f0(est)} tokens/s counting ${counted}` +
     `${summary?.ci95 ? ` (95% CI ${f0(summary.ci95[0])} to ${f0(summary.ci95[1])})` : ''} at batch ${minB} (${c.id}); 1000 needed.`;
   return verdict(r, id, decision, {
     evidence,
@@ -277,7 +278,7 @@ export function batchEff(r: ResultsFile): ClaimVerdict {
   const { decision, scaleNote } = weightsGate(lCases, decideAtLeast(`LLaDA batch efficiency at B=${B}`, l.ci95, BATCH_EFFICIENCY_CLAIM));
   const evidence =
     `Batch efficiency (throughput of the same B prompts as one batch / (B x their throughput one at a time), bootstrap interval over the repetitions) at the largest batch run: ` +
-    `LLaDA ${pct(l.efficiency)}${ciText(l.ci95)} at B=${B}; ${arText}. ` +
+    `${diffusionLabel(lCases[0] ?? {})} ${pct(l.efficiency)}${ciText(l.ci95)} at B=${B}; ${arText}. ` +
     `The blog names no batch size and efficiency falls as B grows, so this holds for B=${B} only (${scaleNote}).`;
   return verdict(r, id, decision, {
     evidence,

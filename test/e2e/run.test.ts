@@ -169,7 +169,7 @@ describe('dllm-bench run (built CLI, CPU)', () => {
         const q = c.quality!;
         expect(q, c.id).toBeDefined();
         expect(q.source).toMatch(/heldout\.json$/);
-        expect(q.tasks.map((t) => t.task)).toEqual(['sort', 'reverse', 'add', 'copy', 'split', 'reversal']);
+        expect(q.tasks.map((t) => t.task)).toEqual(['sort', 'reverse', 'add', 'copy', 'split', 'chain-1', 'chain-2', 'chain-3', 'chain-4', 'reversal-forward', 'reversal-backward', 'reversal-control']);
         expect(q.overall.total).toBe(q.tasks.reduce((a, t) => a + t.total, 0));
         expect(q.overall.ci95[0]).toBeLessThanOrEqual(q.overall.accuracy);
         expect(q.overall.ci95[1]).toBeGreaterThanOrEqual(q.overall.accuracy);

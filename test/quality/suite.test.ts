@@ -23,7 +23,7 @@ describe('held-out suite of a model', () => {
     expect(heldoutFileFor('twins', null)).toMatch(/models[\\/]twins[\\/]heldout\.json$/);
     const twins = loadSuite('twins', '/nowhere')!;
     expect(twins.source).toBe(join('models', 'twins', 'heldout.json'));
-    expect(new Set(twins.heldout.items.map((i) => i.task))).toEqual(new Set(['sort', 'reverse', 'add', 'copy', 'split', 'reversal']));
+    expect(new Set(twins.heldout.items.map((i) => i.task))).toEqual(new Set(['sort', 'reverse', 'add', 'copy', 'split', 'chain-1', 'chain-2', 'chain-3', 'chain-4', 'reversal-forward', 'reversal-backward', 'reversal-control']));
     expect(loadSuite('tiny', tempDir())).toBeNull();
     const dir = tempDir();
     mkdirSync(join(dir, 'onnx'));
@@ -84,7 +84,7 @@ describe('suites named with --tasks', () => {
     expect(forOther.kind === 'heldout' && forOther.ownIds).toBe(false);
     expect(qualityItems(forOther, 1)[0]!.promptIds).toBeUndefined();
     // --task-limit takes the first N of the interleaved list, so a short limit still spans the tasks.
-    expect(qualityItems(forOther, { perTask: 10, limit: 6 }).map((i) => i.task)).toEqual(['sort', 'reverse', 'add', 'copy', 'split', 'reversal']);
+    expect(qualityItems(forOther, { perTask: 10, limit: 6 }).map((i) => i.task)).toEqual(['sort', 'reverse', 'add', 'copy', 'split', 'chain-1']);
     const g = namedSuite('gsm8k', null);
     expect(g.kind).toBe('gsm8k');
     expect(qualityItems(g, { perTask: 10, limit: 3 }).map((i) => i.index)).toEqual([0, 1, 2]);
