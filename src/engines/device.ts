@@ -11,7 +11,7 @@ import { UserError } from '../util/errors.js';
 import type { DeviceRequest, ResolvedDevice } from './types.js';
 
 export const CUDA_INSTALL_FIX =
-  'install the CUDA provider: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (or reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci)';
+  'install the CUDA provider: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js';
 
 export interface DeviceChoice {
   device: Exclude<ResolvedDevice, 'remote'>;
