@@ -5,19 +5,14 @@
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { type HubServer, commitOf, startHubServer } from '../helpers/hub-server.js';
-import { lladaRepoFiles, qwenRepoFiles } from '../helpers/hub-repos.js';
-import { tempDir } from '../helpers/models.js';
+import type { HubServer } from '../helpers/hub-server.js';
+import { startMiniHub } from '../helpers/hub-repos.js';
 
 let hub: HubServer;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  hub = await startHubServer({
-    'owner/qwen-mini': { commit: commitOf('qwen'), files: qwenRepoFiles() },
-    'owner/llada-mini': { commit: commitOf('llada'), files: lladaRepoFiles() },
-  });
-  env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: tempDir('dllm-hf-'), DLLM_BENCH_CACHE: tempDir('dllm-cache-'), HF_HUB_OFFLINE: '', HF_TOKEN: '' };
+  ({ hub, env } = await startMiniHub());
 });
 afterAll(async () => {
   await hub.close();

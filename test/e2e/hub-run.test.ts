@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultsFile } from '../../src/results/types.js';
 import { cli } from '../helpers/cli.js';
-import { type HubServer, commitOf, startHubServer } from '../helpers/hub-server.js';
-import { lladaRepoFiles, qwenRepoFiles } from '../helpers/hub-repos.js';
+import type { HubServer } from '../helpers/hub-server.js';
+import { startMiniHub } from '../helpers/hub-repos.js';
 import { tempDir } from '../helpers/models.js';
 
 const fast = ['--device', 'cpu', '--scenarios', 'throughput', '--repetitions', '1', '--warmup', '0', '--gen-length', '16', '--steps', '16', '--block-length', '16'];
@@ -17,12 +17,7 @@ let hub: HubServer;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  hub = await startHubServer({
-    'owner/qwen-mini': { commit: commitOf('qwen'), files: qwenRepoFiles() },
-    'owner/llada-mini': { commit: commitOf('llada'), files: lladaRepoFiles() },
-  });
-  // HF_HUB_OFFLINE empty: not offline, whatever the calling shell says.
-  env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: tempDir('dllm-hf-'), DLLM_BENCH_CACHE: tempDir('dllm-cache-'), HF_HUB_OFFLINE: '', HF_TOKEN: '' };
+  ({ hub, env } = await startMiniHub());
 });
 afterAll(async () => {
   await hub.close();

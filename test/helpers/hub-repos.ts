@@ -6,6 +6,7 @@ import type { TransformerSpec } from '../../src/models/spec.js';
 import { writeSyntheticCheckpoint } from '../../src/models/synthetic.js';
 import { buildTokenizerFiles } from '../../src/models/tokenizer.js';
 import { hfDecoderTensors, writeShardedCheckpoint } from './hf-checkpoint.js';
+import { type HubServer, commitOf, startHubServer } from './hub-server.js';
 import { microSpec, tempDir } from './models.js';
 
 const V = 320;
@@ -38,4 +39,16 @@ export function qwenRepoFiles(config: Record<string, unknown> = {}): Record<stri
   tokenizerFiles(dir, spec);
   writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: spec.eosTokenIds }));
   return readAll(dir);
+}
+
+/**
+ * A loopback hub serving owner/qwen-mini and owner/llada-mini, and the environment that points the CLI at it with
+ * fresh Hugging Face and dllm-bench caches (HF_HUB_OFFLINE empty: not offline, whatever the calling shell says).
+ */
+export async function startMiniHub(): Promise<{ hub: HubServer; env: Record<string, string> }> {
+  const hub = await startHubServer({
+    'owner/qwen-mini': { commit: commitOf('qwen'), files: qwenRepoFiles() },
+    'owner/llada-mini': { commit: commitOf('llada'), files: lladaRepoFiles() },
+  });
+  return { hub, env: { HF_ENDPOINT: hub.url, HF_HUB_CACHE: tempDir('dllm-hf-'), DLLM_BENCH_CACHE: tempDir('dllm-cache-'), HF_HUB_OFFLINE: '', HF_TOKEN: '' } };
 }
