@@ -38,7 +38,7 @@ GEN_LENGTH = 16  # diffusion answers are padded with EOS to this many positions 
 # the same number of steps (the same data and budget); only the peak learning rate is per model. The masked-diffusion
 # model learns addition last: at a peak of 3e-3 it never learned positional copying, at 1e-3 or with 7000 steps
 # addition was still climbing when the schedule ended. Side by side, a core each, this is about 30 minutes on 2 cores.
-STEPS = 11000
+STEPS = 12000
 # The pretraining phase before it (the same stream, written as plain documents: see tasks.Suite.document): LLaDA's
 # masked objective over the whole sequence for the diffusion model, next-token loss over the whole sequence for the
 # autoregressive one. It is what can teach the diffusion model a pair backward that it was only ever told forward.
