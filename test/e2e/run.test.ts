@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { headlineLines, headlineOf } from '../../src/claims/index.js';
+import { evaluateClaims, headlineLines, headlineOf } from '../../src/claims/index.js';
 import { cudaProviderInstalled } from '../../src/engines/device.js';
 import type { ResultsFile } from '../../src/results/types.js';
 import { cli, cliAsync } from '../helpers/cli.js';
@@ -192,6 +192,15 @@ describe('dllm-bench run (built CLI, CPU)', () => {
     }
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/accuracy/i);
+    // The quality claims are judged on the probe and chain rows (whatever they show), in miniature.
+    const v = evaluateClaims(r);
+    for (const id of ['reversal-curse', 'multi-step-chains', 'competitive-accuracy'] as const) {
+      const x = v.find((y) => y.id === id)!;
+      expect(x.verdict, `${id}: ${x.evidence}`).not.toBe('not-measurable');
+    }
+    expect(v.find((y) => y.id === 'reversal-curse')!.evidence).toMatch(/asked backward, the diffusion twin \(16 steps\) scores \d+% \(\d+\/10\)/);
+    expect(v.find((y) => y.id === 'multi-step-chains')!.figures.arK4Accuracy).toBeGreaterThanOrEqual(0);
+    expect(md).toMatch(/reversal curse/);
   });
 
   it.skipIf(cudaProviderInstalled())('--device auto without the CUDA provider: the fallback notice is said once, whole', async () => {
