@@ -252,7 +252,8 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
     if (fromSuite.length) opts.progress.line(`prompts: the held-out task prompts of ${fromSuite.join(', ')} (a model with held-out tasks takes them instead of the "default" set; --prompts NAME|FILE names another set)`);
     // ABBA: every engine once per pass, the order reversed in every other pass; each pass takes its share of each
     // case's repetitions and time, and a later pass's cases merge into the first's (scenarios/passes.ts).
-    const passes = c.sampling.passes;
+    // A pass needs a repetition of each case: with fewer repetitions than passes, as many passes as repetitions.
+    const passes = Math.min(c.sampling.passes, c.repetitions);
     const share = passShare(c.repetitions, samplingPolicy(c), passes);
     const dropped = new Set<EngineSlot>(); // skipped by the memory plan or failed to open: not tried again
     let order = 0;
@@ -329,7 +330,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
         if (!onGpu) warn({ code: 'telemetry-gpu-unavailable', message: 'engines ran on the CPU: GPU telemetry (nvidia-smi) was not collected; CPU utilization and RSS were recorded instead' });
       }
       // Said once, at the end (the warnings after the table), naming every engine that fell back.
-      if (h.info.deviceNote && fellBack) fellBackKinds.push(h.kind);
+      if (h.info.deviceNote && fellBack && !fellBackKinds.includes(h.kind)) fellBackKinds.push(h.kind);
       if (h.info.deviceNote) deviceNotes.add(h.info.deviceNote);
       fallbackNote ??= fellBack ? (h.info.deviceNote ?? null) : null;
       try {
@@ -416,7 +417,7 @@ export async function runBenchmark(opts: RunOptions): Promise<RunOutcome> {
   }
   // Several passes: each case's variation, its agreement with its identical cases and the analyses are judged on
   // the merged repetitions of every pass.
-  if (c.sampling.passes > 1) {
+  if (Math.min(c.sampling.passes, c.repetitions) > 1) {
     for (const sc of results.scenarios) {
       sc.cases = sc.cases.map((x) => {
         const v = judgeVariation(x, c.sampling.maxRelativeSpread);
