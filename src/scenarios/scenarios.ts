@@ -294,31 +294,18 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioAnalysis
 export async function batch(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
   const sizes = [...new Set([1, ...ctx.config.batch.batchSizes])].sort((a, b) => a - b);
   const maxB = sizes.at(-1)!;
-  const byEngine = new Map<EngineHandle, Map<number, CaseResult>>();
-  const plans: { h: EngineHandle; B: number; p: CasePlan }[] = [];
+  const plans: CasePlan[] = [];
   for (const B of sizes) {
     for (const h of ctx.handles) {
       const all = ctx.prompts.get(h)!;
       const rows = B === 1 ? Array.from({ length: maxB }, (_, i) => pick(all, 1, i)) : [pick(all, B)];
       const p = plan(ctx, 'batch', h, rows);
-      if (p) plans.push({ h, B, p });
+      if (p) plans.push(p);
     }
   }
-  const measured = await runPlans(ctx, plans.map((x) => x.p));
-  plans.forEach(({ h, B }, i) => {
-    if (!byEngine.has(h)) byEngine.set(h, new Map());
-    byEngine.get(h)!.set(B, at(measured, i, 'measured'));
-  });
-  const efficiency: BatchEfficiency[] = [];
-  for (const m of byEngine.values()) {
-    const one = m.get(1);
-    if (!one) continue;
-    for (const [B, r] of m) {
-      const e = B > 1 ? batchEfficiencyOf(one, r, B) : null;
-      if (e) efficiency.push(e);
-    }
-  }
-  return { batchEfficiency: efficiency };
+  // Batch efficiency per engine at each B against its B=1 case (the same computation the last pass makes).
+  const { batchEfficiency = [] } = analysisOf('batch', await runPlans(ctx, plans), {});
+  return { batchEfficiency };
 }
 
 /**
@@ -341,7 +328,7 @@ export async function context(ctx: ScenarioContext): Promise<ScenarioAnalysis> {
       if (p) plans.push(p);
     }
   }
-  return { costModels: fitCostModels(await runPlans(ctx, plans)) };
+  return analysisOf('context', await runPlans(ctx, plans), {});
 }
 
 /**

@@ -142,7 +142,7 @@ export async function generateDream(
 
 /** One call of the cached entry over ids at [from, from + ids.length) of a canvas of L; logits of every fed row. */
 async function cachedCall(session: EntrySession, spec: TransformerSpec, ids: number[], from: number, L: number, past: Record<string, ort.Tensor> | null, wantCache: boolean) {
-  const floatType = session.outputMetadata.some((m) => m.name === IO.presentKey(0) && m.isTensor && m.type === 'float16') ? 'float16' : 'float32';
+  const floatType = cacheFloatType(session);
   const feeds: Record<string, ort.Tensor> = {
     [IO.inputIds]: i64(ids, [1, ids.length]),
     [IO.attentionMask]: i64(Array<number>(L).fill(1), [1, L]),
@@ -169,6 +169,17 @@ async function cachedCall(session: EntrySession, spec: TransformerSpec, ids: num
   const logits = ids.map((_, j) => data.subarray(j * V, (j + 1) * V));
   const cache = wantCache ? Object.fromEntries(fetches.slice(1).map((n) => [n, field(out, n, 'out')])) : null;
   return { feeds, out, fetches, logits, cache };
+}
+
+/** The K/V cache's element type, read once per session (not on every call). */
+const cacheTypes = new WeakMap<EntrySession, 'float16' | 'float32'>();
+function cacheFloatType(session: EntrySession): 'float16' | 'float32' {
+  let t = cacheTypes.get(session);
+  if (!t) {
+    t = session.outputMetadata.some((m) => m.name === IO.presentKey(0) && m.isTensor && m.type === 'float16') ? 'float16' : 'float32';
+    cacheTypes.set(session, t);
+  }
+  return t;
 }
 
 function tensorBytes(t: ort.Tensor): number {
